@@ -1,0 +1,40 @@
+"""Settings shared by every environment. Each can be overridden by `PAIRWISE_<NAME>`."""
+
+TOOL_NAME = "Pairwise"
+TOOL_DESCRIPTION = "Mentor matching, meetings and a shared workspace for mentoring pairs."
+
+# The tool's public base URL (scheme://host[:port]) used in the URLs it gives platforms.
+# Empty: taken from the request that asks for them.
+BASE_URL = ""
+
+# Unset here: development/testing generate one, production refuses to start without it.
+SECRET_KEY = None
+# Shared secret for the admin pages (manual registration, tool configuration).
+ADMIN_TOKEN = None
+
+SQLALCHEMY_DATABASE_URI = "sqlite:///pairwise.db"  # relative to the instance folder
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+# Sessions are kept server-side (database); the browser holds a cookie and, because LMS iframes
+# often lose third-party cookies, every page also carries a signed token with the session id.
+SESSION_LIFETIME_SECONDS = 8 * 3600
+SESSION_TOKEN_MAX_AGE = 3600
+SESSION_COOKIE_NAME = "pairwise_session"
+
+# OIDC login state lives this long between login initiation and launch.
+LTI_STATE_LIFETIME_SECONDS = 300
+# Seconds of clock skew accepted on id_token iat/exp (Moodle tokens live 60 s).
+LTI_CLOCK_SKEW_SECONDS = 10
+# Timeout for every outbound HTTP request to a platform (JWKS, tokens, NRPS, AGS).
+LTI_HTTP_TIMEOUT_SECONDS = 10
+# A rotated-out tool key stays in the JWKS this long so in-flight tokens still verify.
+KEY_ROTATION_GRACE_DAYS = 7
+TOOL_KEY_BITS = 2048
+
+SANDBOX_ENABLED = False
+# Base URL of the sandbox LMS; served by this app under /sandbox on another host name than
+# the tool, so that the iframe is cross-site as in a real LMS.
+SANDBOX_URL = ""
+
+WTF_CSRF_TIME_LIMIT = None  # the session bounds the token's life
+LOG_LEVEL = "INFO"

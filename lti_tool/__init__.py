@@ -1,0 +1,118 @@
+"""Pairwise: an LTI 1.3 mentorship tool. `create_app` reads like the table of contents."""
+
+import logging
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+import config
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWN_DEFAULT_SECRETS = {None, "", "testing-secret-key", "dev", "change-me"}
+
+
+def create_app(test_config: dict | None = None, env: str | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    config.load(app, env, test_config)
+    configure_instance(app)
+    configure_logger(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def configure_instance(app: Flask) -> None:
+    """Resolve the SQLite path and the secret key; refuse unsafe production settings."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        raise RuntimeError("PAIRWISE_DATABASE_URL is required in production.")
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        relative = uri.removeprefix("sqlite:///")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / relative}"
+    production = app.config["ENV_NAME"] == "production"
+    if app.config.get("SECRET_KEY") in KNOWN_DEFAULT_SECRETS:
+        if production:
+            raise RuntimeError("Set PAIRWISE_SECRET_KEY: production refuses a default secret.")
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if production and not app.config.get("ADMIN_TOKEN"):
+        raise RuntimeError("Set PAIRWISE_ADMIN_TOKEN to protect the admin pages.")
+    if production and app.config.get("SANDBOX_ENABLED"):
+        raise RuntimeError("The sandbox LMS is for development and tests only.")
+
+
+def _instance_secret(path: Path) -> str:
+    """A random development secret kept in the instance folder, stable across restarts."""
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def configure_logger(app: Flask) -> None:
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+    logging.getLogger("lti_tool").setLevel(app.config["LOG_LEVEL"])
+
+
+def register_extensions(app: Flask) -> None:
+    from lti_tool.extensions import csrf, db, migrate
+    from lti_tool.web.sessions import DatabaseSessionInterface
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "lti_tool" / "migrations"))
+    csrf.init_app(app)
+    app.session_interface = DatabaseSessionInterface()
+    _sqlite_pragmas(app)
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    """WAL and a busy timeout let the tool and the sandbox (one process) share SQLite."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    from lti_tool.extensions import db
+
+    with app.app_context():
+
+        @event.listens_for(db.engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from lti_tool.admin.views import blueprint as admin
+    from lti_tool.courses.views import blueprint as courses
+    from lti_tool.health import blueprint as health
+    from lti_tool.lti.views import blueprint as lti
+
+    for blueprint in (lti, courses, admin, health):
+        app.register_blueprint(blueprint)
+    if app.config["SANDBOX_ENABLED"]:
+        from lti_tool import sandbox
+
+        sandbox.init_app(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from lti_tool.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from lti_tool.lti.commands import lti_cli
+
+    app.cli.add_command(lti_cli)

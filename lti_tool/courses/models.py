@@ -1,0 +1,128 @@
+"""People, courses and programs as the LMS presents them, scoped to one platform each."""
+
+import enum
+import secrets
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.extensions import db
+from lti_tool.lti.models import Deployment, Platform
+from lti_tool.timeutil import utcnow
+
+
+class Role(enum.StrEnum):
+    """What a person is in Pairwise, derived from their LIS roles."""
+
+    STAFF = "staff"
+    MENTOR = "mentor"
+    LEARNER = "learner"
+
+
+class Course(db.Model):
+    """An LMS context (course section) on one platform."""
+
+    __tablename__ = "course"
+    __table_args__ = (sa.UniqueConstraint("platform_id", "context_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(sa.ForeignKey("lti_platform.id", ondelete="CASCADE"))
+    context_id: Mapped[str] = mapped_column(sa.String(255))
+    label: Mapped[str] = mapped_column(sa.String(255), default="")
+    title: Mapped[str] = mapped_column(sa.String(255), default="")
+    nrps_url: Mapped[str | None] = mapped_column(sa.String(1024))
+    roster_synced_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    platform: Mapped[Platform] = relationship()
+    enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="course")
+
+
+class Person(db.Model):
+    """A user of one platform, identified by the platform's stable `sub`."""
+
+    __tablename__ = "person"
+    __table_args__ = (sa.UniqueConstraint("platform_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(sa.ForeignKey("lti_platform.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    given_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    family_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    email: Mapped[str] = mapped_column(sa.String(255), default="")
+    username: Mapped[str] = mapped_column(sa.String(255), default="")
+    locale: Mapped[str] = mapped_column(sa.String(35), default="")
+
+    @property
+    def display_name(self) -> str:
+        full = " ".join(p for p in (self.given_name, self.family_name) if p)
+        return self.name or full or self.username or f"User {self.subject}"
+
+
+class Enrolment(db.Model):
+    """A person's membership of a course, with their LIS roles and the Pairwise role."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (sa.UniqueConstraint("course_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=16))
+    lis_roles: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    # "launch": seen in a launch; "roster": only known from the NRPS membership list.
+    source: Mapped[str] = mapped_column(sa.String(16), default="launch")
+    last_launch_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    course: Mapped[Course] = relationship(back_populates="enrolments")
+    person: Mapped[Person] = relationship()
+
+
+def _new_program_key() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Program(db.Model):
+    """A mentoring program, configured by staff when they add the activity (deep linking)."""
+
+    __tablename__ = "program"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"))
+    # Sent to the platform as a custom parameter; comes back on every launch of the link.
+    key: Mapped[str] = mapped_column(sa.String(32), unique=True, default=_new_program_key)
+    title: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    score_maximum: Mapped[int] = mapped_column(default=100)
+    meeting_minutes: Mapped[int] = mapped_column(default=45)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    course: Mapped[Course] = relationship()
+
+
+class ResourceLink(db.Model):
+    """A placement of the tool in a course, with the service endpoints the platform gave it,
+    kept for background calls (grades, roster) made outside any launch."""
+
+    __tablename__ = "resource_link"
+    __table_args__ = (sa.UniqueConstraint("course_id", "link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"))
+    deployment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("lti_deployment.id", ondelete="CASCADE")
+    )
+    program_id: Mapped[int | None] = mapped_column(sa.ForeignKey("program.id"))
+    link_id: Mapped[str] = mapped_column(sa.String(255))
+    title: Mapped[str] = mapped_column(sa.String(255), default="")
+    ags_lineitems_url: Mapped[str | None] = mapped_column(sa.String(1024))
+    ags_lineitem_url: Mapped[str | None] = mapped_column(sa.String(1024))
+    ags_scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    custom: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    course: Mapped[Course] = relationship()
+    deployment: Mapped[Deployment] = relationship()
+    program: Mapped[Program | None] = relationship()

@@ -1,0 +1,142 @@
+"""A validated launch as one typed object.
+
+`LaunchContext.from_claims` is the only place that reads LTI claim names; the rest of Pairwise
+uses the fields below.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lti_tool.courses.models import Role
+from lti_tool.lti import roles as lis
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+
+
+@dataclass(frozen=True)
+class AgsEndpoint:
+    lineitems_url: str | None = None
+    lineitem_url: str | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeepLinkingSettings:
+    return_url: str
+    accept_types: tuple[str, ...] = ()
+    accept_multiple: bool = False
+    data: Any = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class LaunchContext:
+    message_type: str
+    issuer: str
+    client_id: str
+    deployment_id: str
+    subject: str
+    lis_roles: tuple[str, ...]
+    role: Role | None
+    context_id: str
+    context_label: str = ""
+    context_title: str = ""
+    name: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    email: str = ""
+    username: str = ""
+    locale: str = ""
+    document_target: str = ""
+    return_url: str = ""
+    resource_link_id: str = ""
+    resource_link_title: str = ""
+    product_family: str = ""
+    platform_name: str = ""
+    custom: dict[str, str] = field(default_factory=dict)
+    ags: AgsEndpoint | None = None
+    nrps_url: str | None = None
+    deep_linking: DeepLinkingSettings | None = None
+
+    @property
+    def is_deep_linking(self) -> bool:
+        return self.message_type == DEEP_LINKING_REQUEST
+
+    @property
+    def embedded(self) -> bool:
+        return self.document_target in ("iframe", "frame", "embed")
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> "LaunchContext":
+        """Build from an id_token body that pylti1p3 has already validated."""
+        aud = claims.get("aud")
+        context = _dict(claims.get(LTI + "context"))
+        link = _dict(claims.get(LTI + "resource_link"))
+        presentation = _dict(claims.get(LTI + "launch_presentation"))
+        platform = _dict(claims.get(LTI + "tool_platform"))
+        ext = _dict(claims.get(LTI + "ext"))
+        roles = tuple(r for r in claims.get(LTI + "roles") or [] if isinstance(r, str))
+        return cls(
+            message_type=claims[LTI + "message_type"],
+            issuer=claims["iss"],
+            client_id=aud[0] if isinstance(aud, list) else aud,
+            deployment_id=str(claims[LTI + "deployment_id"]),
+            subject=str(claims.get("sub", "")),
+            lis_roles=roles,
+            role=lis.pairwise_role(list(roles)),
+            context_id=str(context.get("id", "")),
+            context_label=_text(context.get("label")),
+            context_title=_text(context.get("title")),
+            name=_text(claims.get("name")),
+            given_name=_text(claims.get("given_name")),
+            family_name=_text(claims.get("family_name")),
+            email=_text(claims.get("email")),
+            username=_text(ext.get("user_username") or claims.get("preferred_username")),
+            locale=_text(presentation.get("locale")),
+            document_target=_text(presentation.get("document_target")),
+            return_url=_text(presentation.get("return_url")),
+            resource_link_id=_text(link.get("id")),
+            resource_link_title=_text(link.get("title")),
+            product_family=_text(platform.get("product_family_code")),
+            platform_name=_text(platform.get("name")),
+            custom={str(k): _text(v) for k, v in _dict(claims.get(LTI + "custom")).items()},
+            ags=_ags(claims.get(AGS_ENDPOINT)),
+            nrps_url=_dict(claims.get(NRPS)).get("context_memberships_url") or None,
+            deep_linking=_deep_linking(claims.get(DEEP_LINKING)),
+        )
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _ags(claim: Any) -> AgsEndpoint | None:
+    if not isinstance(claim, dict):
+        return None
+    return AgsEndpoint(
+        lineitems_url=claim.get("lineitems") or None,
+        lineitem_url=claim.get("lineitem") or None,
+        scopes=tuple(claim.get("scope") or ()),
+    )
+
+
+def _deep_linking(claim: Any) -> DeepLinkingSettings | None:
+    if not isinstance(claim, dict) or not claim.get("deep_link_return_url"):
+        return None
+    return DeepLinkingSettings(
+        return_url=claim["deep_link_return_url"],
+        accept_types=tuple(claim.get("accept_types") or ()),
+        accept_multiple=claim.get("accept_multiple") in (True, "true"),
+        data=claim.get("data"),
+        title=_text(claim.get("title")),
+    )

@@ -1,0 +1,75 @@
+"""The tool's RSA signing keys: created on first use, published as a JWKS, rotated with a
+grace period so that platforms holding the old key's tokens keep verifying them."""
+
+import json
+import secrets
+from datetime import timedelta
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import current_app
+from jwcrypto.jwk import JWK
+
+from lti_tool.extensions import db
+from lti_tool.lti.models import ToolKey
+from lti_tool.timeutil import as_utc, utcnow
+
+
+def generate_key(bits: int | None = None) -> ToolKey:
+    bits = bits or current_app.config["TOOL_KEY_BITS"]
+    private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    key = ToolKey(
+        kid=secrets.token_hex(10),
+        private_pem=private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+        public_pem=private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
+    )
+    db.session.add(key)
+    db.session.flush()
+    return key
+
+
+def signing_key() -> ToolKey:
+    """The newest active key; one is generated (and committed by the caller) if none exists."""
+    key = db.session.scalars(
+        db.select(ToolKey).where(ToolKey.retired_at.is_(None)).order_by(ToolKey.id.desc())
+    ).first()
+    return key or generate_key()
+
+
+def ensure_key() -> ToolKey:
+    key = signing_key()
+    db.session.commit()
+    return key
+
+
+def rotate() -> ToolKey:
+    """Add a new signing key; older active keys are retired but stay published for the grace."""
+    now = utcnow()
+    for old in db.session.scalars(db.select(ToolKey).where(ToolKey.retired_at.is_(None))):
+        old.retired_at = now
+    key = generate_key()
+    db.session.commit()
+    return key
+
+
+def public_jwk(key: ToolKey) -> dict:
+    jwk = json.loads(JWK.from_pem(key.public_pem.encode()).export_public())
+    return {**jwk, "kid": key.kid, "alg": "RS256", "use": "sig"}
+
+
+def published_keys() -> list[ToolKey]:
+    """Active keys and retired keys still inside their grace period, newest first."""
+    grace = timedelta(days=current_app.config["KEY_ROTATION_GRACE_DAYS"])
+    cutoff = utcnow() - grace
+    keys = db.session.scalars(db.select(ToolKey).order_by(ToolKey.id.desc())).all()
+    return [k for k in keys if k.retired_at is None or as_utc(k.retired_at) > cutoff]
+
+
+def jwks() -> dict:
+    return {"keys": [public_jwk(k) for k in published_keys()]}

@@ -1,0 +1,168 @@
+"""pylti1p3's Flask login and launch classes, adapted to a multi-worker, iframe-embedded tool.
+
+OIDC third-party initiated login (LTI 1.3 core §5.1.1, Security Framework §5.1.1):
+1. The platform sends `iss`, `login_hint`, `target_link_uri` (and `client_id`,
+   `lti_deployment_id`, `lti_message_hint`) by GET or, Moodle, a cross-site POST.
+2. `ToolOIDCLogin` finds the registration, makes a `state` and a `nonce`, stores the nonce
+   *bound to that state* in the database and redirects to the platform's auth endpoint.
+3. The platform posts back `id_token` and `state` to the launch URL.
+4. `ToolMessageLaunch.validate` checks, in this order: the state is one we issued and is
+   still fresh; the token's format; the registration (iss + client_id); the signature against
+   the platform's JWKS (refetched once if the kid is unknown: keys rotate), exp/iat with a
+   small leeway; the audience (and azp); the deployment; the message's required claims; and
+   only then the nonce, which must equal the state's and is consumed with it: an id_token is
+   accepted exactly once (pylti1p3 alone never consumes nonces).
+
+The state cookie pylti1p3 sets is not required: in an iframe with third-party cookies
+blocked it never arrives, and the server-side state plus single-use nonce stand in for it.
+"""
+
+import hashlib
+import hmac
+
+import jwt
+from flask import current_app
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin
+from pylti1p3.exception import LtiKeyException, LtiMessageValidationException
+
+from lti_tool.lti import rejections
+from lti_tool.lti.connector import ToolServiceConnector, http_session
+from lti_tool.lti.storage import DatabaseLaunchDataStorage
+
+
+class ToolOIDCLogin(FlaskOIDCLogin):
+    def __init__(self, request, tool_conf):
+        super().__init__(request, tool_conf, launch_data_storage=DatabaseLaunchDataStorage())
+        self.set_launch_data_lifetime(current_app.config["LTI_STATE_LIFETIME_SECONDS"])
+        self.pass_params_to_launch(
+            {"target_link_uri": self._get_request_param("target_link_uri") or ""}
+        )
+
+    def _generate_nonce(self) -> str:
+        # pylti1p3 saves the state params right after making the nonce: bind the two.
+        nonce = super()._generate_nonce()
+        self._state_params["nonce"] = nonce
+        return nonce
+
+
+class ToolMessageLaunch(FlaskMessageLaunch):
+    def __init__(self, request, tool_conf):
+        self._storage = DatabaseLaunchDataStorage()
+        super().__init__(
+            request,
+            tool_conf,
+            launch_data_storage=self._storage,
+            requests_session=http_session(),
+            service_connector_cls=ToolServiceConnector,
+        )
+        self.set_launch_data_lifetime(current_app.config["SESSION_LIFETIME_SECONDS"])
+        self.set_public_key_caching(self._storage, cache_lifetime=3600)
+        self._bound_state: dict = {}
+
+    @classmethod
+    def restore(cls, launch_id, request, tool_conf) -> "ToolMessageLaunch":
+        """A launch saved earlier, with working AGS/NRPS clients (pylti1p3's `from_cache`
+        would fall back to the base ServiceConnector, which cannot cache tokens)."""
+        storage = DatabaseLaunchDataStorage()
+        return cls.from_cache(
+            launch_id,
+            request,
+            tool_conf,
+            launch_data_storage=storage,
+            requests_session=http_session(),
+            service_connector_cls=ToolServiceConnector,
+        )
+
+    def validate(self):
+        if self._restored:
+            raise LtiMessageValidationException("A restored launch can't be validated.")
+        self._validated = True
+        try:
+            return (
+                self.validate_state()
+                .validate_jwt_format()
+                .validate_registration()
+                .validate_jwt_signature()
+                .validate_audience()
+                .validate_deployment()
+                .validate_message()
+                .validate_nonce()
+                .save_launch_data()
+            )
+        except Exception:
+            self._validated = False
+            raise
+
+    def validate_state(self):
+        state = self._get_request_param("state")
+        if not state:
+            raise LtiMessageValidationException("Missing state param")
+        params = self._session_service.get_state_params(state)
+        if self._storage.check_value(_used_key(state)):
+            raise rejections.replayed()
+        if not isinstance(params, dict) or "nonce" not in params:
+            raise rejections.state_not_found()
+        self._bound_state = {"state": state, **params}
+        return self
+
+    def validate_jwt_signature(self):
+        public_key, alg = self.get_public_key()
+        try:
+            jwt.decode(
+                self._get_id_token(),
+                public_key,
+                algorithms=[alg],
+                options={"verify_aud": False, "require": ["exp", "iat"]},
+                leeway=current_app.config["LTI_CLOCK_SKEW_SECONDS"],
+            )
+        except jwt.InvalidTokenError as exc:
+            raise LtiMessageValidationException(f"Can't decode id_token: {exc}") from exc
+        return self
+
+    def get_public_key(self):
+        try:
+            return super().get_public_key()
+        except LtiKeyException as exc:
+            if "Unable to find public key" not in str(exc):
+                raise
+            # The platform may have rotated its keys since its JWKS was cached: fetch it again.
+            url = self._registration.get_key_set_url()
+            self._storage.consume("key-set-url-" + hashlib.md5(url.encode()).hexdigest())  # noqa: S324 - pylti1p3's cache key
+            self._registration.set_key_set(None)
+            return super().get_public_key()
+
+    def validate_audience(self):
+        body = self._get_jwt_body()
+        aud = body.get("aud")
+        audiences = aud if isinstance(aud, list) else [aud]
+        client_id = self._registration.get_client_id()
+        azp = body.get("azp")
+        if client_id not in audiences or (len(audiences) > 1 or azp) and azp != client_id:
+            raise rejections.bad_audience()
+        return self
+
+    def validate_nonce(self):
+        nonce = self._get_jwt_body().get("nonce")
+        if not nonce or not isinstance(nonce, str):
+            raise LtiMessageValidationException('The "nonce" field is empty.')
+        if not hmac.compare_digest(nonce, self._bound_state["nonce"]):
+            raise rejections.nonce_mismatch()
+        state_key = self._session_service._get_key(self._bound_state["state"])
+        if not self._storage.consume(state_key):
+            raise rejections.replayed()
+        lifetime = current_app.config["LTI_STATE_LIFETIME_SECONDS"]
+        self._storage.set_value(_used_key(self._bound_state["state"]), True, exp=lifetime)
+        return self
+
+    def save_launch_data(self):
+        self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
+        return self
+
+    @property
+    def target_link_uri(self) -> str:
+        return self._bound_state.get("target_link_uri", "")
+
+
+def _used_key(state: str) -> str:
+    """Marks a consumed state, so a replay is told apart from an unknown or stale state."""
+    return "used-" + state

@@ -1,0 +1,58 @@
+"""pylti1p3's LaunchDataStorage backed by the database, so that the OIDC login, the launch
+and later requests can be served by different worker processes and machines."""
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from pylti1p3.launch_data_storage.base import LaunchDataStorage
+
+from lti_tool.extensions import db
+from lti_tool.lti.models import LaunchData
+from lti_tool.timeutil import as_utc, utcnow
+
+DEFAULT_LIFETIME = 86400
+
+
+class DatabaseLaunchDataStorage(LaunchDataStorage[Any]):
+    # Keys (state, nonce, launch id) are random and unguessable, so values need no
+    # per-browser session prefix; a prefix would need a cookie the iframe may not keep.
+    def get_session_cookie_name(self) -> None:
+        return None
+
+    def can_set_keys_expiration(self) -> bool:
+        return True
+
+    def get_value(self, key: str) -> Any:
+        row = db.session.get(LaunchData, self._prepare_key(key))
+        if row is None or _expired(row):
+            return None
+        return row.value
+
+    def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
+        key = self._prepare_key(key)
+        row = db.session.get(LaunchData, key) or LaunchData(key=key)
+        row.value = value
+        row.expires_at = utcnow() + timedelta(seconds=exp or DEFAULT_LIFETIME)
+        db.session.add(row)
+        db.session.flush()
+
+    def check_value(self, key: str) -> bool:
+        return self.get_value(key) is not None
+
+    def consume(self, key: str) -> bool:
+        """Delete the key; True for exactly one caller, even when two race for it."""
+        key = self._prepare_key(key)
+        result = db.session.execute(
+            sa.delete(LaunchData).where(LaunchData.key == key, LaunchData.expires_at > utcnow())
+        )
+        return result.rowcount == 1
+
+
+def _expired(row: LaunchData) -> bool:
+    return as_utc(row.expires_at) <= utcnow()
+
+
+def purge_expired() -> int:
+    result = db.session.execute(sa.delete(LaunchData).where(LaunchData.expires_at < utcnow()))
+    return result.rowcount or 0

@@ -1,0 +1,1 @@
+"""Web plumbing shared by every page: server-side sessions and the signed session token."""
