@@ -71,6 +71,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     app.session_interface = DatabaseSessionInterface()
     _sqlite_pragmas(app)
+    from lti_tool.web import auth
+
+    auth.init_app(app)
 
 
 def _sqlite_pragmas(app: Flask) -> None:

@@ -32,7 +32,9 @@ from lti_tool.lti.storage import DatabaseLaunchDataStorage
 
 class ToolOIDCLogin(FlaskOIDCLogin):
     def __init__(self, request, tool_conf):
-        super().__init__(request, tool_conf, launch_data_storage=DatabaseLaunchDataStorage())
+        storage = DatabaseLaunchDataStorage()
+        super().__init__(request, tool_conf, launch_data_storage=storage)
+        self.set_launch_data_storage(storage)
         self.set_launch_data_lifetime(current_app.config["LTI_STATE_LIFETIME_SECONDS"])
         self.pass_params_to_launch(
             {"target_link_uri": self._get_request_param("target_link_uri") or ""}

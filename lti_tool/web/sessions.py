@@ -43,7 +43,6 @@ class ServerSession(CallbackDict, SessionMixin):
         self.sid = sid
         self.expires_at = expires_at
         self.modified = False
-        self.discarded_sid = None
 
     def ensure_sid(self) -> str:
         if self.sid is None:
@@ -52,8 +51,10 @@ class ServerSession(CallbackDict, SessionMixin):
         return self.sid
 
     def regenerate(self) -> None:
-        """New id, same data: called when a launch signs a person in (no session fixation)."""
-        self.discarded_sid, self.sid = self.sid, None
+        """A new, empty session under a new id: called when a launch signs a person in (no
+        session fixation). The previous session is left to expire, not deleted: it may be
+        another browser tab's launch, still in use through its token."""
+        self.sid = None
         self.clear()
         self.ensure_sid()
 
@@ -93,8 +94,6 @@ class DatabaseSessionInterface(SessionInterface):
 
     def save_session(self, app, session, response):
         name = app.config["SESSION_COOKIE_NAME"]
-        if session.discarded_sid:
-            db.session.execute(sa.delete(WebSession).where(WebSession.id == session.discarded_sid))
         if not session:
             if session.sid:
                 db.session.execute(sa.delete(WebSession).where(WebSession.id == session.sid))

@@ -1,0 +1,1 @@
+"""Courses, people and programs as launches and rosters present them."""

@@ -1,0 +1,92 @@
+"""The course roster from the platform (NRPS), so that people who never launched the tool
+(for example mentors staff designate) are known too. Paging follows `rel=next` links."""
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from lti_tool.courses.models import Course, Enrolment, Person, Role
+from lti_tool.extensions import db
+from lti_tool.lti import roles as lis
+from lti_tool.lti.advantage import roster_service
+from lti_tool.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+NAME_FIELDS = ("name", "given_name", "family_name", "email")
+
+
+@dataclass
+class RosterSync:
+    members: int
+    added: int
+    deactivated: int
+
+
+def sync_roster(course: Course) -> RosterSync:
+    """Read every page of the membership and upsert people and enrolments. The caller
+    commits; nothing is written if any page fails."""
+    members = roster_service(course).get_members()
+    seen: set[int] = set()
+    added = 0
+    for member in members:
+        enrolment, created = _apply_member(course, member)
+        if enrolment is not None:
+            seen.add(enrolment.id)
+            added += created
+    deactivated = _deactivate_missing(course, seen)
+    course.roster_synced_at = utcnow()
+    log.info("roster synced: course=%s members=%s added=%s deactivated=%s",
+             course.id, len(members), added, deactivated)
+    return RosterSync(len(members), added, deactivated)
+
+
+def _apply_member(course: Course, member: dict) -> tuple[Enrolment | None, bool]:
+    user_id = str(member.get("user_id") or "")
+    role = lis.pairwise_role([str(r) for r in member.get("roles") or []])
+    if not user_id or role is None:
+        return None, False
+    person = _person(course.platform_id, user_id)
+    for field in NAME_FIELDS:
+        if member.get(field):
+            setattr(person, field, str(member[field]))
+    if member.get("ext_user_username"):
+        person.username = str(member["ext_user_username"])
+    db.session.flush()
+    enrolment = db.session.scalars(
+        sa.select(Enrolment).filter_by(course_id=course.id, person_id=person.id)
+    ).first()
+    created = enrolment is None
+    if created:
+        enrolment = Enrolment(course=course, person=person, source="roster")
+        db.session.add(enrolment)
+    enrolment.role = role
+    enrolment.lis_roles = [str(r) for r in member.get("roles") or []]
+    enrolment.active = member.get("status", "Active") == "Active"
+    db.session.flush()
+    return enrolment, created
+
+
+def _person(platform_id: int, subject: str) -> Person:
+    person = db.session.scalars(
+        sa.select(Person).filter_by(platform_id=platform_id, subject=subject)
+    ).first()
+    if person is None:
+        person = Person(platform_id=platform_id, subject=subject)
+        db.session.add(person)
+    return person
+
+
+def _deactivate_missing(course: Course, seen: set[int]) -> int:
+    missing = db.session.scalars(
+        sa.select(Enrolment).where(
+            Enrolment.course_id == course.id,
+            Enrolment.active.is_(True),
+            Enrolment.id.not_in(seen),
+            # Site admins launch courses they are not enrolled in: never lock staff out.
+            Enrolment.role != Role.STAFF,
+        )
+    ).all()
+    for enrolment in missing:
+        enrolment.active = False
+    return len(missing)

@@ -1,0 +1,85 @@
+"""Pages a launched person sees: the home page for their role, the roster for staff, and the
+program settings staff choose when they add the activity (deep linking)."""
+
+import logging
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
+from pylti1p3.exception import LtiException
+from requests import RequestException
+
+from lti_tool.courses import services
+from lti_tool.courses.forms import ConfirmForm, ProgramForm
+from lti_tool.courses.models import ResourceLink, Role
+from lti_tool.courses.roster import sync_roster
+from lti_tool.extensions import db
+from lti_tool.lti import deep_linking
+from lti_tool.lti.advantage import ServiceUnavailable
+from lti_tool.web.auth import login_required, role_required
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("courses", __name__)
+
+
+def current_link() -> ResourceLink | None:
+    link_id = session.get("resource_link_id")
+    link = db.session.get(ResourceLink, link_id) if link_id else None
+    # Defence in depth: the link must belong to the course this session was launched in.
+    return link if link is not None and link.course_id == g.enrolment.course_id else None
+
+
+@blueprint.get("/")
+@login_required
+def home():
+    link = current_link()
+    program = link.program if link else None
+    if g.enrolment.role == Role.STAFF:
+        roster = services.course_roster(g.enrolment.course)
+        return render_template("courses/staff_home.html", program=program, roster=roster,
+                               form=ConfirmForm())
+    return render_template("courses/participant_home.html", program=program)
+
+
+@blueprint.get("/roster")
+@role_required(Role.STAFF)
+def roster():
+    return render_template("courses/roster.html", roster=services.course_roster(g.enrolment.course),
+                           form=ConfirmForm())
+
+
+@blueprint.post("/roster/sync")
+@role_required(Role.STAFF)
+def roster_sync():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    course = g.enrolment.course
+    try:
+        result = sync_roster(course)
+    except ServiceUnavailable as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    except (LtiException, RequestException) as exc:
+        db.session.rollback()
+        log.warning("roster sync failed: course=%s error=%s", course.id, exc)
+        flash("The platform did not answer the roster request. Try again later.", "error")
+    else:
+        db.session.commit()
+        flash(f"Roster updated: {result.members} members, {result.added} new.", "success")
+    return redirect(url_for("courses.roster"), code=303)
+
+
+@blueprint.route("/deep-link", methods=["GET", "POST"])
+@role_required(Role.STAFF)
+def deep_link():
+    if not session.get("deep_linking"):
+        abort(400, "Choose 'add an activity' in your course to configure a new program.")
+    form = ProgramForm()
+    if not form.validate_on_submit():
+        return render_template("courses/deep_link.html", form=form)
+    program = services.create_program(
+        g.enrolment.course, form.title.data.strip(), (form.description.data or "").strip(),
+        form.score_maximum.data, form.meeting_minutes.data,
+    )
+    return_url, token = deep_linking.response_for(session["launch_id"], program)
+    session["deep_linking"] = False  # one response per deep-linking request
+    db.session.commit()
+    return render_template("lti/deep_link_return.html", return_url=return_url, token=token)

@@ -1,0 +1,1 @@
+"""The LTI 1.3 layer: registrations, keys, login/launch, deep linking, service clients."""

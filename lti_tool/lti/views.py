@@ -1,0 +1,95 @@
+"""The LTI endpoints a platform calls: OIDC login initiation, launch, the tool's JWKS, and
+dynamic registration. Each view parses the request and hands it to one service."""
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from pylti1p3.contrib.flask import FlaskRequest
+
+from lti_tool.courses.services import record_launch
+from lti_tool.extensions import csrf, db
+from lti_tool.lti import dynamic_registration, keys, rejections
+from lti_tool.lti.context import LaunchContext
+from lti_tool.lti.protocol import ToolMessageLaunch, ToolOIDCLogin
+from lti_tool.lti.registrations import base_url, tool_urls
+from lti_tool.lti.tool_conf import DatabaseToolConf
+from lti_tool.web.auth import sign_in
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("lti", __name__, url_prefix="/lti")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@csrf.exempt  # the platform's cross-site POST carries no CSRF token (it is the OIDC request)
+def login():
+    _check_target_link_uri(request.values.get("target_link_uri", ""))
+    oidc = ToolOIDCLogin(FlaskRequest(), DatabaseToolConf())
+    try:
+        response = oidc.redirect(tool_urls()["launch_url"])
+    except Exception as exc:  # pylti1p3 raises several unrelated classes
+        raise rejections.classify(exc) from exc
+    db.session.commit()
+    log.info("lti login: iss=%s client_id=%s", request.values.get("iss"),
+             request.values.get("client_id"))
+    return response
+
+
+@blueprint.post("/launch")
+@csrf.exempt  # the id_token is the proof; it is validated below
+def launch():
+    message = ToolMessageLaunch(FlaskRequest(), DatabaseToolConf())
+    try:
+        claims = message.get_launch_data()
+        ctx = LaunchContext.from_claims(claims)
+    except Exception as exc:
+        raise rejections.classify(exc) from exc
+    if ctx.role is None:
+        raise rejections.LaunchRejected(
+            403, "no_role", "Pairwise is for the course's staff, mentors and learners.",
+            "Your role in this course (for example Observer) has no place in a mentoring "
+            "program. Ask your instructor if you think this is wrong.")
+    recorded = record_launch(ctx)
+    link_id = recorded.resource_link.id if recorded.resource_link else None
+    sign_in(recorded.enrolment, message.get_launch_id(), link_id,
+            deep_linking=ctx.is_deep_linking, embedded=ctx.embedded)
+    db.session.commit()
+    log.info("lti launch: iss=%s client_id=%s deployment=%s context=%s sub=%s role=%s type=%s",
+             ctx.issuer, ctx.client_id, ctx.deployment_id, ctx.context_id, ctx.subject,
+             ctx.role, ctx.message_type)
+    if ctx.is_deep_linking:
+        return redirect(url_for("courses.deep_link"), code=303)
+    return redirect(url_for("courses.home"), code=303)
+
+
+@blueprint.get("/jwks")
+def jwks():
+    keys.ensure_key()
+    response = jsonify(keys.jwks())
+    response.cache_control.max_age = 300
+    response.cache_control.public = True
+    return response
+
+
+@blueprint.route("/register", methods=["GET", "POST"])
+def dynamic_registration():
+    """LTI Dynamic Registration: the admin's browser opens this URL from the platform."""
+    openid_configuration = request.values.get("openid_configuration", "")
+    registration_token = request.values.get("registration_token")
+    if not openid_configuration:
+        abort(400, "Open this address from your platform's 'register a tool' screen: it needs "
+                   "the platform's openid_configuration parameter.")
+    if request.method == "GET":
+        return render_template("lti/register_confirm.html", urls=tool_urls(),
+                               openid_configuration=openid_configuration,
+                               registration_token=registration_token or "")
+    platform = dynamic_registration.register(openid_configuration, registration_token)
+    db.session.commit()
+    log.info("dynamic registration: iss=%s client_id=%s", platform.issuer, platform.client_id)
+    return render_template("lti/register_done.html", platform=platform)
+
+
+def _check_target_link_uri(target: str) -> None:
+    """Only our own pages may be launch targets (no redirects through us elsewhere)."""
+    if target and urlsplit(target).netloc != urlsplit(base_url()).netloc:
+        raise rejections.bad_target()

@@ -1,0 +1,95 @@
+"""Who is asking: the enrolment a launch signed in, loaded onto `g` for every request, and
+decorators that guard views by role. Every guarded view works on `g.enrolment.course`, so a
+person never reaches another course or platform through a URL."""
+
+import functools
+
+from flask import Flask, abort, g, request, session
+
+from lti_tool.courses.models import Enrolment, Role
+from lti_tool.extensions import db
+from lti_tool.web.sessions import TOKEN_PARAM, make_token
+
+# Endpoints whose URLs never carry the session token (public or another site's).
+PUBLIC_ENDPOINT_PREFIXES = ("static", "sandbox.", "health.", "lti.jwks", "lti.login", "lti.launch")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(load_enrolment)
+    app.url_defaults(add_session_token)
+    app.after_request(security_headers)
+    app.context_processor(lambda: {"current": g.get("enrolment")})
+
+
+def load_enrolment() -> None:
+    g.enrolment = None
+    enrolment_id = session.get("enrolment_id")
+    if enrolment_id is not None:
+        enrolment = db.session.get(Enrolment, enrolment_id)
+        if enrolment is not None and enrolment.active:
+            g.enrolment = enrolment
+
+
+def sign_in(enrolment: Enrolment, launch_id: str, resource_link_id: int | None,
+            deep_linking: bool = False, embedded: bool = False) -> None:
+    """A fresh session for this launch; its token keeps each browser tab on its own launch."""
+    session.regenerate()
+    session["enrolment_id"] = enrolment.id
+    session["launch_id"] = launch_id
+    session["resource_link_id"] = resource_link_id
+    session["deep_linking"] = deep_linking
+    session["embedded"] = embedded
+    g.enrolment = enrolment
+    g.pop("session_token", None)
+
+
+def session_token() -> str | None:
+    if not session or getattr(session, "sid", None) is None:
+        return None
+    if "session_token" not in g:
+        g.session_token = make_token(session.sid)
+    return g.session_token
+
+
+def add_session_token(endpoint: str, values: dict) -> None:
+    if endpoint.startswith(PUBLIC_ENDPOINT_PREFIXES) or TOKEN_PARAM in values:
+        return
+    token = session_token()
+    if token:
+        values[TOKEN_PARAM] = token
+
+
+def security_headers(response):
+    # The session token travels in URLs: never leak it to other sites through Referer.
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("enrolment") is None:
+            abort(401)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def role_required(*roles: Role):
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if g.enrolment.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]

@@ -1,0 +1,96 @@
+"""Shared fixtures: an app on a fresh database, a client, and a live HTTP server.
+
+The database is SQLite in a temporary folder, or the PostgreSQL database named by
+`PAIRWISE_TEST_DATABASE_URL` (CI runs the suite on both). Each test gets empty tables.
+"""
+
+import os
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from lti_tool import create_app
+from lti_tool.extensions import db
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("PAIRWISE_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'pairwise-test.db'}"
+
+
+def _make_app(database_url, tmp_path, **overrides):
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, **overrides}
+    app = create_app(settings, env="testing")
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+def _dispose(app):
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = _make_app(
+        database_url,
+        tmp_path,
+        BASE_URL="http://127.0.0.1:5000",
+        SANDBOX_URL="http://localhost:5000/sandbox",
+    )
+    yield app
+    _dispose(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class LiveServer:
+    """The app served over real HTTP on an ephemeral port: the tool answers on 127.0.0.1,
+    the sandbox LMS on `localhost` (another site, as an LMS would be)."""
+
+    def __init__(self, app, port):
+        self.app = app
+        self.port = port
+        self.tool_url = f"http://127.0.0.1:{port}"
+        self.sandbox_url = f"http://localhost:{port}/sandbox"
+
+
+@pytest.fixture
+def live_server(database_url, tmp_path):
+    holder = {}
+    server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start),
+                         threaded=True)
+    port = server.server_port
+    app = _make_app(
+        database_url,
+        tmp_path,
+        BASE_URL=f"http://127.0.0.1:{port}",
+        SANDBOX_URL=f"http://localhost:{port}/sandbox",
+    )
+    holder["app"] = app
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, port)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        _dispose(app)

@@ -1,0 +1,99 @@
+"""Signed launches end to end through the tool's login and launch endpoints: a platform
+double signs Moodle-shaped id_tokens and serves its JWKS over HTTP on loopback."""
+
+import sqlalchemy as sa
+
+from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink, Role
+from lti_tool.extensions import db
+from tests.platform_double import LTI, launch, start_login
+
+
+def test_learner_launch_records_everything_and_opens_home(app, client, platform):
+    response = launch(client, platform)
+    assert response.status_code == 303
+    assert "pw=" in response.headers["Location"]
+
+    with app.app_context():
+        enrolment = db.session.scalars(sa.select(Enrolment)).one()
+        assert enrolment.role == Role.LEARNER
+        assert enrolment.person.subject == "4"
+        assert enrolment.person.email == "student1@example.com"
+        assert enrolment.person.username == "student1"
+        assert enrolment.course.context_id == "2"
+        assert enrolment.course.title == "LTI Harness 101"
+        assert enrolment.course.nrps_url.endswith("/CourseSection/2/bindings/1/memberships")
+        link = db.session.scalars(sa.select(ResourceLink)).one()
+        assert link.link_id == "1"
+        assert link.deployment.deployment_id == "1"
+        assert link.ags_lineitem_url.endswith("/lineitems/2/lineitem?type_id=1")
+        assert "https://purl.imsglobal.org/spec/lti-ags/scope/score" in link.ags_scopes
+        assert link.program is not None
+
+    home = client.get(response.headers["Location"])
+    assert home.status_code == 200
+    assert b"Welcome, Sam" in home.data
+
+
+def test_instructor_launch_sees_staff_home(app, client, platform):
+    response = launch(client, platform, **{
+        LTI + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+        "sub": "3", "given_name": "Terry", "name": "Terry Teacher"})
+    home = client.get(response.headers["Location"])
+    assert home.status_code == 200
+    assert b"See the roster" in home.data
+
+
+def test_second_launch_updates_rather_than_duplicates(app, client, platform):
+    launch(client, platform)
+    launch(client, platform, email="new@example.com")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Person)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment)) == 1
+        assert db.session.scalars(sa.select(Person)).one().email == "new@example.com"
+
+
+def test_login_initiation_works_by_get_and_post(client, platform):
+    for method in ("get", "post"):
+        response, state, nonce = start_login(client, platform, method=method)
+        assert response.status_code == 302
+        location = response.headers["Location"]
+        assert location.startswith(platform.issuer + "/mod/lti/auth.php?")
+        assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Flti%2Flaunch" in location
+        assert "prompt=none" in location and "response_mode=form_post" in location
+        assert state and nonce
+
+
+def test_launch_works_without_any_cookie(app, platform):
+    """Third-party cookies blocked: the signed session token in the URL carries the session."""
+    client = app.test_client(use_cookies=False)
+    response = launch(client, platform)
+    assert response.status_code == 303
+    home = client.get(response.headers["Location"])
+    assert home.status_code == 200
+    assert b"Welcome, Sam" in home.data
+    assert client.get("/").status_code == 401  # no cookie, no token: no session
+
+
+def test_each_launch_gets_its_own_session(app, platform):
+    """Two tabs, two courses: each tab's token keeps it on its own launch."""
+    client = app.test_client()
+    first = launch(client, platform).headers["Location"]
+    second = launch(client, platform, **{
+        LTI + "context": {"id": "77", "label": "OTHER", "title": "Other course"}}).headers["Location"]
+    assert b"LTI Harness 101" in client.get(first).data
+    assert b"Other course" in client.get(second).data
+
+
+def test_deep_linking_program_copied_to_another_course_is_not_shared(app, client, platform):
+    with app.app_context():
+        launch(client, platform)
+        original = db.session.scalars(sa.select(Program)).one()
+        key = original.key
+    launch(client, platform, **{
+        LTI + "context": {"id": "9", "title": "Restored copy"},
+        LTI + "custom": {"pairwise_program": key}})
+    with app.app_context():
+        programs = db.session.scalars(sa.select(Program).order_by(Program.id)).all()
+        assert len(programs) == 2
+        assert programs[1].course_id != programs[0].course_id
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Course)) == 2
