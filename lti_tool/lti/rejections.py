@@ -68,6 +68,12 @@ _RULES = [
      "The launch does not say what role you have in the course.", CHECK_REGISTRATION),
     ("message type", 400, "unsupported_message",
      "Pairwise does not handle this kind of launch.", CHECK_REGISTRATION),
+    ("Missing Resource Link", 400, "missing_claims",
+     "The launch does not say which activity it opens.", CHECK_REGISTRATION),
+    ("Missing Deep Linking", 400, "missing_claims",
+     "The request to add an activity is missing its settings.", CHECK_REGISTRATION),
+    ("Must support", 400, "missing_claims",
+     "The platform cannot accept a Pairwise activity from this request.", CHECK_REGISTRATION),
     ("Message validation failed", 400, "missing_claims",
      "The launch message is missing required information.", CHECK_REGISTRATION),
 ]
