@@ -1,0 +1,117 @@
+"""Registration by hand (admin page and CLI), the tool configuration, keys and rotation."""
+
+import json
+import re
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from lti_tool.extensions import db
+from lti_tool.lti import keys
+from lti_tool.lti.models import Platform, ToolKey
+from lti_tool.timeutil import utcnow
+
+ADD = ["lti", "add-platform", "--issuer", "https://moodle.example.test/",
+       "--client-id", "abc123", "--auth-login-url", "https://moodle.example.test/mod/lti/auth.php",
+       "--token-url", "https://moodle.example.test/mod/lti/token.php",
+       "--jwks-url", "https://moodle.example.test/mod/lti/certs.php",
+       "--deployment-id", "1", "--deployment-id", "2"]
+
+
+def test_cli_add_list_remove_platform(app, runner):
+    result = runner.invoke(args=ADD)
+    assert result.exit_code == 0, result.output
+    assert "deployments 1, 2" in result.output
+    listed = json.loads(runner.invoke(args=["lti", "list-platforms", "--json"]).output)
+    assert listed == [{
+        "issuer": "https://moodle.example.test", "client_id": "abc123",
+        "name": "https://moodle.example.test", "deployment_ids": ["1", "2"],
+        "auth_login_url": "https://moodle.example.test/mod/lti/auth.php",
+        "token_url": "https://moodle.example.test/mod/lti/token.php",
+        "jwks_url": "https://moodle.example.test/mod/lti/certs.php", "registered_via": "manual"}]
+    # Adding again adds deployments rather than a second registration.
+    runner.invoke(args=[*ADD[:-4], "--deployment-id", "3"])
+    with app.app_context():
+        assert db.session.scalars(sa.select(Platform)).one().deployment_ids == ["1", "2", "3"]
+    removed = runner.invoke(args=["lti", "remove-platform", "--issuer",
+                                  "https://moodle.example.test", "--client-id", "abc123"])
+    assert removed.exit_code == 0
+    assert "No platforms registered" in runner.invoke(args=["lti", "list-platforms"]).output
+    missing = runner.invoke(args=["lti", "remove-platform", "--issuer", "https://x.test",
+                                  "--client-id", "nope"])
+    assert missing.exit_code != 0 and "No registration" in missing.output
+
+
+def test_cli_refuses_non_url(runner):
+    args = list(ADD)
+    args[args.index("--jwks-url") + 1] = "certs.php"
+    result = runner.invoke(args=args)
+    assert result.exit_code == 2
+    assert "JWKS URL must be an http(s) URL" in result.output
+
+
+def test_tool_config_json(app, runner):
+    result = runner.invoke(args=["lti", "tool-config", "--json"])
+    config = json.loads(result.output)
+    assert config["login_url"] == "http://127.0.0.1:5000/lti/login"
+    assert config["launch_url"] == "http://127.0.0.1:5000/lti/launch"
+    assert config["deep_linking_url"] == "http://127.0.0.1:5000/lti/launch"
+    assert config["jwks_url"] == "http://127.0.0.1:5000/lti/jwks"
+    assert config["registration_url"] == "http://127.0.0.1:5000/lti/register"
+    assert config["jwks"]["keys"][0]["kty"] == "RSA"
+
+
+def test_jwks_publishes_kid_and_rotation_keeps_old_key(app, client, runner):
+    first = client.get("/lti/jwks").get_json()["keys"]
+    assert len(first) == 1 and first[0]["kid"] and first[0]["alg"] == "RS256"
+    assert "d" not in first[0]  # never the private part
+    result = runner.invoke(args=["lti", "rotate-keys"])
+    assert "stay in the JWKS for 7 days" in result.output
+    after = client.get("/lti/jwks").get_json()["keys"]
+    assert [k["kid"] for k in after][1:] == [first[0]["kid"]]
+    with app.app_context():
+        assert keys.signing_key().kid == after[0]["kid"]
+        old = db.session.scalars(sa.select(ToolKey).where(ToolKey.kid == first[0]["kid"])).one()
+        old.retired_at = utcnow() - timedelta(days=8)
+        db.session.commit()
+    assert [k["kid"] for k in client.get("/lti/jwks").get_json()["keys"]] == [after[0]["kid"]]
+
+
+def _csrf(html: bytes) -> str:
+    return re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1).decode()
+
+
+def sign_in_admin(client, token="testing-admin-token"):
+    page = client.get("/admin/sign-in")
+    return client.post("/admin/sign-in", data={"token": token, "csrf_token": _csrf(page.data)})
+
+
+def test_admin_sign_in_and_manual_registration(app, client):
+    assert sign_in_admin(client, "wrong").status_code == 401
+    assert sign_in_admin(client).status_code == 303
+    page = client.get("/admin/")
+    assert b"No platform is registered yet" in page.data
+    form = {
+        "csrf_token": _csrf(page.data), "name": "Faculty Moodle",
+        "issuer": "https://moodle.example.test", "client_id": "xyz",
+        "auth_login_url": "https://moodle.example.test/mod/lti/auth.php",
+        "auth_token_url": "https://moodle.example.test/mod/lti/token.php",
+        "key_set_url": "https://moodle.example.test/mod/lti/certs.php",
+        "deployment_ids": "1\n4\n",
+    }
+    bad = client.post("/admin/platforms", data={**form, "key_set_url": "not a url"})
+    assert bad.status_code == 400 and b"Invalid URL" in bad.data
+    assert client.post("/admin/platforms", data=form).status_code == 303
+    with app.app_context():
+        platform = db.session.scalars(sa.select(Platform)).one()
+        assert platform.deployment_ids == ["1", "4"] and platform.name == "Faculty Moodle"
+    listing = client.get("/admin/")
+    assert b"Faculty Moodle" in listing.data
+    config = client.get("/admin/tool-config")
+    assert b"http://127.0.0.1:5000/lti/login" in config.data
+    assert b"BEGIN PUBLIC KEY" in config.data
+    removed = client.post(f"/admin/platforms/{platform.id}/remove",
+                          data={"csrf_token": _csrf(listing.data)})
+    assert removed.status_code == 303
+    with app.app_context():
+        assert db.session.scalars(sa.select(Platform)).all() == []

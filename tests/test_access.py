@@ -1,0 +1,85 @@
+"""Role checks on every protected route, and sessions that end."""
+
+import pytest
+
+from tests.platform_double import LTI, PlatformDouble, launch
+
+STAFF_ONLY = [("get", "/roster"), ("post", "/roster/sync"), ("get", "/deep-link"),
+              ("post", "/deep-link")]
+SIGNED_IN = [("get", "/"), *STAFF_ONLY]
+ADMIN_ONLY = [("get", "/admin/"), ("post", "/admin/platforms"),
+              ("post", "/admin/platforms/1/remove"), ("get", "/admin/tool-config")]
+
+
+@pytest.fixture
+def platform(app):
+    double = PlatformDouble()
+    with app.app_context():
+        double.register()
+    yield double
+    double.close()
+
+
+@pytest.mark.parametrize("method, path", SIGNED_IN)
+def test_no_session_means_401(client, method, path):
+    response = getattr(client, method)(path)
+    assert response.status_code in (401, 400)  # POSTs without CSRF token may stop at 400
+    if method == "get":
+        assert response.status_code == 401
+        assert b"open Pairwise from your course" in response.data
+
+
+@pytest.mark.parametrize("method, path", STAFF_ONLY)
+@pytest.mark.parametrize("role", ["Learner", "Mentor"])
+def test_participants_cannot_reach_staff_pages(app, platform, method, path, role):
+    client = app.test_client()
+    home = launch(client, platform, **{
+        LTI + "roles": [f"http://purl.imsglobal.org/vocab/lis/v2/membership#{role}"]})
+    token = home.headers["Location"].split("pw=")[1]
+    app.config["WTF_CSRF_ENABLED"] = False  # reach the role check, not the CSRF check
+    response = getattr(client, method)(f"{path}?pw={token}")
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("method, path", ADMIN_ONLY)
+def test_admin_pages_need_the_admin_token(client, method, path):
+    response = getattr(client, method)(path)
+    if method == "get":
+        assert response.status_code == 302
+        assert "/admin/sign-in" in response.headers["Location"]
+    else:
+        assert response.status_code in (302, 400)
+
+
+def test_launched_staff_are_not_admins(app, platform):
+    client = app.test_client()
+    launch(client, platform, **{
+        LTI + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]})
+    assert client.get("/admin/").status_code == 302
+
+
+def test_forged_or_expired_session_token_is_refused(app, platform):
+    client = app.test_client(use_cookies=False)
+    location = launch(client, platform).headers["Location"]
+    token = location.split("pw=")[1]
+    assert client.get(f"/?pw={token}").status_code == 200
+    assert client.get(f"/?pw={token[:-2]}xx").status_code == 401
+    app.config["SESSION_TOKEN_MAX_AGE"] = -1
+    assert client.get(f"/?pw={token}").status_code == 401
+
+
+def test_staff_post_without_csrf_token_is_refused(app, platform):
+    client = app.test_client()
+    location = launch(client, platform, **{
+        LTI + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]}
+    ).headers["Location"]
+    token = location.split("pw=")[1]
+    response = client.post(f"/roster/sync?pw={token}")
+    assert response.status_code == 400
+    assert b"This form has expired" in response.data
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
