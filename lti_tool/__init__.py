@@ -67,13 +67,20 @@ def register_extensions(app: Flask) -> None:
     from lti_tool.web.sessions import DatabaseSessionInterface
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "lti_tool" / "migrations"))
+    migrate.init_app(app, db, directory=str(ROOT / "lti_tool" / "migrations"),
+                     render_as_batch=True, include_object=_not_sandbox)
     csrf.init_app(app)
     app.session_interface = DatabaseSessionInterface()
     _sqlite_pragmas(app)
     from lti_tool.web import auth
 
     auth.init_app(app)
+
+
+def _not_sandbox(obj, name, type_, reflected, compare_to) -> bool:
+    """Migrations manage the tool's schema; the sandbox LMS creates its own tables."""
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    return not (table is not None and table.name.startswith("sandbox_"))
 
 
 def _sqlite_pragmas(app: Flask) -> None:

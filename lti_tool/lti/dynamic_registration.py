@@ -127,7 +127,8 @@ def register(openid_configuration_url: str, registration_token: str | None) -> P
     except RegistrationError as exc:
         raise _failed(400, str(exc)) from exc
     except (LtiException, requests.RequestException, ValueError) as exc:
-        raise _failed(502, f"The platform did not accept the registration ({_short(exc)}).") from exc
+        message = f"The platform did not accept the registration ({_short(exc)})."
+        raise _failed(502, message) from exc
     except (AssertionError, KeyError, TypeError) as exc:
         raise _failed(502, "The platform's answer is not an LTI registration.") from exc
 

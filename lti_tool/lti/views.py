@@ -9,8 +9,9 @@ from pylti1p3.contrib.flask import FlaskRequest
 
 from lti_tool.courses.services import record_launch
 from lti_tool.extensions import csrf, db
-from lti_tool.lti import dynamic_registration, keys, rejections
+from lti_tool.lti import keys, rejections
 from lti_tool.lti.context import LaunchContext
+from lti_tool.lti.dynamic_registration import register as register_dynamically
 from lti_tool.lti.protocol import ToolMessageLaunch, ToolOIDCLogin
 from lti_tool.lti.registrations import base_url, tool_urls
 from lti_tool.lti.tool_conf import DatabaseToolConf
@@ -83,7 +84,7 @@ def dynamic_registration():
         return render_template("lti/register_confirm.html", urls=tool_urls(),
                                openid_configuration=openid_configuration,
                                registration_token=registration_token or "")
-    platform = dynamic_registration.register(openid_configuration, registration_token)
+    platform = register_dynamically(openid_configuration, registration_token)
     db.session.commit()
     log.info("dynamic registration: iss=%s client_id=%s", platform.issuer, platform.client_id)
     return render_template("lti/register_done.html", platform=platform)

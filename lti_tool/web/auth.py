@@ -91,5 +91,6 @@ def role_required(*roles: Role):
 
 
 def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    accept = request.accept_mimetypes
+    best = accept.best_match(["application/json", "text/html"])
+    return best == "application/json" and accept[best] > accept["text/html"]

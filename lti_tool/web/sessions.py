@@ -20,8 +20,8 @@ from werkzeug.datastructures import CallbackDict
 from lti_tool.extensions import db
 from lti_tool.timeutil import as_utc, utcnow
 
-TOKEN_PARAM = "pw"
-TOKEN_HEADER = "X-Pairwise-Session"
+TOKEN_PARAM = "pw"  # noqa: S105 - a parameter name, not a secret
+TOKEN_HEADER = "X-Pairwise-Session"  # noqa: S105
 # Writing the row again only to extend its life is skipped when it was extended recently.
 REFRESH_AFTER = timedelta(minutes=5)
 
@@ -101,12 +101,13 @@ class DatabaseSessionInterface(SessionInterface):
             db.session.commit()
             return
         now = utcnow()
-        stale = session.expires_at is None or session.expires_at - now < self._lifetime(app) - REFRESH_AFTER
+        lifetime = self._lifetime(app)
+        stale = session.expires_at is None or session.expires_at - now < lifetime - REFRESH_AFTER
         if session.modified or stale:
             session.ensure_sid()
             row = db.session.get(WebSession, session.sid) or WebSession(id=session.sid)
             row.data = dict(session)
-            row.expires_at = now + self._lifetime(app)
+            row.expires_at = now + lifetime
             db.session.add(row)
             db.session.commit()
         self._set_cookie(app, response, name, session.sid)

@@ -78,8 +78,8 @@ def test_each_launch_gets_its_own_session(app, platform):
     """Two tabs, two courses: each tab's token keeps it on its own launch."""
     client = app.test_client()
     first = launch(client, platform).headers["Location"]
-    second = launch(client, platform, **{
-        LTI + "context": {"id": "77", "label": "OTHER", "title": "Other course"}}).headers["Location"]
+    other_course = {"id": "77", "label": "OTHER", "title": "Other course"}
+    second = launch(client, platform, **{LTI + "context": other_course}).headers["Location"]
     assert b"LTI Harness 101" in client.get(first).data
     assert b"Other course" in client.get(second).data
 
