@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto.jwk import JWK
 from werkzeug.serving import make_server
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 # Copied from shared/moodle/: decoded id_tokens a real Moodle 5.1 signed.
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "moodle"
@@ -56,28 +56,68 @@ class PlatformDouble:
         self.kid = secrets.token_hex(10)
         self.jwks = {"keys": [public_jwk(self.key, self.kid)]}
         self.jwks_requests = 0
+        self.token_requests: list[dict] = []
+        self.refuse_tokens: set[str] = set()  # access tokens the services answer 401 to
+        self.members: list[dict] = []
+        self.page_size = 2
+        self.link_style = 'rel="next"'
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
         self.jwks_url = f"http://127.0.0.1:{self._server.server_port}/jwks"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
     def _wsgi(self, environ, start_response):
+        request = Request(environ)
+        handler = {"/jwks": self._jwks, "/token": self._token,
+                   "/members": self._members}.get(request.path)
+        response = handler(request) if handler else Response("not found", status=404)
+        return response(environ, start_response)
+
+    def _jwks(self, request):
         self.jwks_requests += 1
-        return Response(json.dumps(self.jwks), mimetype="application/json")(environ, start_response)
+        return Response(json.dumps(self.jwks), mimetype="application/json")
+
+    def _token(self, request):
+        form = request.form.to_dict()
+        self.token_requests.append(form)
+        token = f"token-{len(self.token_requests)}"
+        return Response(json.dumps({"access_token": token, "token_type": "bearer",
+                                    "expires_in": 3600, "scope": form.get("scope", "")}),
+                        mimetype="application/json")
+
+    def _members(self, request):
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not bearer.startswith("token-") or bearer in self.refuse_tokens:
+            return Response('{"error": "invalid token"}', status=401)
+        start = int(request.args.get("from", 0))
+        page = self.members[start:start + self.page_size]
+        body = {"id": request.url, "context": {"id": "2"}, "members": page}
+        response = Response(json.dumps(body),
+                            mimetype="application/vnd.ims.lti-nrps.v2.membershipcontainer+json")
+        if start + self.page_size < len(self.members):
+            next_url = f"{self.base_url}/members?type_id=1&from={start + self.page_size}"
+            # Sent as UTF-8 bytes, as Moodle does with its typographic quotes.
+            link = f"<{next_url}>; {self.link_style}".encode().decode("latin-1")
+            response.headers["Link"] = link
+        return response
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def close(self):
         self._server.shutdown()
         self._thread.join(timeout=5)
         self._server.server_close()
 
-    def register(self, deployment_ids=None):
+    def register(self, deployment_ids=None, client_id=None):
         from lti_tool.extensions import db
         from lti_tool.lti.registrations import PlatformDetails, register_platform
 
         platform = register_platform(PlatformDetails(
-            issuer=self.issuer, client_id=self.client_id,
+            issuer=self.issuer, client_id=client_id or self.client_id,
             auth_login_url=self.issuer + "/mod/lti/auth.php",
-            auth_token_url=self.issuer + "/mod/lti/token.php",
+            auth_token_url=self.base_url + "/token",
             key_set_url=self.jwks_url,
             deployment_ids=tuple(deployment_ids or (self.deployment_id,)), name="Test Moodle"))
         db.session.commit()

@@ -15,8 +15,17 @@ _REL = re.compile(r"""rel\s*=\s*["'“”‘’]?([^"'“”‘’;,]+)""", re.I
 def next_page_url(header: str | None) -> str | None:
     if not header:
         return None
-    for url, params in _LINK.findall(header.replace("\n", " ")):
+    for url, params in _LINK.findall(_utf8(header).replace("\n", " ")):
         for rel in _REL.findall(params):
             if "next" in rel.lower().split():
                 return html.unescape(url.strip()) or None
     return None
+
+
+def _utf8(header: str) -> str:
+    """HTTP clients decode headers as Latin-1; Moodle's typographic quotes arrive as UTF-8
+    bytes read that way (`â\x80\x9c`). Read them back as the UTF-8 they were."""
+    try:
+        return header.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return header

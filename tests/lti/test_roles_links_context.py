@@ -83,3 +83,8 @@ def test_context_from_moodle_deep_linking_request():
     assert ctx.deep_linking.accept_types == ("ltiResourceLink",)
     assert ctx.deep_linking.accept_multiple is True
     assert ctx.ags.lineitem_url is None
+
+
+def test_next_page_url_reads_utf8_quotes_decoded_as_latin1():
+    raw = "<http://m/x?page=2>; rel=“next”".encode().decode("latin-1")
+    assert next_page_url(raw) == "http://m/x?page=2"
