@@ -38,3 +38,6 @@ SANDBOX_URL = ""
 
 WTF_CSRF_TIME_LIMIT = None  # the session bounds the token's life
 LOG_LEVEL = "INFO"
+# Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
+# (needed behind a TLS-terminating proxy so that the tool knows it is served over https).
+PROXY_COUNT = 0

@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None, env: str | None = None) -> Flask
     )
     config.load(app, env, test_config)
     configure_instance(app)
+    configure_proxy(app)
     configure_logger(app)
     register_extensions(app)
     register_blueprints(app)
@@ -55,6 +56,14 @@ def _instance_secret(path: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def configure_proxy(app: Flask) -> None:
+    count = app.config["PROXY_COUNT"]
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def configure_logger(app: Flask) -> None:

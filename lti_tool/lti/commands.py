@@ -107,6 +107,17 @@ def rotate_keys():
     click.echo(f"New signing key {key.kid}; previous keys stay in the JWKS for {grace} days.")
 
 
+@lti_cli.command("purge-expired")
+def purge_expired():
+    """Delete expired launch state, nonces and sessions (run it from cron, e.g. hourly)."""
+    from lti_tool.lti.storage import purge_expired as purge_launch_data
+    from lti_tool.web.sessions import purge_expired as purge_sessions
+
+    launch_rows, sessions = purge_launch_data(), purge_sessions()
+    db.session.commit()
+    click.echo(f"Deleted {launch_rows} expired launch records and {sessions} sessions.")
+
+
 @lti_cli.command("ensure-key")
 def ensure_key():
     """Generate the tool's first key pair if there is none (idempotent)."""

@@ -115,3 +115,21 @@ def test_admin_sign_in_and_manual_registration(app, client):
     assert removed.status_code == 303
     with app.app_context():
         assert db.session.scalars(sa.select(Platform)).all() == []
+
+
+def test_purge_expired_removes_only_expired_rows(app, runner):
+    from lti_tool.lti.models import LaunchData
+    from lti_tool.web.sessions import WebSession
+
+    with app.app_context():
+        now = utcnow()
+        db.session.add_all([
+            LaunchData(key="old", value=1, expires_at=now - timedelta(seconds=1)),
+            LaunchData(key="fresh", value=1, expires_at=now + timedelta(hours=1)),
+            WebSession(id="old", data={}, expires_at=now - timedelta(seconds=1)),
+        ])
+        db.session.commit()
+    result = runner.invoke(args=["lti", "purge-expired"])
+    assert "Deleted 1 expired launch records and 1 sessions." in result.output
+    with app.app_context():
+        assert [row.key for row in db.session.scalars(sa.select(LaunchData))] == ["fresh"]

@@ -73,7 +73,7 @@ def test_roster_paging_follows_every_next_link_form(app, platform, link_style):
         db.session.commit()
         assert result.members == 7 and result.added == 7
         roles = {e.person.subject: e.role for e in db.session.scalars(sa.select(Enrolment))}
-        assert roles["9"] == Role.STAFF and roles["10"] == Role.MENTOR and roles["2"] == Role.LEARNER
+        assert (roles["9"], roles["10"], roles["2"]) == (Role.STAFF, Role.MENTOR, Role.LEARNER)
     assert len(platform.token_requests) == 1  # one token served all four pages
 
 
