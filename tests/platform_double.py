@@ -150,7 +150,7 @@ class PlatformDouble:
 
     def sign(self, claims: dict, key=None, kid=None, headers=None, algorithm="RS256") -> str:
         header = {"kid": kid or self.kid, **(headers or {})}
-        return jwt.encode(claims, pem(key or self.key), algorithm=algorithm, headers=header)
+        return jwt.encode(claims, key or self.key, algorithm=algorithm, headers=header)
 
 
 def start_login(client, platform: PlatformDouble, method="post", **overrides):
