@@ -48,7 +48,8 @@ class ToolOIDCLogin(FlaskOIDCLogin):
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
-    def __init__(self, request, tool_conf):
+    # `from_cache` passes the library's defaults as keywords; these choices replace them.
+    def __init__(self, request, tool_conf, **_library_defaults):
         self._storage = DatabaseLaunchDataStorage()
         super().__init__(
             request,
@@ -63,17 +64,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     @classmethod
     def restore(cls, launch_id, request, tool_conf) -> "ToolMessageLaunch":
-        """A launch saved earlier, with working AGS/NRPS clients (pylti1p3's `from_cache`
-        would fall back to the base ServiceConnector, which cannot cache tokens)."""
-        storage = DatabaseLaunchDataStorage()
-        return cls.from_cache(
-            launch_id,
-            request,
-            tool_conf,
-            launch_data_storage=storage,
-            requests_session=http_session(),
-            service_connector_cls=ToolServiceConnector,
-        )
+        """A launch saved earlier, with working AGS/NRPS clients: pylti1p3's `from_cache`
+        alone falls back to the base ServiceConnector, which raises NotImplementedError on
+        its first token; our constructor always installs `ToolServiceConnector`."""
+        return cls.from_cache(launch_id, request, tool_conf)
 
     def validate(self):
         if self._restored:
