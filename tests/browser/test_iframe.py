@@ -1,0 +1,54 @@
+"""The tool inside the sandbox course page's iframe, in a real browser: the course page is on
+`localhost`, the tool on `127.0.0.1` (another site), so the browser applies its third-party
+cookie rules to every request the tool's frame makes."""
+
+import pytest
+
+from lti_tool.sandbox.setup import setup_sandbox
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def sandbox(live_server):
+    with live_server.app.app_context():
+        setup_sandbox(live_server.tool_url)
+    return live_server
+
+
+def test_deep_linking_and_launches_inside_the_iframe(sandbox, browser_page):
+    page = browser_page
+    page.goto(sandbox.sandbox_url + "/")
+    frame = page.frame_locator("iframe[name=tool-frame]")
+
+    # Staff add the activity through deep linking, inside the iframe.
+    page.get_by_role("button", name="Add activity (deep linking) as Iris Instructor").click()
+    frame.get_by_label("Program title").fill("Autumn mentoring")
+    frame.get_by_label("Maximum participation grade").fill("50")
+    frame.get_by_role("button", name="Add to the course").click()
+    frame.get_by_text("Activity added").wait_for()
+    page.goto(sandbox.sandbox_url + "/")
+    page.get_by_role("heading", name="Autumn mentoring").wait_for()
+
+    # The instructor launches it, opens the roster and reads it from the platform (a POST
+    # with a CSRF token, inside the frame).
+    page.get_by_role("button", name="Launch as Iris Instructor").first.click()
+    frame.get_by_role("heading", name="Autumn mentoring").wait_for()
+    frame.get_by_role("link", name="See the roster").click()
+    frame.get_by_role("button", name="Read the roster from the platform").click()
+    frame.get_by_text("Roster updated").wait_for()
+    assert frame.get_by_role("cell", name="Mona Mentor").count() == 1
+    screenshot(page, "roster-in-iframe")
+
+    # A learner launches it.
+    page.get_by_role("button", name="Launch as Lena Learner").first.click()
+    frame.get_by_role("heading", name="Welcome, Lena").wait_for()
+    frame.get_by_text("Autumn mentoring").first.wait_for()
+    screenshot(page, "learner-in-iframe")
+
+    tool_cookies = [c for c in page.context.cookies(sandbox.tool_url)
+                    if c["name"] == "pairwise_session"]
+    if page.cookie_mode == "third-party cookies blocked":
+        # Nothing the tool's frame set survived: the signed session token did all the work.
+        assert tool_cookies == []
