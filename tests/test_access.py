@@ -83,3 +83,17 @@ def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_roster_lists_staff_then_mentors_then_learners(app, platform):
+    from lti_tool.courses.models import Course
+    from lti_tool.courses.services import course_roster
+    from lti_tool.extensions import db
+
+    client = app.test_client()
+    for sub, role in (("1", "Learner"), ("2", "Instructor"), ("3", "Mentor")):
+        launch(client, platform, sub=sub, name=f"Person {sub}", **{
+            LTI + "roles": [f"http://purl.imsglobal.org/vocab/lis/v2/membership#{role}"]})
+    with app.app_context():
+        course = db.session.scalars(db.select(Course)).one()
+        assert [e.person.subject for e in course_roster(course)] == ["2", "3", "1"]

@@ -131,7 +131,8 @@ def test_a_restored_launch_has_working_services(sandbox):
     launch_as(sandbox, LEARNER, activity_id)
     app = sandbox.app
     with app.app_context():
-        learner = db.session.scalars(sa.select(Enrolment).where(Enrolment.role == Role.LEARNER)).one()
+        learner = db.session.scalars(
+            sa.select(Enrolment).where(Enrolment.role == Role.LEARNER)).one()
         sessions = db.session.scalars(sa.select(WebSession)).all()
         launch_id = next(s.data["launch_id"] for s in sessions
                          if s.data.get("enrolment_id") == learner.id)

@@ -70,7 +70,10 @@ class Enrolment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=16))
+    # Stored as the readable value ("learner"), not the Python name.
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
     lis_roles: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
     # "launch": seen in a launch; "roster": only known from the NRPS membership list.

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink
+from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink, Role
 from lti_tool.extensions import db
 from lti_tool.lti.context import LaunchContext
 from lti_tool.lti.models import Deployment, Platform
@@ -14,6 +14,9 @@ from lti_tool.lti.rejections import LaunchRejected
 from lti_tool.timeutil import utcnow
 
 PROGRAM_PARAM = "pairwise_program"
+# Staff first, then mentors, then learners.
+ROLE_ORDER = sa.case({Role.STAFF.value: 0, Role.MENTOR.value: 1, Role.LEARNER.value: 2},
+                     value=sa.cast(Enrolment.role, sa.String))
 
 
 @dataclass
@@ -133,6 +136,6 @@ def course_roster(course: Course) -> list[Enrolment]:
             sa.select(Enrolment)
             .join(Person)
             .where(Enrolment.course_id == course.id)
-            .order_by(Enrolment.role, Person.family_name, Person.name, Person.subject)
+            .order_by(ROLE_ORDER, Person.family_name, Person.given_name, Person.subject)
         )
     )
