@@ -5,6 +5,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 from pylti1p3.contrib.flask import FlaskRequest
 
 from lti_tool.courses.services import record_launch
@@ -81,6 +82,9 @@ def dynamic_registration():
         abort(400, "Open this address from your platform's 'register a tool' screen: it needs "
                    "the platform's openid_configuration parameter.")
     if request.method == "GET":
+        # The platform shows this page in a cross-site frame: the form's CSRF token must be
+        # in the session before the form's URL (which carries the session token) is made.
+        generate_csrf()
         return render_template("lti/register_confirm.html", urls=tool_urls(),
                                openid_configuration=openid_configuration,
                                registration_token=registration_token or "")

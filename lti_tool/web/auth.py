@@ -44,10 +44,12 @@ def sign_in(enrolment: Enrolment, launch_id: str, resource_link_id: int | None,
 
 
 def session_token() -> str | None:
-    if not session or getattr(session, "sid", None) is None:
+    """The token for this request's session; a session with data gets its id now, so that
+    the links and forms of the page that filled it already carry it."""
+    if not session:
         return None
     if "session_token" not in g:
-        g.session_token = make_token(session.sid)
+        g.session_token = make_token(session.ensure_sid())
     return g.session_token
 
 
