@@ -22,6 +22,12 @@ class SetupResult:
     tool_platform: Platform  # the sandbox as the tool has registered it
 
 
+def create_tables() -> None:
+    """The sandbox's own tables: migrations manage only the tool's schema."""
+    tables = [t for t in db.metadata.sorted_tables if t.name.startswith("sandbox_")]
+    db.metadata.create_all(db.engine, tables=tables)
+
+
 def tool_endpoints(tool_base_url: str) -> dict[str, str]:
     base = tool_base_url.rstrip("/")
     return {"login_url": f"{base}/lti/login", "launch_url": f"{base}/lti/launch",
@@ -30,6 +36,7 @@ def tool_endpoints(tool_base_url: str) -> dict[str, str]:
 
 def setup_sandbox(tool_base_url: str) -> SetupResult:
     """Create or refresh the sandbox for the tool at `tool_base_url`; commits."""
+    create_tables()
     platform.signing_key()
     course = lms.ensure_demo_course()
     tool = _ensure_tool(tool_base_url)
