@@ -61,6 +61,18 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture
+def platform(app):
+    """A platform double (tests/platform_double.py) registered with the tool."""
+    from tests.platform_double import PlatformDouble
+
+    double = PlatformDouble()
+    with app.app_context():
+        double.register()
+    yield double
+    double.close()
+
+
 class LiveServer:
     """The app served over real HTTP on an ephemeral port: the tool answers on 127.0.0.1,
     the sandbox LMS on `localhost` (another site, as an LMS would be)."""
@@ -94,3 +106,13 @@ def live_server(database_url, tmp_path):
         thread.join(timeout=10)
         server.server_close()
         _dispose(app)
+
+
+@pytest.fixture
+def live_sandbox(live_server):
+    """The live server with the sandbox LMS set up and registered with the tool."""
+    from lti_tool.sandbox.setup import setup_sandbox
+
+    with live_server.app.app_context():
+        setup_sandbox(live_server.tool_url)
+    return live_server

@@ -2,22 +2,13 @@
 
 import pytest
 
-from tests.platform_double import LTI, PlatformDouble, launch
+from tests.platform_double import LTI, launch
 
 STAFF_ONLY = [("get", "/roster"), ("post", "/roster/sync"), ("get", "/deep-link"),
               ("post", "/deep-link")]
 SIGNED_IN = [("get", "/"), *STAFF_ONLY]
 ADMIN_ONLY = [("get", "/admin/"), ("post", "/admin/platforms"),
               ("post", "/admin/platforms/1/remove"), ("get", "/admin/tool-config")]
-
-
-@pytest.fixture
-def platform(app):
-    double = PlatformDouble()
-    with app.app_context():
-        double.register()
-    yield double
-    double.close()
 
 
 @pytest.mark.parametrize("method, path", SIGNED_IN)

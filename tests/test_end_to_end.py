@@ -4,7 +4,6 @@ arriving in the sandbox gradebook, and dynamic registration."""
 
 import re
 
-import pytest
 import requests
 import sqlalchemy as sa
 
@@ -14,17 +13,10 @@ from lti_tool.lti.advantage import Score, post_score
 from lti_tool.lti.models import Platform
 from lti_tool.sandbox import models as lms_models
 from lti_tool.sandbox.lms import DEMO_PEOPLE
-from lti_tool.sandbox.setup import setup_sandbox
 from lti_tool.sandbox.testing import browser_launch, launch_form, parse_form
 
 INSTRUCTOR, MENTOR, LEARNER = "3", "4", "6"
 
-
-@pytest.fixture
-def sandbox(live_server):
-    with live_server.app.app_context():
-        setup_sandbox(live_server.tool_url)
-    return live_server
 
 
 def launch_as(server, user_id, activity_id=None, deep_linking=False, http=None):
@@ -52,9 +44,9 @@ def add_activity(server, title="Spring mentoring", score_maximum="60"):
         return activity.id
 
 
-def test_deep_linking_creates_the_activity_and_its_grade_item(sandbox):
-    activity_id = add_activity(sandbox)
-    with sandbox.app.app_context():
+def test_deep_linking_creates_the_activity_and_its_grade_item(live_sandbox):
+    activity_id = add_activity(live_sandbox)
+    with live_sandbox.app.app_context():
         activity = db.session.get(lms_models.Activity, activity_id)
         assert activity.title == "Spring mentoring"
         assert "pairwise_program" in activity.custom
@@ -63,16 +55,16 @@ def test_deep_linking_creates_the_activity_and_its_grade_item(sandbox):
         assert lineitem.tag == "pairwise-participation"
 
 
-def test_launches_as_instructor_mentor_and_learner(sandbox):
-    activity_id = add_activity(sandbox)
-    _, learner = launch_as(sandbox, LEARNER, activity_id)
-    assert learner.url.startswith(sandbox.tool_url + "/?pw=")
+def test_launches_as_instructor_mentor_and_learner(live_sandbox):
+    activity_id = add_activity(live_sandbox)
+    _, learner = launch_as(live_sandbox, LEARNER, activity_id)
+    assert learner.url.startswith(live_sandbox.tool_url + "/?pw=")
     assert "Welcome, Lena" in learner.text and "Spring mentoring" in learner.text
-    _, mentor = launch_as(sandbox, MENTOR, activity_id)
+    _, mentor = launch_as(live_sandbox, MENTOR, activity_id)
     assert "match you with mentees" in mentor.text
-    _, staff = launch_as(sandbox, INSTRUCTOR, activity_id)
+    _, staff = launch_as(live_sandbox, INSTRUCTOR, activity_id)
     assert "See the roster" in staff.text
-    with sandbox.app.app_context():
+    with live_sandbox.app.app_context():
         roles = {e.person.subject: e.role for e in db.session.scalars(sa.select(Enrolment))}
         assert roles == {LEARNER: Role.LEARNER, MENTOR: Role.MENTOR, INSTRUCTOR: Role.STAFF}
         link = db.session.scalars(sa.select(ResourceLink)).one()
@@ -81,11 +73,11 @@ def test_launches_as_instructor_mentor_and_learner(sandbox):
         assert "/lineitem?type_id=" in link.ags_lineitem_url
 
 
-def test_staff_read_the_roster_through_nrps(sandbox):
-    activity_id = add_activity(sandbox)
-    http, home = launch_as(sandbox, INSTRUCTOR, activity_id)
+def test_staff_read_the_roster_through_nrps(live_sandbox):
+    activity_id = add_activity(live_sandbox)
+    http, home = launch_as(live_sandbox, INSTRUCTOR, activity_id)
     roster = http.get(re.search(r'href="(/roster\?pw=[^"]+)"', home.text).group(1)
-                      .replace("&amp;", "&").join([sandbox.tool_url, ""]), timeout=10)
+                      .replace("&amp;", "&").join([live_sandbox.tool_url, ""]), timeout=10)
     assert "Mona" not in roster.text  # mentors who never launched are not known yet
     action, fields = parse_form(roster.text, roster.url)
     synced = http.post(action, data=fields, timeout=10)
@@ -94,16 +86,16 @@ def test_staff_read_the_roster_through_nrps(sandbox):
     assert f"Roster updated: {members} members, {members - 1} new." in synced.text
     for name in ("Mona", "Mateo", "Lena", "Luis", "Lucia", "Liam"):
         assert name in synced.text
-    with sandbox.app.app_context():
+    with live_sandbox.app.app_context():
         from_roster = db.session.scalars(
             sa.select(Enrolment).where(Enrolment.source == "roster")).all()
         assert {e.role for e in from_roster} == {Role.MENTOR, Role.LEARNER, Role.STAFF}
 
 
-def test_scores_posted_through_ags_reach_the_gradebook(sandbox):
-    activity_id = add_activity(sandbox)
-    launch_as(sandbox, LEARNER, activity_id)
-    with sandbox.app.app_context():
+def test_scores_posted_through_ags_reach_the_gradebook(live_sandbox):
+    activity_id = add_activity(live_sandbox)
+    launch_as(live_sandbox, LEARNER, activity_id)
+    with live_sandbox.app.app_context():
         link = db.session.scalars(sa.select(ResourceLink)).one()
         post_score(link, Score(user_id=LEARNER, score_given=45, score_maximum=60,
                                comment="3/4 meetings held, agreement signed",
@@ -114,12 +106,12 @@ def test_scores_posted_through_ags_reach_the_gradebook(sandbox):
         scores = {s.user_id: s for s in db.session.scalars(sa.select(lms_models.Score))}
         assert scores[LEARNER].score_given == 45
         assert scores["7"].score_given is None
-    gradebook = requests.get(sandbox.sandbox_url + "/gradebook", timeout=10)
+    gradebook = requests.get(live_sandbox.sandbox_url + "/gradebook", timeout=10)
     assert "3/4 meetings held, agreement signed" in gradebook.text
     assert "45" in gradebook.text
 
 
-def test_a_restored_launch_has_working_services(sandbox):
+def test_a_restored_launch_has_working_services(live_sandbox):
     """pylti1p3's from_cache would hand back a connector that cannot get tokens."""
     from pylti1p3.contrib.flask import FlaskRequest
 
@@ -127,9 +119,9 @@ def test_a_restored_launch_has_working_services(sandbox):
     from lti_tool.lti.tool_conf import DatabaseToolConf
     from lti_tool.web.sessions import WebSession
 
-    activity_id = add_activity(sandbox)
-    launch_as(sandbox, LEARNER, activity_id)
-    app = sandbox.app
+    activity_id = add_activity(live_sandbox)
+    launch_as(live_sandbox, LEARNER, activity_id)
+    app = live_sandbox.app
     with app.app_context():
         learner = db.session.scalars(
             sa.select(Enrolment).where(Enrolment.role == Role.LEARNER)).one()
@@ -144,14 +136,14 @@ def test_a_restored_launch_has_working_services(sandbox):
         assert lineitem.get_score_maximum() == 60
 
 
-def test_dynamic_registration_with_the_sandbox(sandbox):
+def test_dynamic_registration_with_the_sandbox(live_sandbox):
     http = requests.Session()
-    start = http.get(sandbox.sandbox_url + "/register-tool", timeout=10)
+    start = http.get(live_sandbox.sandbox_url + "/register-tool", timeout=10)
     assert start.status_code == 200
-    with sandbox.app.app_context():
+    with live_sandbox.app.app_context():
         from lti_tool.sandbox import dynreg
 
-        url = dynreg.start_url(sandbox.tool_url + "/lti/register")
+        url = dynreg.start_url(live_sandbox.tool_url + "/lti/register")
         db.session.commit()  # the registration token the sandbox issued
     confirm = http.get(url, timeout=10)
     assert confirm.status_code == 200 and "Register Pairwise" in confirm.text
@@ -160,27 +152,27 @@ def test_dynamic_registration_with_the_sandbox(sandbox):
     assert done.status_code == 200, done.text
     assert "is registered" in done.text and "pending" in done.text
     assert "data-lti-close" in done.text
-    with sandbox.app.app_context():
+    with live_sandbox.app.app_context():
         dynamic = db.session.scalars(
             sa.select(Platform).where(Platform.registered_via == "dynamic")).one()
-        assert dynamic.issuer == sandbox.sandbox_url
+        assert dynamic.issuer == live_sandbox.sandbox_url
         assert dynamic.deployment_ids  # Moodle returns the deployment id
         tool = db.session.scalars(sa.select(lms_models.ToolRegistration)
                                   .where(lms_models.ToolRegistration.client_id
                                          == dynamic.client_id)).one()
-        assert tool.jwks_url == sandbox.tool_url + "/lti/jwks"
+        assert tool.jwks_url == live_sandbox.tool_url + "/lti/jwks"
         assert "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly" in tool.scopes
     # The token is single use: replaying the registration fails cleanly.
     again = http.post(action, data=fields, timeout=10)
     assert again.status_code == 502 and "did not accept the registration" in again.text
 
 
-def test_dynamic_registration_refuses_a_configuration_for_another_issuer(sandbox):
+def test_dynamic_registration_refuses_a_configuration_for_another_issuer(live_sandbox):
     http = requests.Session()
-    with sandbox.app.app_context():
+    with live_sandbox.app.app_context():
         from lti_tool.sandbox import dynreg
 
-        url = dynreg.start_url(sandbox.tool_url + "/lti/register")
+        url = dynreg.start_url(live_sandbox.tool_url + "/lti/register")
         db.session.commit()  # the registration token the sandbox issued
     # The same configuration, but reached under another path: its issuer is no prefix of it.
     url = url.replace("openid_configuration=http%3A%2F%2Flocalhost",
@@ -190,6 +182,6 @@ def test_dynamic_registration_refuses_a_configuration_for_another_issuer(sandbox
     refused = http.post(action, data=fields, timeout=10)
     assert refused.status_code == 400
     assert "does not match its address" in refused.text
-    with sandbox.app.app_context():
+    with live_sandbox.app.app_context():
         assert db.session.scalars(sa.select(Platform).where(
             Platform.registered_via == "dynamic")).all() == []

@@ -15,20 +15,22 @@ from lti_tool.lti.models import ToolKey
 from lti_tool.timeutil import as_utc, utcnow
 
 
+def pem_pair(private_key: rsa.RSAPrivateKey) -> tuple[str, str]:
+    """(private PKCS#8 PEM, public SubjectPublicKeyInfo PEM) of an RSA key."""
+    private_pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private_pem, public_pem
+
+
 def generate_key(bits: int | None = None) -> ToolKey:
     bits = bits or current_app.config["TOOL_KEY_BITS"]
-    private = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    key = ToolKey(
-        kid=secrets.token_hex(10),
-        private_pem=private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode(),
-        public_pem=private.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode(),
-    )
+    private_pem, public_pem = pem_pair(rsa.generate_private_key(65537, bits))
+    key = ToolKey(kid=secrets.token_hex(10), private_pem=private_pem, public_pem=public_pem)
     db.session.add(key)
     db.session.flush()
     return key

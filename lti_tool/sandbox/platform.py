@@ -19,6 +19,7 @@ from flask import current_app
 from jwcrypto.jwk import JWK
 
 from lti_tool.extensions import db
+from lti_tool.lti.keys import pem_pair
 from lti_tool.sandbox.models import PlatformKey, ToolRegistration, UsedNonce
 from lti_tool.timeutil import utcnow
 
@@ -81,18 +82,8 @@ def new_private_key() -> rsa.RSAPrivateKey:
 
 
 def _generate_key() -> PlatformKey:
-    private = new_private_key()
-    key = PlatformKey(
-        kid=secrets.token_hex(10),
-        private_pem=private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode(),
-        public_pem=private.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode(),
-    )
+    private_pem, public_pem = pem_pair(new_private_key())
+    key = PlatformKey(kid=secrets.token_hex(10), private_pem=private_pem, public_pem=public_pem)
     db.session.add(key)
     db.session.flush()
     return key

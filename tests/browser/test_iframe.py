@@ -4,22 +4,15 @@ cookie rules to every request the tool's frame makes."""
 
 import pytest
 
-from lti_tool.sandbox.setup import setup_sandbox
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def sandbox(live_server):
-    with live_server.app.app_context():
-        setup_sandbox(live_server.tool_url)
-    return live_server
 
-
-def test_deep_linking_and_launches_inside_the_iframe(sandbox, browser_page):
+def test_deep_linking_and_launches_inside_the_iframe(live_sandbox, browser_page):
     page = browser_page
-    page.goto(sandbox.sandbox_url + "/")
+    page.goto(live_sandbox.sandbox_url + "/")
     frame = page.frame_locator("iframe[name=tool-frame]")
 
     # Staff add the activity through deep linking, inside the iframe.
@@ -28,7 +21,7 @@ def test_deep_linking_and_launches_inside_the_iframe(sandbox, browser_page):
     frame.get_by_label("Maximum participation grade").fill("50")
     frame.get_by_role("button", name="Add to the course").click()
     frame.get_by_text("Activity added").wait_for()
-    page.goto(sandbox.sandbox_url + "/")
+    page.goto(live_sandbox.sandbox_url + "/")
     page.get_by_role("heading", name="Autumn mentoring").wait_for()
 
     # The instructor launches it, opens the roster and reads it from the platform (a POST
@@ -47,7 +40,7 @@ def test_deep_linking_and_launches_inside_the_iframe(sandbox, browser_page):
     frame.get_by_text("Autumn mentoring").first.wait_for()
     screenshot(page, "learner-in-iframe")
 
-    tool_cookies = [c for c in page.context.cookies(sandbox.tool_url)
+    tool_cookies = [c for c in page.context.cookies(live_sandbox.tool_url)
                     if c["name"] == "pairwise_session"]
     if page.cookie_mode == "third-party cookies blocked":
         # Nothing the tool's frame set survived: the signed session token did all the work.
