@@ -9,3 +9,11 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// Intake: pre-fill the time zone from the browser on a first visit (the person can change it).
+document.addEventListener("DOMContentLoaded", function () {
+  var select = document.querySelector("select[data-browser-timezone]");
+  if (!select || !window.Intl) { return; }
+  var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && select.querySelector('option[value="' + zone + '"]')) { select.value = zone; }
+});

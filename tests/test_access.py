@@ -53,10 +53,10 @@ def test_forged_or_expired_session_token_is_refused(app, platform):
     client = app.test_client(use_cookies=False)
     location = launch(client, platform).headers["Location"]
     token = location.split("pw=")[1]
-    assert client.get(f"/?pw={token}").status_code == 200
-    assert client.get(f"/?pw={token[:-2]}xx").status_code == 401
+    assert client.get(f"/intake?pw={token}").status_code == 200
+    assert client.get(f"/intake?pw={token[:-2]}xx").status_code == 401
     app.config["SESSION_TOKEN_MAX_AGE"] = -1
-    assert client.get(f"/?pw={token}").status_code == 401
+    assert client.get(f"/intake?pw={token}").status_code == 401
 
 
 def test_staff_post_without_csrf_token_is_refused(app, platform):

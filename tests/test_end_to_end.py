@@ -58,10 +58,11 @@ def test_deep_linking_creates_the_activity_and_its_grade_item(live_sandbox):
 def test_launches_as_instructor_mentor_and_learner(live_sandbox):
     activity_id = add_activity(live_sandbox)
     _, learner = launch_as(live_sandbox, LEARNER, activity_id)
-    assert learner.url.startswith(live_sandbox.tool_url + "/?pw=")
-    assert "Welcome, Lena" in learner.text and "Spring mentoring" in learner.text
+    # First launches lead to the intake.
+    assert learner.url.startswith(live_sandbox.tool_url + "/intake?pw=")
+    assert "Tell us about yourself" in learner.text and "Spring mentoring" in learner.text
     _, mentor = launch_as(live_sandbox, MENTOR, activity_id)
-    assert "match you with mentees" in mentor.text
+    assert "What can you help others with?" in mentor.text
     _, staff = launch_as(live_sandbox, INSTRUCTOR, activity_id)
     assert "See the roster" in staff.text
     with live_sandbox.app.app_context():

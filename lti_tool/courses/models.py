@@ -84,6 +84,16 @@ class Enrolment(db.Model):
     person: Mapped[Person] = relationship()
 
 
+DEFAULT_TOPICS = (
+    "Career paths", "Goal setting", "Leadership", "Communication", "Work-life balance",
+    "Technical skills", "Networking", "Research", "Study skills", "Entrepreneurship",
+)
+
+
+def default_topics() -> list[str]:
+    return list(DEFAULT_TOPICS)
+
+
 def _new_program_key() -> str:
     return secrets.token_urlsafe(12)
 
@@ -102,6 +112,17 @@ class Program(db.Model):
     score_maximum: Mapped[int] = mapped_column(default=100)
     meeting_minutes: Mapped[int] = mapped_column(default=45)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # Matching settings (see lti_tool/intake and lti_tool/pairs).
+    topics: Mapped[list[str]] = mapped_column(sa.JSON, default=default_topics)
+    # Where mentors come from: any of "designated", "lms_role", "volunteer".
+    mentor_sources: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=lambda: ["designated", "lms_role", "volunteer"]
+    )
+    default_capacity: Mapped[int] = mapped_column(default=2)
+    max_capacity: Mapped[int] = mapped_column(default=5)
+    weights: Mapped[dict[str, float]] = mapped_column(sa.JSON, default=dict)
+    constraints: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    policy: Mapped[str] = mapped_column(sa.String(16), default="optimal")
 
     course: Mapped[Course] = relationship()
 

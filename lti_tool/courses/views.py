@@ -9,22 +9,17 @@ from requests import RequestException
 
 from lti_tool.courses import services
 from lti_tool.courses.forms import ConfirmForm, ProgramForm
-from lti_tool.courses.models import ResourceLink, Role
+from lti_tool.courses.models import Role
 from lti_tool.courses.roster import sync_roster
 from lti_tool.extensions import db
+from lti_tool.intake import services as intake
 from lti_tool.lti import deep_linking
 from lti_tool.lti.advantage import ServiceUnavailable
-from lti_tool.web.auth import login_required, role_required
+from lti_tool.pairs.services import pairs_of
+from lti_tool.web.auth import current_link, login_required, role_required
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("courses", __name__)
-
-
-def current_link() -> ResourceLink | None:
-    link_id = session.get("resource_link_id")
-    link = db.session.get(ResourceLink, link_id) if link_id else None
-    # Defence in depth: the link must belong to the course this session was launched in.
-    return link if link is not None and link.course_id == g.enrolment.course_id else None
 
 
 @blueprint.get("/")
@@ -36,7 +31,12 @@ def home():
         roster = services.course_roster(g.enrolment.course)
         return render_template("courses/staff_home.html", program=program, roster=roster,
                                form=ConfirmForm())
-    return render_template("courses/participant_home.html", program=program)
+    profile = intake.profile_for(program, g.enrolment.person) if program else None
+    if program and profile is None:
+        return redirect(url_for("intake.intake"), code=303)  # the intake comes first
+    pairs = pairs_of(g.enrolment.person, program) if program else []
+    return render_template("courses/participant_home.html", program=program, profile=profile,
+                           pairs=pairs)
 
 
 @blueprint.get("/roster")

@@ -6,7 +6,7 @@ import functools
 
 from flask import Flask, abort, g, request, session
 
-from lti_tool.courses.models import Enrolment, Role
+from lti_tool.courses.models import Enrolment, Program, ResourceLink, Role
 from lti_tool.extensions import db
 from lti_tool.web.sessions import TOKEN_PARAM, make_token
 
@@ -90,6 +90,21 @@ def role_required(*roles: Role):
         return wrapped
 
     return decorator
+
+
+def current_link() -> ResourceLink | None:
+    """The activity this session was launched from, if it belongs to the session's course."""
+    link_id = session.get("resource_link_id")
+    link = db.session.get(ResourceLink, link_id) if link_id else None
+    return link if link is not None and link.course_id == g.enrolment.course_id else None
+
+
+def current_program() -> Program:
+    """The program of the launched activity; 400 when the launch was not from an activity."""
+    link = current_link()
+    if link is None or link.program is None:
+        abort(400, "Open Pairwise from the program's activity in your course.")
+    return link.program
 
 
 def wants_json() -> bool:

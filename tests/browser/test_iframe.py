@@ -34,8 +34,13 @@ def test_deep_linking_and_launches_inside_the_iframe(live_sandbox, browser_page)
     assert frame.get_by_role("cell", name="Mona Mentor").count() == 1
     screenshot(page, "roster-in-iframe")
 
-    # A learner launches it.
+    # A learner launches it: the intake comes first, filled in inside the frame.
     page.get_by_role("button", name="Launch as Lena Learner").first.click()
+    frame.get_by_role("heading", name="Tell us about yourself").wait_for()
+    frame.get_by_label("Leadership").check()
+    frame.get_by_label("English").check()
+    frame.get_by_label("Tuesday 18:00 to 19:00").check()
+    frame.get_by_role("button", name="Save my answers").click()
     frame.get_by_role("heading", name="Welcome, Lena").wait_for()
     frame.get_by_text("Autumn mentoring").first.wait_for()
     screenshot(page, "learner-in-iframe")

@@ -1,0 +1,119 @@
+"""Reading and saving intakes, and deciding who mentors in a program."""
+
+import sqlalchemy as sa
+
+from lti_tool.courses.models import Enrolment, Person, Program, Role
+from lti_tool.extensions import db
+from lti_tool.intake.models import Mentor, MentorPool, Profile, Question
+from lti_tool.lti.roles import short_names
+from lti_tool.timeutil import utcnow
+
+MENTOR_LMS_ROLES = {"Mentor", "TeachingAssistant"}
+DEFAULT_POOL_CAPACITY = 3
+
+
+def profile_for(program: Program, person: Person) -> Profile | None:
+    return db.session.scalars(
+        sa.select(Profile).filter_by(program_id=program.id, person_id=person.id)
+    ).first()
+
+
+def questions_for(program: Program) -> list[Question]:
+    return list(db.session.scalars(
+        sa.select(Question).filter_by(program_id=program.id).order_by(Question.position,
+                                                                      Question.id)))
+
+
+def save_intake(program: Program, person: Person, form) -> Profile:
+    """Store a validated intake form; the caller commits."""
+    profile = profile_for(program, person) or Profile(program=program, person=person)
+    extra = (form.other_topic.data or "").strip()
+    profile.topics = list(dict.fromkeys([*(form.topics.data or []), *([extra] if extra else [])]))
+    profile.goals_text = (form.goals_text.data or "").strip()
+    profile.expertise = list(form.expertise.data or []) if form.is_mentor else profile.expertise
+    profile.languages = list(form.languages.data)
+    profile.timezone = form.timezone.data
+    profile.availability = form.availability.data
+    profile.modality = form.modality.data
+    profile.preferences = (form.preferences.data or "").strip()
+    profile.volunteers_to_mentor = bool(form.volunteers_to_mentor.data)
+    profile.answers = {str(q.id): _answer(getattr(form, f"q_{q.id}").data) for q in form.questions}
+    profile.completed_at = profile.completed_at or utcnow()
+    db.session.add(profile)
+    db.session.flush()
+    if profile.volunteers_to_mentor and "volunteer" in program.mentor_sources:
+        _ensure_mentor(program, person, "volunteer", approved=False)
+    return profile
+
+
+def _answer(data) -> list[str]:
+    if data is None:
+        return []
+    return [data] if isinstance(data, str) else list(data)
+
+
+def is_lms_mentor(enrolment: Enrolment) -> bool:
+    return bool(set(short_names(enrolment.lis_roles)) & MENTOR_LMS_ROLES)
+
+
+def refresh_mentors(program: Program) -> None:
+    """Add the mentors the program's sources name (LMS roles, volunteers); the caller commits."""
+    if "lms_role" in program.mentor_sources:
+        for enrolment in _active_enrolments(program):
+            if is_lms_mentor(enrolment):
+                _ensure_mentor(program, enrolment.person, "lms_role", approved=True)
+    if "volunteer" in program.mentor_sources:
+        volunteers = db.session.scalars(sa.select(Profile).filter_by(
+            program_id=program.id, volunteers_to_mentor=True))
+        for profile in volunteers:
+            _ensure_mentor(program, profile.person, "volunteer", approved=False)
+
+
+def designate_mentor(program: Program, person: Person) -> Mentor:
+    return _ensure_mentor(program, person, "designated", approved=True)
+
+
+def _ensure_mentor(program: Program, person: Person, source: str, approved: bool) -> Mentor:
+    mentor = mentor_row(program, person)
+    if mentor is None:
+        mentor = Mentor(program=program, person=person, source=source, approved=approved,
+                        capacity=program.default_capacity)
+        db.session.add(mentor)
+        db.session.flush()
+    return mentor
+
+
+def mentor_row(program: Program, person: Person) -> Mentor | None:
+    return db.session.scalars(
+        sa.select(Mentor).filter_by(program_id=program.id, person_id=person.id)).first()
+
+
+def mentors_of(program: Program, approved_only: bool = False) -> list[Mentor]:
+    query = sa.select(Mentor).join(Person, Mentor.person_id == Person.id).where(
+        Mentor.program_id == program.id).order_by(Person.family_name, Person.given_name)
+    if approved_only:
+        query = query.where(Mentor.approved.is_(True))
+    return list(db.session.scalars(query))
+
+
+def pool_capacity(person: Person) -> int:
+    row = db.session.get(MentorPool, person.id)
+    return row.capacity if row else DEFAULT_POOL_CAPACITY
+
+
+def set_capacity(mentor: Mentor, capacity: int) -> None:
+    """Within the program's bounds; raises ValueError with a message for the person."""
+    program = mentor.program
+    if not 0 <= capacity <= program.max_capacity:
+        raise ValueError(f"Capacity must be between 0 and {program.max_capacity}.")
+    mentor.capacity = capacity
+
+
+def _active_enrolments(program: Program) -> list[Enrolment]:
+    return list(db.session.scalars(sa.select(Enrolment).where(
+        Enrolment.course_id == program.course_id, Enrolment.active.is_(True))))
+
+
+def mentees_of(program: Program) -> list[Enrolment]:
+    """Active learners of the program's course (whether or not they completed the intake)."""
+    return [e for e in _active_enrolments(program) if e.role == Role.LEARNER]

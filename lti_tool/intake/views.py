@@ -1,0 +1,50 @@
+"""The intake page: learners and mentors fill it on first launch and may edit it later."""
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from lti_tool.courses.models import Role
+from lti_tool.extensions import db
+from lti_tool.intake import services
+from lti_tool.intake.forms import DAYS, GRID_HOURS, build_intake_form, check_role_fields, slot_value
+from lti_tool.web.auth import current_program, role_required
+
+blueprint = Blueprint("intake", __name__)
+
+
+def _person_roles(program):
+    """(is_mentor, is_mentee) for the signed-in person in this program."""
+    enrolment = g.enrolment
+    mentor = services.mentor_row(program, enrolment.person)
+    is_mentor = enrolment.role == Role.MENTOR or (mentor is not None)
+    return is_mentor, enrolment.role == Role.LEARNER
+
+
+@blueprint.route("/intake", methods=["GET", "POST"])
+@role_required(Role.LEARNER, Role.MENTOR)
+def intake():
+    program = current_program()
+    person = g.enrolment.person
+    profile = services.profile_for(program, person)
+    is_mentor, is_mentee = _person_roles(program)
+    questions = services.questions_for(program)
+    form = build_intake_form(program, is_mentor, is_mentee, questions,
+                             obj=profile if request.method == "GET" else None)
+    if request.method == "GET" and profile is not None:
+        for question in questions:
+            answer = profile.answers.get(str(question.id), [])
+            getattr(form, f"q_{question.id}").data = answer if question.multiple else (
+                answer[0] if answer else None)
+    # Both checks run on a POST so that every problem is shown at once.
+    if request.method == "POST" and form.validate_on_submit() & check_role_fields(form):
+        services.save_intake(program, person, form)
+        db.session.commit()
+        flash("Thank you: your answers are saved. You can change them at any time.", "success")
+        return redirect(url_for("courses.home"), code=303)
+    if request.method == "POST":
+        db.session.rollback()
+    status = 400 if request.method == "POST" else 200
+    return render_template("intake/form.html", form=form, program=program, days=DAYS,
+                           hours=GRID_HOURS, slot_value=slot_value, is_new=profile is None,
+                           allow_volunteer=is_mentee and "volunteer" in program.mentor_sources
+                           ), status
+

@@ -1,0 +1,93 @@
+"""Staff forms of the matching workflow."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+
+from lti_tool.intake.forms import MultiCheckboxField
+from lti_tool.web.choices import choices
+
+
+class ProposeForm(FlaskForm):
+    policy = SelectField("Matching policy", choices=choices([
+        ("optimal", "Best total compatibility (optimal)"),
+        ("stable", "Stable (mentee-proposing)"),
+    ]), default="optimal")
+
+
+class AssignForm(FlaskForm):
+    mentee_id = IntegerField(validators=[InputRequired()])
+    mentor_id = SelectField("Mentor", coerce=int, validators=[InputRequired()])
+
+
+class PersonForm(FlaskForm):
+    person_id = IntegerField(validators=[InputRequired()])
+
+
+class CapacityForm(FlaskForm):
+    capacity = IntegerField("Capacity", validators=[InputRequired(), NumberRange(min=0, max=50)])
+
+
+class SettingsForm(FlaskForm):
+    """How the program matches: topics offered, mentor sources, capacities, weights and hard
+    constraints (see lti_tool/matching/profiles.py for their meaning)."""
+
+    topics = TextAreaField("Topics participants choose from (one per line)",
+                           validators=[DataRequired(), Length(max=3000)])
+    mentor_sources = MultiCheckboxField("Who can be a mentor", choices=choices([
+        ("designated", "People staff choose from the roster"),
+        ("lms_role", "People with the Mentor or Teaching Assistant role in the course"),
+        ("volunteer", "Learners who volunteer as peer mentors (staff approve)"),
+    ]))
+    default_capacity = IntegerField("Mentees per mentor (default)",
+                                    validators=[InputRequired(), NumberRange(min=1, max=50)])
+    max_capacity = IntegerField("Mentees per mentor (most a mentor may take)",
+                                validators=[InputRequired(), NumberRange(min=1, max=50)])
+    weight_topics = DecimalField("Weight: shared goals and expertise", places=1,
+                                 validators=[InputRequired(), NumberRange(min=0, max=10)])
+    weight_languages = DecimalField("Weight: shared languages", places=1,
+                                    validators=[InputRequired(), NumberRange(min=0, max=10)])
+    weight_availability = DecimalField("Weight: weekly time overlap", places=1,
+                                       validators=[InputRequired(), NumberRange(min=0, max=10)])
+    weight_modality = DecimalField("Weight: same preferred way to meet", places=1,
+                                   validators=[InputRequired(), NumberRange(min=0, max=10)])
+    weight_questions = DecimalField("Weight: program questions", places=1,
+                                    validators=[InputRequired(), NumberRange(min=0, max=10)])
+    require_shared_language = BooleanField("A pair must share a language")
+    min_overlap_hours = DecimalField("Minimum weekly overlap (hours)", places=1,
+                                     validators=[InputRequired(), NumberRange(min=0, max=40)])
+    group_rule = SelectField("LMS groups", choices=choices([
+        ("any", "Ignore groups"), ("same", "Pair within the same group"),
+        ("different", "Pair across different groups")]))
+    policy = SelectField("Default matching policy", choices=choices([
+        ("optimal", "Best total compatibility (optimal)"), ("stable", "Stable")]))
+
+    def validate_max_capacity(self, field):
+        if self.default_capacity.data and field.data < self.default_capacity.data:
+            raise ValidationError("The most a mentor may take cannot be below the default.")
+
+    def topic_list(self) -> list[str]:
+        lines = (line.strip()[:80] for line in self.topics.data.splitlines())
+        return list(dict.fromkeys(line for line in lines if line))
+
+
+class QuestionForm(FlaskForm):
+    prompt = StringField("Question", validators=[DataRequired(), Length(max=300)])
+    options = TextAreaField("Answers to choose from (one per line, at least two)",
+                            validators=[DataRequired(), Length(max=2000)])
+    multiple = BooleanField("People may choose several answers")
+
+    def option_list(self) -> list[str]:
+        return list(dict.fromkeys(o.strip()[:120] for o in self.options.data.splitlines()
+                                  if o.strip()))
+
+    def validate_options(self, field):
+        if len(self.option_list()) < 2:
+            raise ValidationError("Give at least two answers.")

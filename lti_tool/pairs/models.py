@@ -1,0 +1,79 @@
+"""A matching run (a proposal staff review), its proposed pairs, and published pairs."""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.courses.models import Person, Program
+from lti_tool.extensions import db
+from lti_tool.timeutil import utcnow
+
+
+class MatchRun(db.Model):
+    """Staff's working proposal for a program: draft until published (or discarded)."""
+
+    __tablename__ = "pairs_match_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(sa.ForeignKey("program.id", ondelete="CASCADE"))
+    policy: Mapped[str] = mapped_column(sa.String(16), default="optimal")
+    status: Mapped[str] = mapped_column(sa.String(16), default="draft")  # draft|published|discarded
+    excluded: Mapped[list[int]] = mapped_column(sa.JSON, default=list)  # person ids left out
+    unmatched: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)  # person id → why
+    report: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    comparison: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    program: Mapped[Program] = relationship()
+    proposals: Mapped[list["Proposal"]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="Proposal.id"
+    )
+
+
+class Proposal(db.Model):
+    """A proposed pair with its score, breakdown, explanation and suggested weekly slot."""
+
+    __tablename__ = "pairs_proposal"
+    __table_args__ = (sa.UniqueConstraint("run_id", "mentee_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("pairs_match_run.id", ondelete="CASCADE"))
+    mentee_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(default=0.0)
+    breakdown: Mapped[dict[str, float]] = mapped_column(sa.JSON, default=dict)
+    explanation: Mapped[str] = mapped_column(sa.Text, default="")
+    slot: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    locked: Mapped[bool] = mapped_column(default=False)
+    manual: Mapped[bool] = mapped_column(default=False)
+
+    run: Mapped[MatchRun] = relationship(back_populates="proposals")
+    mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
+    mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
+
+
+class Pair(db.Model):
+    """A published mentoring relationship."""
+
+    __tablename__ = "pairs_pair"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(sa.ForeignKey("program.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pairs_match_run.id"))
+    mentee_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(sa.String(16), default="active")  # active|completed|ended
+    score: Mapped[float] = mapped_column(default=0.0)
+    explanation: Mapped[str] = mapped_column(sa.Text, default="")
+    slot: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    end_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    program: Mapped[Program] = relationship()
+    mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
+    mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])

@@ -1,0 +1,307 @@
+"""The staff matching workflow: gather the cohort, propose matches, adjust them (lock,
+assign by hand, exclude, re-run around locked pairs), and publish in one transaction.
+
+The algorithms are pure (lti_tool/matching); this module turns intakes into their inputs and
+their results into rows."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from lti_tool.courses.models import Person, Program
+from lti_tool.extensions import db
+from lti_tool.intake import services as intake
+from lti_tool.intake.models import Mentor, Profile
+from lti_tool.matching import assignment, explain, profiles, report, scoring
+from lti_tool.pairs.models import MatchRun, Pair, Proposal
+from lti_tool.timeutil import utcnow
+
+POLICIES = ("optimal", "stable")
+
+
+class MatchingError(ValueError):
+    """Something staff asked for that cannot be done; the message says why."""
+
+
+@dataclass
+class Cohort:
+    mentees: list[profiles.Person] = field(default_factory=list)
+    mentors: list[profiles.Person] = field(default_factory=list)
+    missing_intake: list[Person] = field(default_factory=list)
+    already_paired: int = 0
+
+
+def reference_week(today: date | None = None) -> date:
+    """The Monday of next week: overlaps are computed for real dates, so DST is exact."""
+    today = today or utcnow().date()
+    return today + timedelta(days=7 - today.weekday())
+
+
+def weights_for(program: Program) -> profiles.Weights:
+    return profiles.Weights(**program.weights) if program.weights else profiles.Weights()
+
+
+def constraints_for(program: Program, avoid=frozenset()) -> profiles.Constraints:
+    settings = dict(program.constraints or {})
+    return profiles.Constraints(avoid=frozenset(avoid), **settings)
+
+
+def as_person(profile: Profile, as_mentor: bool, capacity: int = 1) -> profiles.Person:
+    return profiles.Person(
+        id=profile.person_id,
+        timezone=profile.timezone,
+        slots=frozenset((day, minute) for day, minute in profile.availability),
+        topics=frozenset(profile.expertise if as_mentor else profile.topics),
+        languages=frozenset(profile.languages),
+        modality=profile.modality,
+        answers={qid: frozenset(values) for qid, values in (profile.answers or {}).items()},
+        capacity=capacity,
+        name=profile.person.display_name,
+    )
+
+
+def active_pairs(program: Program | None = None, mentor_id: int | None = None) -> list[Pair]:
+    query = sa.select(Pair).where(Pair.status == "active")
+    if program is not None:
+        query = query.where(Pair.program_id == program.id)
+    if mentor_id is not None:
+        query = query.where(Pair.mentor_id == mentor_id)
+    return list(db.session.scalars(query))
+
+
+def remaining_capacity(mentor: Mentor) -> int:
+    """What the mentor can still take here: their program capacity less their pairs here,
+    and their pool capacity (all courses of the platform) less all their pairs."""
+    pairs = active_pairs(mentor_id=mentor.person_id)
+    here = sum(1 for p in pairs if p.program_id == mentor.program_id)
+    pool = intake.pool_capacity(mentor.person) - len(pairs)
+    return max(0, min(mentor.capacity - here, pool))
+
+
+def gather(program: Program) -> Cohort:
+    intake.refresh_mentors(program)
+    profiles_by_person = {p.person_id: p for p in db.session.scalars(
+        sa.select(Profile).filter_by(program_id=program.id))}
+    paired = {p.mentee_id for p in active_pairs(program)}
+    cohort = Cohort(already_paired=len(paired))
+    for enrolment in intake.mentees_of(program):
+        profile = profiles_by_person.get(enrolment.person_id)
+        if enrolment.person_id in paired:
+            continue
+        if profile is None:
+            cohort.missing_intake.append(enrolment.person)
+        else:
+            cohort.mentees.append(as_person(profile, as_mentor=False))
+    for mentor in intake.mentors_of(program, approved_only=True):
+        profile = profiles_by_person.get(mentor.person_id)
+        if profile is None or not profile.expertise:
+            cohort.missing_intake.append(mentor.person)
+        else:
+            cohort.mentors.append(as_person(profile, True, remaining_capacity(mentor)))
+    return cohort
+
+
+def latest_run(program: Program) -> MatchRun | None:
+    return db.session.scalars(sa.select(MatchRun).where(
+        MatchRun.program_id == program.id, MatchRun.status == "draft"
+    ).order_by(MatchRun.id.desc())).first()
+
+
+def propose(program: Program, staff: Person, policy: str = "optimal",
+            locked: list[tuple[int, int]] = (), excluded: list[int] = ()) -> MatchRun:
+    """A new draft run (earlier drafts are discarded); the caller commits."""
+    if policy not in POLICIES:
+        raise MatchingError(f"Unknown matching policy {policy!r}.")
+    cohort = gather(program)
+    if not cohort.mentees:
+        raise MatchingError("No learner without a mentor has completed the intake yet.")
+    if not cohort.mentors:
+        raise MatchingError("No approved mentor with a completed intake yet: designate or "
+                            "approve mentors first.")
+    week = reference_week()
+    table = scoring.score_all(cohort.mentees, cohort.mentors, weights_for(program),
+                              constraints_for(program), week)
+    solve = assignment.optimal if policy == "optimal" else assignment.stable
+    other = assignment.stable if policy == "optimal" else assignment.optimal
+    ids = {p.id for p in cohort.mentees} | {p.id for p in cohort.mentors}
+    locked = [pair for pair in locked if pair[0] in ids and pair[1] in ids]
+    chosen = solve(table, locked=locked, excluded=excluded)
+    alternative = other(table, locked=locked, excluded=excluded)
+    for run in db.session.scalars(sa.select(MatchRun).filter_by(program_id=program.id,
+                                                                status="draft")):
+        run.status = "discarded"
+    run = MatchRun(program=program, policy=policy, excluded=list(excluded),
+                   created_by_id=staff.id,
+                   unmatched={str(k): v for k, v in chosen.unmatched.items()},
+                   report=_report_dict(report.cohort_report(table, chosen)),
+                   comparison=_comparison_dict(assignment.compare(chosen, alternative)))
+    for person in cohort.missing_intake:
+        run.unmatched.setdefault(str(person.id), "has not completed the intake")
+    db.session.add(run)
+    locked_set = set(locked)
+    for mentee_id, mentor_id in chosen.pairs:
+        run.proposals.append(_proposal(program, table, cohort, mentee_id, mentor_id, week,
+                                       locked=(mentee_id, mentor_id) in locked_set))
+    db.session.flush()
+    return run
+
+
+def _proposal(program, table, cohort, mentee_id, mentor_id, week, locked=False,
+              manual=False) -> Proposal:
+    mentee = next(p for p in cohort.mentees if p.id == mentee_id)
+    mentor = next(p for p in cohort.mentors if p.id == mentor_id)
+    score = table.pair(cohort.mentees.index(mentee), cohort.mentors.index(mentor))
+    slot = explain.propose_slot(mentee, mentor, week, program.meeting_minutes)
+    return Proposal(
+        mentee_id=mentee_id, mentor_id=mentor_id, score=round(score.total, 1),
+        breakdown={k: round(v, 1) for k, v in score.breakdown.items()},
+        explanation=explain.explain(score, mentee, mentor) if score.feasible else
+        "Assigned by staff despite: " + "; ".join(score.blockers),
+        slot=_slot_dict(slot), locked=locked, manual=manual)
+
+
+def _slot_dict(slot) -> dict:
+    if slot is None:
+        return {}
+    return {"start_utc": slot.start_utc.isoformat(), "mentee_local": slot.mentee_local,
+            "mentor_local": slot.mentor_local}
+
+
+def _report_dict(cohort_report) -> dict:
+    from dataclasses import asdict, is_dataclass
+
+    data = asdict(cohort_report) if is_dataclass(cohort_report) else dict(cohort_report)
+    return _jsonable(data)
+
+
+def _comparison_dict(diff) -> dict:
+    from dataclasses import asdict, is_dataclass
+
+    return _jsonable(asdict(diff) if is_dataclass(diff) else dict(diff))
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def rerun(run: MatchRun, staff: Person, policy: str | None = None) -> MatchRun:
+    """Propose again around the locked pairs, keeping exclusions."""
+    locked = [(p.mentee_id, p.mentor_id) for p in run.proposals if p.locked]
+    return propose(run.program, staff, policy or run.policy, locked=locked,
+                   excluded=list(run.excluded))
+
+
+def set_locked(proposal: Proposal, locked: bool) -> None:
+    proposal.locked = locked
+
+
+def exclude(run: MatchRun, person_id: int) -> None:
+    """Leave a mentee or mentor out of this run (re-run to fill the gap)."""
+    run.excluded = sorted({*run.excluded, person_id})
+    for proposal in list(run.proposals):
+        if person_id in (proposal.mentee_id, proposal.mentor_id):
+            run.proposals.remove(proposal)
+            run.unmatched = {**run.unmatched, str(proposal.mentee_id): "excluded by staff"
+                             if proposal.mentee_id == person_id else "mentor excluded by staff"}
+
+
+def assign(run: MatchRun, mentee_id: int, mentor_id: int) -> Proposal:
+    """Staff pair a mentee with a mentor by hand; the pair is locked. Raises MatchingError."""
+    cohort = gather(run.program)
+    mentee = next((p for p in cohort.mentees if p.id == mentee_id), None)
+    mentor = next((p for p in cohort.mentors if p.id == mentor_id), None)
+    if mentee is None or mentor is None:
+        raise MatchingError("Both people must be in the program with a completed intake.")
+    load = sum(1 for p in run.proposals if p.mentor_id == mentor_id and p.mentee_id != mentee_id)
+    if load >= mentor.capacity:
+        raise MatchingError(f"{mentor.name} has no capacity left (taking {mentor.capacity}).")
+    if mentee_id == mentor_id:
+        raise MatchingError("A person cannot mentor themself.")
+    week = reference_week()
+    table = scoring.score_all([mentee], [mentor], weights_for(run.program),
+                              constraints_for(run.program), week)
+    one = Cohort(mentees=[mentee], mentors=[mentor])
+    proposal = _proposal(run.program, table, one, mentee_id, mentor_id, week, locked=True,
+                         manual=True)
+    for existing in list(run.proposals):
+        if existing.mentee_id == mentee_id:
+            run.proposals.remove(existing)
+    db.session.flush()
+    run.proposals.append(proposal)
+    run.unmatched = {k: v for k, v in run.unmatched.items() if k != str(mentee_id)}
+    db.session.flush()
+    return proposal
+
+
+def publish(run: MatchRun) -> list[Pair]:
+    """Turn every proposal into an active pair, all or nothing; the caller commits."""
+    if run.status != "draft":
+        raise MatchingError("This proposal was already published or replaced.")
+    if not run.proposals:
+        raise MatchingError("There is no pair to publish.")
+    paired = {p.mentee_id for p in active_pairs(run.program)}
+    loads: dict[int, int] = {}
+    for proposal in run.proposals:
+        loads[proposal.mentor_id] = loads.get(proposal.mentor_id, 0) + 1
+    _check_capacity(run.program, loads)
+    pairs = [Pair(program_id=run.program_id, run_id=run.id, mentee_id=p.mentee_id,
+                  mentor_id=p.mentor_id, score=p.score, explanation=p.explanation, slot=p.slot)
+             for p in run.proposals if p.mentee_id not in paired]
+    db.session.add_all(pairs)
+    run.status, run.published_at = "published", utcnow()
+    db.session.flush()
+    return pairs
+
+
+def _check_capacity(program: Program, loads: dict[int, int]) -> None:
+    mentors = {m.person_id: m for m in intake.mentors_of(program)}
+    for person_id, load in loads.items():
+        mentor = mentors.get(person_id)
+        if mentor is None or not mentor.approved:
+            raise MatchingError("A proposed mentor is no longer a mentor in this program.")
+        if load > remaining_capacity(mentor):
+            raise MatchingError(f"{mentor.person.display_name} no longer has capacity for "
+                                f"{load} mentees (another program may have taken some).")
+
+
+def pairs_of(person: Person, program: Program) -> list[Pair]:
+    return list(db.session.scalars(sa.select(Pair).where(
+        Pair.program_id == program.id, Pair.status == "active",
+        sa.or_(Pair.mentee_id == person.id, Pair.mentor_id == person.id))))
+
+
+WEIGHT_FIELDS = ("topics", "languages", "availability", "modality", "questions")
+
+
+def settings_form_data(program: Program) -> dict:
+    """The program's matching settings as SettingsForm data."""
+    weights, constraints = weights_for(program), constraints_for(program)
+    data = {f"weight_{name}": getattr(weights, name) for name in WEIGHT_FIELDS}
+    data.update(topics="\n".join(program.topics), mentor_sources=program.mentor_sources,
+                default_capacity=program.default_capacity, max_capacity=program.max_capacity,
+                require_shared_language=constraints.require_shared_language,
+                min_overlap_hours=constraints.min_overlap_hours,
+                group_rule=constraints.group_rule, policy=program.policy)
+    return data
+
+
+def save_settings(program: Program, form) -> None:
+    program.topics = form.topic_list()
+    program.mentor_sources = list(form.mentor_sources.data or [])
+    program.default_capacity = form.default_capacity.data
+    program.max_capacity = form.max_capacity.data
+    program.weights = {name: float(getattr(form, f"weight_{name}").data)
+                       for name in WEIGHT_FIELDS}
+    program.constraints = {
+        "require_shared_language": bool(form.require_shared_language.data),
+        "min_overlap_hours": float(form.min_overlap_hours.data),
+        "group_rule": form.group_rule.data,
+    }
+    program.policy = form.policy.data

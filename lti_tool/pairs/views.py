@@ -1,0 +1,270 @@
+"""Staff pages of the matching workflow (propose, review, adjust, publish) and of mentors
+(designate from the roster, approve volunteers, capacities). Every object reached through a
+URL is checked to belong to the program this session was launched from."""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from lti_tool.courses.forms import ConfirmForm
+from lti_tool.courses.models import Enrolment, Person, Role
+from lti_tool.courses.services import course_roster
+from lti_tool.extensions import db
+from lti_tool.intake import services as intake
+from lti_tool.intake.models import Mentor, Question
+from lti_tool.pairs import services
+from lti_tool.pairs.forms import (
+    AssignForm,
+    CapacityForm,
+    PersonForm,
+    ProposeForm,
+    QuestionForm,
+    SettingsForm,
+)
+from lti_tool.pairs.models import MatchRun, Proposal
+from lti_tool.web.auth import current_program, role_required
+from lti_tool.web.choices import choices
+
+blueprint = Blueprint("pairs", __name__)
+staff_only = role_required(Role.STAFF)
+
+
+def _run(run_id: int) -> MatchRun:
+    run = db.get_or_404(MatchRun, run_id)
+    if run.program_id != current_program().id:
+        abort(404)
+    return run
+
+
+def _mentor(mentor_id: int) -> Mentor:
+    mentor = db.get_or_404(Mentor, mentor_id)
+    if mentor.program_id != current_program().id:
+        abort(404)
+    return mentor
+
+
+def _done(message: str, category: str = "success", endpoint: str = "pairs.matching"):
+    flash(message, category)
+    return redirect(url_for(endpoint), code=303)
+
+
+def _valid(form) -> None:
+    if not form.validate_on_submit():
+        abort(400, "The form was incomplete or has expired; reload the page and try again.")
+
+
+@blueprint.get("/matching")
+@staff_only
+def matching():
+    program = current_program()
+    run = services.latest_run(program)
+    cohort = services.gather(program)
+    db.session.commit()  # mentors found through LMS roles are remembered
+    people = _people_of(run) if run else {}
+    assign_form = AssignForm()
+    assign_form.mentor_id.choices = choices((str(m.id), m.name) for m in cohort.mentors)
+    return render_template("pairs/matching.html", program=program, run=run, cohort=cohort,
+                           people=people, propose_form=ProposeForm(policy=program.policy),
+                           assign_form=assign_form, confirm=ConfirmForm(),
+                           pairs=services.active_pairs(program))
+
+
+def _people_of(run: MatchRun) -> dict[int, Person]:
+    ids = {p.mentee_id for p in run.proposals} | {p.mentor_id for p in run.proposals}
+    ids |= {int(k) for k in run.unmatched} | set(run.excluded)
+    return {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(ids)))}
+
+
+@blueprint.post("/matching/propose")
+@staff_only
+def propose():
+    form = ProposeForm()
+    _valid(form)
+    try:
+        run = services.propose(current_program(), g.enrolment.person, form.policy.data)
+    except services.MatchingError as exc:
+        db.session.rollback()
+        return _done(str(exc), "error")
+    db.session.commit()
+    return _done(f"Proposed {len(run.proposals)} pairs. Review them, then publish.")
+
+
+@blueprint.post("/matching/<int:run_id>/rerun")
+@staff_only
+def rerun(run_id: int):
+    _valid(ConfirmForm())
+    try:
+        run = services.rerun(_run(run_id), g.enrolment.person)
+    except services.MatchingError as exc:
+        db.session.rollback()
+        return _done(str(exc), "error")
+    db.session.commit()
+    return _done(f"Proposed again around the locked pairs: {len(run.proposals)} pairs.")
+
+
+@blueprint.post("/matching/proposals/<int:proposal_id>/lock")
+@staff_only
+def toggle_lock(proposal_id: int):
+    _valid(ConfirmForm())
+    proposal = db.get_or_404(Proposal, proposal_id)
+    _run(proposal.run_id)  # isolation check
+    services.set_locked(proposal, not proposal.locked)
+    db.session.commit()
+    return _done("Pair locked." if proposal.locked else "Pair unlocked.")
+
+
+@blueprint.post("/matching/<int:run_id>/assign")
+@staff_only
+def assign(run_id: int):
+    run = _run(run_id)
+    form = AssignForm()
+    mentors = services.gather(run.program).mentors
+    form.mentor_id.choices = choices((str(m.id), m.name) for m in mentors)
+    _valid(form)
+    try:
+        services.assign(run, form.mentee_id.data, form.mentor_id.data)
+    except services.MatchingError as exc:
+        db.session.rollback()
+        return _done(str(exc), "error")
+    db.session.commit()
+    return _done("Pair assigned and locked.")
+
+
+@blueprint.post("/matching/<int:run_id>/exclude")
+@staff_only
+def exclude(run_id: int):
+    run = _run(run_id)
+    form = PersonForm()
+    _valid(form)
+    services.exclude(run, form.person_id.data)
+    db.session.commit()
+    return _done("Left out of this matching. Propose again to fill the gap.")
+
+
+@blueprint.post("/matching/<int:run_id>/publish")
+@staff_only
+def publish(run_id: int):
+    _valid(ConfirmForm())
+    try:
+        pairs = services.publish(_run(run_id))
+    except services.MatchingError as exc:
+        db.session.rollback()
+        return _done(str(exc), "error")
+    db.session.commit()
+    return _done(f"Published {len(pairs)} pairs: mentors and mentees now see their match.")
+
+
+@blueprint.get("/mentors")
+@staff_only
+def mentors():
+    program = current_program()
+    intake.refresh_mentors(program)
+    db.session.commit()
+    rows = intake.mentors_of(program)
+    mentor_ids = {m.person_id for m in rows}
+    candidates = [e for e in course_roster(program.course) if e.active
+                  and e.person_id not in mentor_ids]
+    return render_template("pairs/mentors.html", program=program, mentors=rows,
+                           candidates=candidates, remaining=services.remaining_capacity,
+                           pool=intake.pool_capacity, form=PersonForm(), confirm=ConfirmForm(),
+                           capacity_form=CapacityForm())
+
+
+@blueprint.post("/mentors/designate")
+@staff_only
+def designate():
+    program = current_program()
+    form = PersonForm()
+    _valid(form)
+    enrolment = db.session.scalars(sa.select(Enrolment).filter_by(
+        course_id=program.course_id, person_id=form.person_id.data)).first()
+    if enrolment is None:
+        abort(404)
+    intake.designate_mentor(program, enrolment.person)
+    db.session.commit()
+    return _done(f"{enrolment.person.display_name} is now a mentor.", endpoint="pairs.mentors")
+
+
+@blueprint.post("/mentors/<int:mentor_id>/approve")
+@staff_only
+def approve(mentor_id: int):
+    _valid(ConfirmForm())
+    mentor = _mentor(mentor_id)
+    mentor.approved = not mentor.approved
+    db.session.commit()
+    state = "approved" if mentor.approved else "no longer approved"
+    return _done(f"{mentor.person.display_name} is {state}.", endpoint="pairs.mentors")
+
+
+@blueprint.post("/mentors/<int:mentor_id>/capacity")
+@staff_only
+def capacity(mentor_id: int):
+    mentor = _mentor(mentor_id)
+    form = CapacityForm()
+    _valid(form)
+    try:
+        intake.set_capacity(mentor, form.capacity.data)
+    except ValueError as exc:
+        return _done(str(exc), "error", endpoint="pairs.mentors")
+    db.session.commit()
+    return _done(f"Capacity of {mentor.person.display_name} set to {mentor.capacity}.",
+                 endpoint="pairs.mentors")
+
+
+@blueprint.post("/mentors/<int:mentor_id>/remove")
+@staff_only
+def remove(mentor_id: int):
+    _valid(ConfirmForm())
+    mentor = _mentor(mentor_id)
+    name = mentor.person.display_name
+    if mentor.source == "lms_role":
+        mentor.approved = False  # kept, so that the LMS role does not bring them back
+    else:
+        db.session.delete(mentor)
+    db.session.commit()
+    return _done(f"{name} is no longer a mentor in this program.", endpoint="pairs.mentors")
+
+
+
+
+@blueprint.route("/matching/settings", methods=["GET", "POST"])
+@staff_only
+def settings():
+    program = current_program()
+    form = SettingsForm(data=services.settings_form_data(program) if request.method == "GET"
+                        else None)
+    if form.validate_on_submit():
+        services.save_settings(program, form)
+        db.session.commit()
+        return _done("Matching settings saved.", endpoint="pairs.settings")
+    status = 400 if request.method == "POST" else 200
+    return render_template("pairs/settings.html", program=program, form=form,
+                           questions=intake.questions_for(program),
+                           question_form=QuestionForm(), confirm=ConfirmForm()), status
+
+
+@blueprint.post("/matching/questions")
+@staff_only
+def add_question():
+    program = current_program()
+    form = QuestionForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("pairs.settings"), code=303)
+    position = len(intake.questions_for(program))
+    db.session.add(Question(program_id=program.id, prompt=form.prompt.data.strip(),
+                            options=form.option_list(), multiple=form.multiple.data,
+                            position=position))
+    db.session.commit()
+    return _done("Question added to the intake.", endpoint="pairs.settings")
+
+
+@blueprint.post("/matching/questions/<int:question_id>/remove")
+@staff_only
+def remove_question(question_id: int):
+    _valid(ConfirmForm())
+    question = db.get_or_404(Question, question_id)
+    if question.program_id != current_program().id:
+        abort(404)
+    db.session.delete(question)
+    db.session.commit()
+    return _done("Question removed.", endpoint="pairs.settings")

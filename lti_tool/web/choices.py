@@ -1,0 +1,11 @@
+"""Select options for WTForms, which deprecates (value, label) tuples from 3.3 on."""
+
+from collections.abc import Iterable
+
+from wtforms import SelectChoice
+
+
+def choices(items: Iterable) -> list[SelectChoice]:
+    """Options from (value, label) pairs or plain strings (value and label alike)."""
+    return [SelectChoice(item) if isinstance(item, str) else SelectChoice(*item)
+            for item in items]

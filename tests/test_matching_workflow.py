@@ -1,0 +1,195 @@
+"""The matching workflow through real launches: intake on first launch, mentors from LMS
+roles and staff designation, propose → lock / assign / leave out → re-run → publish, and
+participants seeing their match only after publishing. Plus isolation between courses."""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from lti_tool.extensions import db
+from lti_tool.intake.models import Mentor, Profile
+from lti_tool.pairs.models import MatchRun, Pair
+from tests.platform_double import LTI, launch
+
+ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+
+
+def csrf(html: bytes) -> str:
+    return re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1).decode()
+
+
+class Participant:
+    """A person launched into the program, with their own session token."""
+
+    def __init__(self, app, platform, sub, role, name, context=None):
+        self.client = app.test_client(use_cookies=False)
+        claims = {"sub": sub, "name": name, "given_name": name.split()[0],
+                  LTI + "roles": [ROLE + role]}
+        if context:
+            claims[LTI + "context"] = context
+        self.response = launch(self.client, platform, **claims)
+        self.token = self.response.headers["Location"].split("pw=")[1]
+
+    def url(self, path):
+        return f"{path}{'&' if '?' in path else '?'}pw={self.token}"
+
+    def get(self, path):
+        return self.client.get(self.url(path))
+
+    def post(self, path, data=None, page="/"):
+        token = csrf(self.get(page).data)
+        return self.client.post(self.url(path), data={"csrf_token": token, **(data or {})})
+
+
+def intake(person, topics=(), expertise=(), languages=("en",), tz="Europe/Berlin",
+           hours=((0, 18), (1, 18), (2, 18))):
+    data = {"topics": list(topics), "expertise": list(expertise), "languages": list(languages),
+            "timezone": tz, "modality": "video",
+            "availability": [f"{day}-{hour:02d}" for day, hour in hours]}
+    return person.post("/intake", data, page="/intake")
+
+
+@pytest.fixture
+def program(app, platform):
+    staff = Participant(app, platform, "1", "Instructor", "Iris Instructor")
+    mentors = [Participant(app, platform, "2", "Mentor", "Mona Mentor"),
+               Participant(app, platform, "3", "Mentor", "Mateo Mentor")]
+    learners = [Participant(app, platform, str(n), "Learner", f"Learner{n} Person")
+                for n in range(10, 13)]
+    return staff, mentors, learners
+
+
+def test_first_launch_leads_to_the_intake(program):
+    _, _, learners = program
+    home = learners[0].get("/")
+    assert home.status_code == 303 and "/intake" in home.headers["Location"]
+    page = learners[0].get("/intake")
+    assert b"Tell us about yourself" in page.data
+    assert b'data-browser-timezone' in page.data  # pre-filled from the browser
+
+
+def test_incomplete_intake_is_refused_and_kept(app, program):
+    _, _, learners = program
+    response = intake(learners[0], topics=["Leadership"], languages=())
+    assert response.status_code == 400
+    assert b"Choose at least one language." in response.data
+    # What the person ticked survives the failed save.
+    assert re.search(rb'<input checked[^>]*name="topics"[^>]*value="Leadership"', response.data)
+    assert re.search(rb'value="0-18"[^>]*checked', response.data)
+    none = intake(learners[0], topics=[], hours=())
+    assert b"Choose at least one topic." in none.data
+    assert b"Tick at least 1 hour" in none.data
+    with app.app_context():
+        assert db.session.scalars(sa.select(Profile)).all() == []
+
+
+def test_the_whole_workflow(app, program):
+    staff, mentors, learners = program
+    for mentor in mentors:
+        assert intake(mentor, expertise=["Leadership", "Career paths"]).status_code == 303
+    for learner in learners:
+        assert intake(learner, topics=["Leadership"]).status_code == 303
+    with app.app_context():
+        sources = {m.source for m in db.session.scalars(sa.select(Mentor))}
+    page = staff.get("/matching")
+    assert page.status_code == 200
+    assert b"3 learners ready to be matched" in page.data
+    with app.app_context():
+        assert {m.source for m in db.session.scalars(sa.select(Mentor))} == {"lms_role"}
+    assert sources <= {"lms_role"}
+
+    proposed = staff.post("/matching/propose", {"policy": "optimal"}, page="/matching")
+    assert proposed.status_code == 303
+    review = staff.get("/matching")
+    assert b"Proposed 3 pairs" in review.data
+    assert b"Learner10 Person" in review.data and b"Mona Mentor" in review.data
+    # Participants do not see anything before publishing.
+    assert b"Your mentor" not in learners[0].get("/").data
+
+    with app.app_context():
+        run = db.session.scalars(sa.select(MatchRun).filter_by(status="draft")).one()
+        first = run.proposals[0]
+        run_id, proposal_id, mentee_id = run.id, first.id, first.mentee_id
+        other_mentor = next(p.mentor_id for p in run.proposals
+                            if p.mentor_id != first.mentor_id)
+    staff.post(f"/matching/proposals/{proposal_id}/lock", page="/matching")
+    staff.post(f"/matching/{run_id}/assign", {"mentee_id": mentee_id,
+                                              "mentor_id": other_mentor}, page="/matching")
+    rerun = staff.post(f"/matching/{run_id}/rerun", page="/matching")
+    assert rerun.status_code == 303
+    with app.app_context():
+        run = db.session.scalars(sa.select(MatchRun).filter_by(status="draft")).one()
+        kept = next(p for p in run.proposals if p.mentee_id == mentee_id)
+        assert kept.mentor_id == other_mentor and kept.locked
+        run_id = run.id
+
+    published = staff.post(f"/matching/{run_id}/publish", page="/matching")
+    assert published.status_code == 303
+    assert b"Published 3 pairs" in staff.get("/matching").data
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Pair)) == 3
+    home = learners[0].get("/")
+    assert b"Your mentor:" in home.data and b"Why you were matched" in home.data
+    assert any(b"Your mentee:" in mentor.get("/").data for mentor in mentors)
+    again = staff.post(f"/matching/{run_id}/publish", page="/matching")
+    assert b"already published" in staff.client.get(again.headers["Location"]).data
+
+
+def test_propose_without_mentors_says_why(app, program):
+    staff, _, learners = program
+    intake(learners[0], topics=["Leadership"])
+    staff.post("/matching/propose", {"policy": "optimal"}, page="/matching")
+    page = staff.get("/matching")
+    assert b"No approved mentor with a completed intake yet" in page.data
+    with app.app_context():
+        assert db.session.scalars(sa.select(MatchRun)).all() == []
+
+
+def test_participants_cannot_reach_staff_matching(program):
+    _, mentors, learners = program
+    for person in (mentors[0], learners[0]):
+        assert person.get("/matching").status_code == 403
+        assert person.get("/mentors").status_code == 403
+
+
+def test_staff_of_another_course_cannot_touch_this_run(app, platform, program):
+    staff, mentors, learners = program
+    intake(mentors[0], expertise=["Leadership"])
+    intake(learners[0], topics=["Leadership"])
+    staff.post("/matching/propose", {"policy": "optimal"}, page="/matching")
+    with app.app_context():
+        run_id = db.session.scalars(sa.select(MatchRun)).one().id
+    outsider = Participant(app, platform, "99", "Instructor", "Other Staff",
+                           context={"id": "other", "title": "Another course"})
+    assert outsider.get("/matching").status_code == 200
+    response = outsider.post(f"/matching/{run_id}/publish", page="/matching")
+    assert response.status_code == 404
+    with app.app_context():
+        assert db.session.get(MatchRun, run_id).status == "draft"
+
+
+def test_staff_designate_and_approve_volunteers(app, program):
+    staff, _, learners = program
+    intake(learners[0], topics=["Leadership"])
+    learners[1].post("/intake", {"topics": ["Leadership"], "expertise": [], "languages": ["en"],
+                                 "timezone": "UTC", "modality": "video",
+                                 "availability": ["0-10"], "volunteers_to_mentor": "y"},
+                     page="/intake")
+    page = staff.get("/mentors")
+    assert b"Waiting for approval" in page.data  # the volunteer
+    with app.app_context():
+        volunteer = db.session.scalars(sa.select(Mentor).filter_by(source="volunteer")).one()
+        assert not volunteer.approved
+        volunteer_id = volunteer.id
+        learner_person = db.session.scalars(sa.select(Profile)).first().person_id
+    staff.post(f"/mentors/{volunteer_id}/approve", page="/mentors")
+    staff.post("/mentors/designate", {"person_id": learner_person}, page="/mentors")
+    with app.app_context():
+        assert db.session.get(Mentor, volunteer_id).approved
+        designated = db.session.scalars(sa.select(Mentor).filter_by(source="designated")).one()
+        assert designated.person_id == learner_person
+    refused = staff.post(f"/mentors/{volunteer_id}/capacity", {"capacity": 99}, page="/mentors")
+    assert refused.status_code in (303, 400)
+    with app.app_context():
+        assert db.session.get(Mentor, volunteer_id).capacity == 2
