@@ -193,3 +193,26 @@ def test_staff_designate_and_approve_volunteers(app, program):
     assert refused.status_code in (303, 400)
     with app.app_context():
         assert db.session.get(Mentor, volunteer_id).capacity == 2
+
+
+def test_ending_a_pair_keeps_history_and_frees_the_mentee(app, program):
+    staff, mentors, learners = program
+    intake(mentors[0], expertise=["Leadership"])
+    intake(learners[0], topics=["Leadership"])
+    staff.post("/matching/propose", {"policy": "stable"}, page="/matching")
+    with app.app_context():
+        run_id = db.session.scalars(sa.select(MatchRun)).one().id
+    staff.post(f"/matching/{run_id}/publish", page="/matching")
+    with app.app_context():
+        pair_id = db.session.scalars(sa.select(Pair)).one().id
+    ended = staff.post(f"/pairs/{pair_id}/end", {"status": "ended", "reason": "moved abroad"},
+                       page="/matching")
+    assert ended.status_code == 303
+    page = staff.get("/matching")
+    assert b"ended early" in page.data and b"moved abroad" in page.data
+    assert b"1 learners ready to be matched" in page.data  # back in the pool
+    assert b"Your mentor:" not in learners[0].get("/").data
+    again = staff.post(f"/pairs/{pair_id}/end", {"status": "ended"}, page="/matching")
+    assert b"already ended" in staff.client.get(again.headers["Location"]).data
+    learner_end = learners[0].post(f"/pairs/{pair_id}/end", {"status": "ended"}, page="/intake")
+    assert learner_end.status_code == 403

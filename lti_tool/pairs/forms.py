@@ -91,3 +91,10 @@ class QuestionForm(FlaskForm):
     def validate_options(self, field):
         if len(self.option_list()) < 2:
             raise ValidationError("Give at least two answers.")
+
+
+class EndPairForm(FlaskForm):
+    status = SelectField("How it ended", choices=choices([
+        ("completed", "Completed"), ("ended", "Ended early (the mentee can be matched again)")]))
+    reason = StringField("Reason (kept in the program's history)",
+                         validators=[Length(max=1000)])

@@ -305,3 +305,21 @@ def save_settings(program: Program, form) -> None:
         "group_rule": form.group_rule.data,
     }
     program.policy = form.policy.data
+
+
+END_STATUSES = {"completed": "Completed", "ended": "Ended early"}
+
+
+def end_pair(pair: Pair, status: str, reason: str) -> None:
+    """Close a relationship, keeping it as history; the mentee can be matched again and the
+    mentor's place is freed. The caller commits."""
+    if pair.status != "active":
+        raise MatchingError("This pair has already ended.")
+    if status not in END_STATUSES:
+        raise MatchingError("Choose whether the pair completed or ended early.")
+    pair.status, pair.ended_at, pair.end_reason = status, utcnow(), reason.strip()[:1000]
+
+
+def history(program: Program) -> list[Pair]:
+    return list(db.session.scalars(sa.select(Pair).where(
+        Pair.program_id == program.id, Pair.status != "active").order_by(Pair.ended_at.desc())))

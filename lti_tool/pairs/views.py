@@ -15,12 +15,13 @@ from lti_tool.pairs import services
 from lti_tool.pairs.forms import (
     AssignForm,
     CapacityForm,
+    EndPairForm,
     PersonForm,
     ProposeForm,
     QuestionForm,
     SettingsForm,
 )
-from lti_tool.pairs.models import MatchRun, Proposal
+from lti_tool.pairs.models import MatchRun, Pair, Proposal
 from lti_tool.web.auth import current_program, role_required
 from lti_tool.web.choices import choices
 
@@ -65,7 +66,8 @@ def matching():
     return render_template("pairs/matching.html", program=program, run=run, cohort=cohort,
                            people=people, propose_form=ProposeForm(policy=program.policy),
                            assign_form=assign_form, confirm=ConfirmForm(),
-                           pairs=services.active_pairs(program))
+                           pairs=services.active_pairs(program), end_form=EndPairForm(),
+                           history=services.history(program))
 
 
 def _people_of(run: MatchRun) -> dict[int, Person]:
@@ -268,3 +270,20 @@ def remove_question(question_id: int):
     db.session.delete(question)
     db.session.commit()
     return _done("Question removed.", endpoint="pairs.settings")
+
+
+@blueprint.post("/pairs/<int:pair_id>/end")
+@staff_only
+def end_pair(pair_id: int):
+    pair = db.get_or_404(Pair, pair_id)
+    if pair.program_id != current_program().id:
+        abort(404)
+    form = EndPairForm()
+    _valid(form)
+    try:
+        services.end_pair(pair, form.status.data, form.reason.data or "")
+    except services.MatchingError as exc:
+        return _done(str(exc), "error")
+    db.session.commit()
+    return _done(f"The pair {pair.mentee.display_name} – {pair.mentor.display_name} has ended; "
+                 "the mentee can be matched again.")
