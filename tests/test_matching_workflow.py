@@ -216,3 +216,42 @@ def test_ending_a_pair_keeps_history_and_frees_the_mentee(app, program):
     assert b"already ended" in staff.client.get(again.headers["Location"]).data
     learner_end = learners[0].post(f"/pairs/{pair_id}/end", {"status": "ended"}, page="/intake")
     assert learner_end.status_code == 403
+
+
+def test_mentee_choice_request_and_answer(app, program):
+    from lti_tool.courses.models import Program
+    from lti_tool.pairs.models import MentorRequest
+
+    staff, mentors, learners = program
+    with app.app_context():
+        prog = db.session.scalars(sa.select(Program)).one()
+        prog.mentee_choice = True
+        db.session.commit()
+    intake(mentors[0], expertise=["Leadership"])
+    intake(mentors[1], expertise=["Career paths"], languages=("es",))  # not a fit: no language
+    intake(learners[0], topics=["Leadership"])
+    home = learners[0].get("/")
+    assert b"Mentors recommended for you" in home.data
+    assert b"Mona Mentor" in home.data and b"Mateo Mentor" not in home.data
+    with app.app_context():
+        mona = db.session.scalars(sa.select(Mentor)).first().person_id
+    asked = learners[0].post("/requests", {"mentor_id": mona, "message": "Hello <b>Mona</b>"},
+                             page="/intake")
+    assert asked.status_code == 303
+    assert b"waiting for an answer" in learners[0].get("/").data
+    twice = learners[0].post("/requests", {"mentor_id": mona}, page="/intake")
+    assert b"Wait for the answer" in learners[0].client.get(twice.headers["Location"]).data
+    mentor_home = mentors[0].get("/")
+    assert b"Mentees asking for you" in mentor_home.data
+    assert b"Hello &lt;b&gt;Mona&lt;/b&gt;" in mentor_home.data  # escaped, never markup
+    with app.app_context():
+        request_id = db.session.scalars(sa.select(MentorRequest)).one().id
+    # Another mentor cannot answer it.
+    wrong = mentors[1].post(f"/requests/{request_id}/answer", {"accept": "yes"}, page="/intake")
+    assert b"no longer waiting" in mentors[1].client.get(wrong.headers["Location"]).data
+    accepted = mentors[0].post(f"/requests/{request_id}/answer", {"accept": "yes"},
+                               page="/intake")
+    assert accepted.status_code == 303
+    assert b"Your mentor: Mona Mentor" in learners[0].get("/").data
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Pair)) == 1

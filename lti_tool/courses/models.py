@@ -123,6 +123,10 @@ class Program(db.Model):
     weights: Mapped[dict[str, float]] = mapped_column(sa.JSON, default=dict)
     constraints: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     policy: Mapped[str] = mapped_column(sa.String(16), default="optimal")
+    # Mentee choice: mentees see their top recommendations and request a mentor, who
+    # accepts or declines within `request_days`.
+    mentee_choice: Mapped[bool] = mapped_column(default=False)
+    request_days: Mapped[int] = mapped_column(default=7)
 
     course: Mapped[Course] = relationship()
 

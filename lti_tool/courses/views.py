@@ -15,6 +15,8 @@ from lti_tool.extensions import db
 from lti_tool.intake import services as intake
 from lti_tool.lti import deep_linking
 from lti_tool.lti.advantage import ServiceUnavailable
+from lti_tool.pairs import choice
+from lti_tool.pairs.forms import AnswerForm, RequestForm
 from lti_tool.pairs.services import pairs_of
 from lti_tool.web.auth import current_link, login_required, role_required
 
@@ -34,9 +36,19 @@ def home():
     profile = intake.profile_for(program, g.enrolment.person) if program else None
     if program and profile is None:
         return redirect(url_for("intake.intake"), code=303)  # the intake comes first
-    pairs = pairs_of(g.enrolment.person, program) if program else []
+    person = g.enrolment.person
+    pairs = pairs_of(person, program) if program else []
+    mentee_view = program and program.mentee_choice and g.enrolment.role == Role.LEARNER
+    context = {
+        "recommendations": choice.recommendations(program, person)
+        if mentee_view and not pairs else [],
+        "my_requests": choice.requests_of(program, person) if mentee_view else [],
+        "requests_to_me": choice.requests_to(program, person) if program else [],
+    }
+    db.session.commit()  # lapsed requests are recorded as such
     return render_template("courses/participant_home.html", program=program, profile=profile,
-                           pairs=pairs)
+                           pairs=pairs, request_form=RequestForm(), answer_form=AnswerForm(),
+                           **context)
 
 
 @blueprint.get("/roster")

@@ -66,6 +66,10 @@ class SettingsForm(FlaskForm):
     group_rule = SelectField("LMS groups", choices=choices([
         ("any", "Ignore groups"), ("same", "Pair within the same group"),
         ("different", "Pair across different groups")]))
+    mentee_choice = BooleanField("Mentees choose: they see their top three recommended mentors "
+                                 "and request one, who accepts or declines")
+    request_days = IntegerField("Days a mentor has to answer a request",
+                                validators=[InputRequired(), NumberRange(min=1, max=60)])
     policy = SelectField("Default matching policy", choices=choices([
         ("optimal", "Best total compatibility (optimal)"), ("stable", "Stable")]))
 
@@ -98,3 +102,12 @@ class EndPairForm(FlaskForm):
         ("completed", "Completed"), ("ended", "Ended early (the mentee can be matched again)")]))
     reason = StringField("Reason (kept in the program's history)",
                          validators=[Length(max=1000)])
+
+
+class RequestForm(FlaskForm):
+    mentor_id = IntegerField(validators=[InputRequired()])
+    message = TextAreaField("A note for the mentor (optional)", validators=[Length(max=1000)])
+
+
+class AnswerForm(FlaskForm):
+    accept = SelectField(choices=choices([("yes", "Accept"), ("no", "Decline")]))

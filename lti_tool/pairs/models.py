@@ -77,3 +77,24 @@ class Pair(db.Model):
     program: Mapped[Program] = relationship()
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
+
+
+class MentorRequest(db.Model):
+    """In mentee-choice programs: a mentee asks a recommended mentor, who answers by a date."""
+
+    __tablename__ = "pairs_mentor_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(sa.ForeignKey("program.id", ondelete="CASCADE"))
+    mentee_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    explanation: Mapped[str] = mapped_column(sa.Text, default="")
+    score: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    respond_by: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
+    mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])

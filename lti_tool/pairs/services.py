@@ -288,7 +288,8 @@ def settings_form_data(program: Program) -> dict:
                 default_capacity=program.default_capacity, max_capacity=program.max_capacity,
                 require_shared_language=constraints.require_shared_language,
                 min_overlap_hours=constraints.min_overlap_hours,
-                group_rule=constraints.group_rule, policy=program.policy)
+                group_rule=constraints.group_rule, policy=program.policy,
+                mentee_choice=program.mentee_choice, request_days=program.request_days)
     return data
 
 
@@ -305,6 +306,8 @@ def save_settings(program: Program, form) -> None:
         "group_rule": form.group_rule.data,
     }
     program.policy = form.policy.data
+    program.mentee_choice = bool(form.mentee_choice.data)
+    program.request_days = form.request_days.data
 
 
 END_STATUSES = {"completed": "Completed", "ended": "Ended early"}

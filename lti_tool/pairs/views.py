@@ -11,18 +11,20 @@ from lti_tool.courses.services import course_roster
 from lti_tool.extensions import db
 from lti_tool.intake import services as intake
 from lti_tool.intake.models import Mentor, Question
-from lti_tool.pairs import services
+from lti_tool.pairs import choice, services
 from lti_tool.pairs.forms import (
+    AnswerForm,
     AssignForm,
     CapacityForm,
     EndPairForm,
     PersonForm,
     ProposeForm,
     QuestionForm,
+    RequestForm,
     SettingsForm,
 )
-from lti_tool.pairs.models import MatchRun, Pair, Proposal
-from lti_tool.web.auth import current_program, role_required
+from lti_tool.pairs.models import MatchRun, MentorRequest, Pair, Proposal
+from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.choices import choices
 
 blueprint = Blueprint("pairs", __name__)
@@ -287,3 +289,37 @@ def end_pair(pair_id: int):
     db.session.commit()
     return _done(f"The pair {pair.mentee.display_name} – {pair.mentor.display_name} has ended; "
                  "the mentee can be matched again.")
+
+
+@blueprint.post("/requests")
+@role_required(Role.LEARNER)
+def ask_mentor():
+    program = current_program()
+    form = RequestForm()
+    _valid(form)
+    try:
+        choice.ask(program, g.enrolment.person, form.mentor_id.data, form.message.data or "")
+    except services.MatchingError as exc:
+        db.session.rollback()
+        return _done(str(exc), "error", endpoint="courses.home")
+    db.session.commit()
+    return _done("Your request was sent. You will see the answer here.", endpoint="courses.home")
+
+
+@blueprint.post("/requests/<int:request_id>/answer")
+@login_required
+def answer_request(request_id: int):
+    program = current_program()
+    mentor_request = db.get_or_404(MentorRequest, request_id)
+    if mentor_request.program_id != program.id:
+        abort(404)
+    form = AnswerForm()
+    _valid(form)
+    try:
+        pair = choice.answer(mentor_request, g.enrolment.person, form.accept.data == "yes")
+    except services.MatchingError as exc:
+        db.session.rollback()
+        return _done(str(exc), "error", endpoint="courses.home")
+    db.session.commit()
+    message = "You are now paired." if pair else "You declined; the mentee can ask someone else."
+    return _done(message, endpoint="courses.home")

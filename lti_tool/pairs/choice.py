@@ -1,0 +1,91 @@
+"""Mentee choice: a mentee sees their top three recommended mentors with the reasons, asks
+one, and the mentor accepts or declines by a deadline (a request left unanswered lapses)."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from lti_tool.courses.models import Person, Program
+from lti_tool.extensions import db
+from lti_tool.matching import explain, scoring
+from lti_tool.pairs import services
+from lti_tool.pairs.models import MentorRequest, Pair
+from lti_tool.timeutil import as_utc, utcnow
+
+RECOMMENDATIONS = 3
+
+
+def recommendations(program: Program, mentee: Person) -> list[dict]:
+    """Up to three feasible mentors with places left, best first, with reasons."""
+    cohort = services.gather(program)
+    me = next((p for p in cohort.mentees if p.id == mentee.id), None)
+    mentors = [m for m in cohort.mentors if m.capacity > 0 and m.id != mentee.id]
+    if me is None or not mentors:
+        return []
+    declined = {r.mentor_id for r in requests_of(program, mentee) if r.status != "pending"}
+    table = scoring.score_all([me], mentors, services.weights_for(program),
+                              services.constraints_for(program), services.reference_week())
+    order = sorted(range(len(mentors)), key=lambda j: -float(table.total[0, j]))
+    picks = [j for j in order if table.feasible[0, j] and mentors[j].id not in declined]
+    return [{"mentor_id": mentors[j].id, "name": mentors[j].name,
+             "score": round(float(table.total[0, j]), 1),
+             "explanation": explain.explain(table.pair(0, j), me, mentors[j])}
+            for j in picks[:RECOMMENDATIONS]]
+
+
+def requests_of(program: Program, mentee: Person) -> list[MentorRequest]:
+    _lapse(program)
+    return list(db.session.scalars(sa.select(MentorRequest).filter_by(
+        program_id=program.id, mentee_id=mentee.id).order_by(MentorRequest.id)))
+
+
+def requests_to(program: Program, mentor: Person) -> list[MentorRequest]:
+    _lapse(program)
+    return list(db.session.scalars(sa.select(MentorRequest).filter_by(
+        program_id=program.id, mentor_id=mentor.id, status="pending")))
+
+
+def ask(program: Program, mentee: Person, mentor_id: int, message: str) -> MentorRequest:
+    if not program.mentee_choice:
+        raise services.MatchingError("In this program, staff make the matches.")
+    if any(r.status == "pending" for r in requests_of(program, mentee)):
+        raise services.MatchingError("Wait for the answer to your current request first.")
+    if services.pairs_of(mentee, program):
+        raise services.MatchingError("You already have a mentor in this program.")
+    pick = next((r for r in recommendations(program, mentee) if r["mentor_id"] == mentor_id),
+                None)
+    if pick is None:
+        raise services.MatchingError("That mentor is not among your recommendations.")
+    request = MentorRequest(program_id=program.id, mentee_id=mentee.id, mentor_id=mentor_id,
+                            message=message.strip()[:1000], explanation=pick["explanation"],
+                            score=pick["score"],
+                            respond_by=utcnow() + timedelta(days=program.request_days))
+    db.session.add(request)
+    return request
+
+
+def answer(request: MentorRequest, mentor: Person, accept: bool) -> Pair | None:
+    if request.mentor_id != mentor.id or request.status != "pending":
+        raise services.MatchingError("This request is no longer waiting for your answer.")
+    request.responded_at = utcnow()
+    if not accept:
+        request.status = "declined"
+        return None
+    program = db.session.get(Program, request.program_id)
+    mentor_row = next((m for m in services.intake.mentors_of(program, approved_only=True)
+                       if m.person_id == mentor.id), None)
+    if mentor_row is None or services.remaining_capacity(mentor_row) < 1:
+        raise services.MatchingError("You have no place left for another mentee.")
+    request.status = "accepted"
+    pair = Pair(program_id=program.id, mentee_id=request.mentee_id, mentor_id=mentor.id,
+                score=request.score, explanation=request.explanation)
+    db.session.add(pair)
+    return pair
+
+
+def _lapse(program: Program) -> None:
+    now = utcnow()
+    for request in db.session.scalars(sa.select(MentorRequest).filter_by(
+            program_id=program.id, status="pending")):
+        if as_utc(request.respond_by) < now:
+            request.status = "lapsed"
