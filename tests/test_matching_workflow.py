@@ -255,3 +255,17 @@ def test_mentee_choice_request_and_answer(app, program):
     assert b"Your mentor: Mona Mentor" in learners[0].get("/").data
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Pair)) == 1
+
+
+def test_a_mentor_sets_one_capacity_across_courses(app, platform, program):
+    from lti_tool.courses.models import Person
+    from lti_tool.intake.models import MentorPool
+
+    _, mentors, _ = program
+    mentors[0].post("/intake", {"expertise": ["Leadership"], "languages": ["en"],
+                                "timezone": "UTC", "modality": "video",
+                                "availability": ["1-18"], "capacity": "1"}, page="/intake")
+    with app.app_context():
+        person_id = db.session.scalars(sa.select(Person).filter_by(subject="2")).one().id
+        assert db.session.get(MentorPool, person_id).capacity == 1
+    assert b'value="1"' in mentors[0].get("/intake").data

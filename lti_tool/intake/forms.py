@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
+    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -14,7 +15,14 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from lti_tool.intake.models import MODALITIES
 from lti_tool.web.choices import choices
@@ -82,6 +90,8 @@ class IntakeForm(FlaskForm):
     preferences = TextAreaField("Anything we should consider when matching? (optional)",
                                 validators=[Length(max=1000)])
     volunteers_to_mentor = BooleanField("I would also like to mentor a peer")
+    capacity = IntegerField("How many mentees can you take in all (across your courses)?",
+                            default=2, validators=[Optional(), NumberRange(min=1, max=20)])
     other_topic = StringField("Another topic (optional)", validators=[Length(max=80)])
 
     def validate_languages(self, field):

@@ -41,6 +41,8 @@ def save_intake(program: Program, person: Person, form) -> Profile:
     profile.completed_at = profile.completed_at or utcnow()
     db.session.add(profile)
     db.session.flush()
+    if form.is_mentor and form.capacity.data:
+        set_pool_capacity(person, form.capacity.data)
     if profile.volunteers_to_mentor and "volunteer" in program.mentor_sources:
         _ensure_mentor(program, person, "volunteer", approved=False)
     return profile
@@ -99,6 +101,13 @@ def mentors_of(program: Program, approved_only: bool = False) -> list[Mentor]:
 def pool_capacity(person: Person) -> int:
     row = db.session.get(MentorPool, person.id)
     return row.capacity if row else DEFAULT_POOL_CAPACITY
+
+
+def set_pool_capacity(person: Person, capacity: int) -> None:
+    """The mentor's own limit across every course of their platform."""
+    row = db.session.get(MentorPool, person.id) or MentorPool(person_id=person.id)
+    row.capacity = capacity
+    db.session.add(row)
 
 
 def set_capacity(mentor: Mentor, capacity: int) -> None:

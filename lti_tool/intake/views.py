@@ -29,6 +29,8 @@ def intake():
     questions = services.questions_for(program)
     form = build_intake_form(program, is_mentor, is_mentee, questions,
                              obj=profile if request.method == "GET" else None)
+    if request.method == "GET" and is_mentor:
+        form.capacity.data = services.pool_capacity(person)
     if request.method == "GET" and profile is not None:
         for question in questions:
             answer = profile.answers.get(str(question.id), [])
