@@ -50,6 +50,18 @@ def _done(message: str, category: str = "success", endpoint: str = "pairs.matchi
     return redirect(url_for(endpoint), code=303)
 
 
+def _attempt(action, success, endpoint: str = "pairs.matching"):
+    """Run one service action as one transaction: commit and report `success(result)`, or
+    roll back and say why it could not be done."""
+    try:
+        result = action()
+    except services.MatchingError as exc:
+        db.session.rollback()
+        return _done(str(exc), "error", endpoint=endpoint)
+    db.session.commit()
+    return _done(success(result), endpoint=endpoint)
+
+
 def _valid(form) -> None:
     if not form.validate_on_submit():
         abort(400, "The form was incomplete or has expired; reload the page and try again.")
@@ -83,26 +95,19 @@ def _people_of(run: MatchRun) -> dict[int, Person]:
 def propose():
     form = ProposeForm()
     _valid(form)
-    try:
-        run = services.propose(current_program(), g.enrolment.person, form.policy.data)
-    except services.MatchingError as exc:
-        db.session.rollback()
-        return _done(str(exc), "error")
-    db.session.commit()
-    return _done(f"Proposed {len(run.proposals)} pairs. Review them, then publish.")
+    return _attempt(
+        lambda: services.propose(current_program(), g.enrolment.person, form.policy.data),
+        lambda run: f"Proposed {len(run.proposals)} pairs. Review them, then publish.")
 
 
 @blueprint.post("/matching/<int:run_id>/rerun")
 @staff_only
 def rerun(run_id: int):
     _valid(ConfirmForm())
-    try:
-        run = services.rerun(_run(run_id), g.enrolment.person)
-    except services.MatchingError as exc:
-        db.session.rollback()
-        return _done(str(exc), "error")
-    db.session.commit()
-    return _done(f"Proposed again around the locked pairs: {len(run.proposals)} pairs.")
+    run = _run(run_id)
+    return _attempt(
+        lambda: services.rerun(run, g.enrolment.person),
+        lambda new: f"Proposed again around the locked pairs: {len(new.proposals)} pairs.")
 
 
 @blueprint.post("/matching/proposals/<int:proposal_id>/lock")
@@ -124,13 +129,8 @@ def assign(run_id: int):
     mentors = services.gather(run.program).mentors
     form.mentor_id.choices = choices((str(m.id), m.name) for m in mentors)
     _valid(form)
-    try:
-        services.assign(run, form.mentee_id.data, form.mentor_id.data)
-    except services.MatchingError as exc:
-        db.session.rollback()
-        return _done(str(exc), "error")
-    db.session.commit()
-    return _done("Pair assigned and locked.")
+    return _attempt(lambda: services.assign(run, form.mentee_id.data, form.mentor_id.data),
+                    lambda _: "Pair assigned and locked.")
 
 
 @blueprint.post("/matching/<int:run_id>/exclude")
@@ -148,13 +148,10 @@ def exclude(run_id: int):
 @staff_only
 def publish(run_id: int):
     _valid(ConfirmForm())
-    try:
-        pairs = services.publish(_run(run_id))
-    except services.MatchingError as exc:
-        db.session.rollback()
-        return _done(str(exc), "error")
-    db.session.commit()
-    return _done(f"Published {len(pairs)} pairs: mentors and mentees now see their match.")
+    run = _run(run_id)
+    return _attempt(
+        lambda: services.publish(run),
+        lambda pairs: f"Published {len(pairs)} pairs: mentors and mentees now see their match.")
 
 
 @blueprint.get("/mentors")
@@ -282,13 +279,9 @@ def end_pair(pair_id: int):
         abort(404)
     form = EndPairForm()
     _valid(form)
-    try:
-        services.end_pair(pair, form.status.data, form.reason.data or "")
-    except services.MatchingError as exc:
-        return _done(str(exc), "error")
-    db.session.commit()
-    return _done(f"The pair {pair.mentee.display_name} – {pair.mentor.display_name} has ended; "
-                 "the mentee can be matched again.")
+    names = f"{pair.mentee.display_name} – {pair.mentor.display_name}"
+    return _attempt(lambda: services.end_pair(pair, form.status.data, form.reason.data or ""),
+                    lambda _: f"The pair {names} has ended; the mentee can be matched again.")
 
 
 @blueprint.post("/requests")
@@ -297,13 +290,10 @@ def ask_mentor():
     program = current_program()
     form = RequestForm()
     _valid(form)
-    try:
-        choice.ask(program, g.enrolment.person, form.mentor_id.data, form.message.data or "")
-    except services.MatchingError as exc:
-        db.session.rollback()
-        return _done(str(exc), "error", endpoint="courses.home")
-    db.session.commit()
-    return _done("Your request was sent. You will see the answer here.", endpoint="courses.home")
+    return _attempt(
+        lambda: choice.ask(program, g.enrolment.person, form.mentor_id.data,
+                           form.message.data or ""),
+        lambda _: "Your request was sent. You will see the answer here.", "courses.home")
 
 
 @blueprint.post("/requests/<int:request_id>/answer")
@@ -315,11 +305,7 @@ def answer_request(request_id: int):
         abort(404)
     form = AnswerForm()
     _valid(form)
-    try:
-        pair = choice.answer(mentor_request, g.enrolment.person, form.accept.data == "yes")
-    except services.MatchingError as exc:
-        db.session.rollback()
-        return _done(str(exc), "error", endpoint="courses.home")
-    db.session.commit()
-    message = "You are now paired." if pair else "You declined; the mentee can ask someone else."
-    return _done(message, endpoint="courses.home")
+    return _attempt(
+        lambda: choice.answer(mentor_request, g.enrolment.person, form.accept.data == "yes"),
+        lambda pair: "You are now paired." if pair
+        else "You declined; the mentee can ask someone else.", "courses.home")
