@@ -1,183 +1,346 @@
-"""Compatibility of every mentee with every mentor, with a per-criterion breakdown.
+"""Compatibility of mentees with mentors: a 0-100 score with a per-criterion breakdown, and
+whether a pair is allowed at all (hard constraints, with the reasons in plain words).
 
 Each criterion is a fit in [0, 1]:
-- topics: the share of the mentee's goals the mentor lists as expertise;
-- languages: 1 when they share a language;
-- availability: weekly overlap in hours, full marks from `FULL_OVERLAP_HOURS`;
-- modality: 1 when they prefer the same way to meet;
-- questions: the share of program questions the mentee answered where the mentor chose a
-  same answer.
-The total is 100 × the weighted mean of the fits (weights from the program); the breakdown
-gives each criterion's points, so the breakdown sums to the total. Hard constraints make a
-pair infeasible, with the reasons in plain words.
+- topics: the share of the mentee's goals the mentor lists as expertise, |shared| / |goals|;
+- languages: 1 when they share at least one language, else 0;
+- availability: weekly overlap in hours / FULL_OVERLAP_HOURS, capped at 1 (4 h or more is
+  plenty of room to find a recurring slot);
+- modality: 1 when both prefer the same way to meet, else 0;
+- questions: the share of the program questions the mentee answered where the mentor chose at
+  least one same option.
+The total is 100 x the weighted mean of the fits. A criterion the mentee gave nothing for (no
+goals, no language, no answered question) is left out of that mentee's mean rather than
+counted as a mismatch, so a program without questions still scores up to 100. The breakdown
+gives each criterion's points (weight share x fit x 100), so it sums to the total.
 
-`score_all` computes whole matrices with numpy (matrix products of 0/1 indicator matrices),
-which is what makes 10,000 × 2,500 programs fast; `score_pair` is the same arithmetic for one
-pair, used for display and checked against `score_all` by the tests.
+`score_all` computes whole matrices with numpy: availability as bit-sets of UTC quarter-hours
+(see availability.py), topics, languages, groups and answers as 0/1 indicator matrices, and
+their intersections as matrix products, block by block of mentees so the temporaries stay
+small. `score_pair` is the same definition written plainly with sets, for one pair; the tests
+check the two agree.
 """
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
-from lti_tool.matching.availability import utc_vector
-from lti_tool.matching.profiles import Constraints, Person, Weights
+from lti_tool.matching.availability import (
+    QUARTERS_PER_HOUR,
+    check_week_start,
+    quarters_to_hours,
+    shared_quarters,
+    week_matrix,
+)
+from lti_tool.matching.profiles import CRITERIA, Constraints, Person, Weights
 
 FULL_OVERLAP_HOURS = 4.0
-CRITERIA = ("topics", "languages", "availability", "modality", "questions")
+BLOCK_CELLS = 4_000_000  # mentee x mentor cells per block of score_all: ~16 MB per temporary
+
+SAME_PERSON = "same person"
+NO_LANGUAGE = "no shared language"
+LOW_OVERLAP = "too little weekly overlap"
+AVOIDED = "asked not to be paired"
+NOT_SAME_GROUP = "not in the same group"
+SAME_GROUP = "in the same group"
 
 
 @dataclass(frozen=True)
 class PairScore:
     mentee_id: int
     mentor_id: int
-    total: float
-    breakdown: dict[str, float]
+    total: float  # 0..100, weighted
+    breakdown: dict[str, float]  # criterion -> points contributed; sums to total
     feasible: bool
-    blockers: tuple[str, ...]
+    blockers: tuple[str, ...]  # plain words why the pair is not allowed
     overlap_hours: float
     shared_topics: tuple[str, ...]
     shared_languages: tuple[str, ...]
 
 
-def _fits(mentee: Person, mentor: Person, overlap: float) -> dict[str, float]:
-    shared_topics = mentee.topics & mentor.topics
-    answered = [q for q, a in mentee.answers.items() if a]
+def needed_quarters(constraints: Constraints) -> int:
+    """The minimum overlap as whole quarter-hours, so both scorers compare integers."""
+    return math.ceil(round(constraints.min_overlap_hours * QUARTERS_PER_HOUR, 9))
+
+
+def _fits(mentee: Person, mentor: Person, quarters: int) -> dict[str, float | None]:
+    """Each criterion's fit in [0, 1]; None when the mentee gave nothing for it."""
+    answered = [q for q, options in mentee.answers.items() if options]
     agreed = [q for q in answered if mentee.answers[q] & mentor.answers.get(q, frozenset())]
     return {
-        "topics": len(shared_topics) / len(mentee.topics) if mentee.topics else 0.0,
-        "languages": 1.0 if mentee.languages & mentor.languages else 0.0,
-        "availability": min(overlap / FULL_OVERLAP_HOURS, 1.0),
-        "modality": 1.0 if mentee.modality == mentor.modality else 0.0,
-        "questions": len(agreed) / len(answered) if answered else 0.0,
+        "topics": (len(mentee.topics & mentor.topics) / len(mentee.topics)
+                   if mentee.topics else None),
+        "languages": float(bool(mentee.languages & mentor.languages))
+        if mentee.languages else None,
+        "availability": min(quarters_to_hours(quarters) / FULL_OVERLAP_HOURS, 1.0),
+        "modality": float(mentee.modality == mentor.modality),
+        "questions": len(agreed) / len(answered) if answered else None,
     }
 
 
-def _blockers(mentee: Person, mentor: Person, overlap: float,
+def _blockers(mentee: Person, mentor: Person, quarters: int,
               constraints: Constraints) -> tuple[str, ...]:
     reasons = []
     if mentee.id == mentor.id:
-        reasons.append("same person")
+        reasons.append(SAME_PERSON)
     if constraints.require_shared_language and not mentee.languages & mentor.languages:
-        reasons.append("no shared language")
-    if overlap < constraints.min_overlap_hours:
-        needed = constraints.min_overlap_hours
-        reasons.append(f"only {overlap:g} h weekly overlap (needs {needed:g})")
+        reasons.append(NO_LANGUAGE)
+    if quarters < needed_quarters(constraints):
+        reasons.append(f"only {quarters_to_hours(quarters):g} h weekly overlap "
+                       f"(needs {constraints.min_overlap_hours:g})")
     if (mentee.id, mentor.id) in constraints.avoid:
-        reasons.append("asked not to be paired")
+        reasons.append(AVOIDED)
     shares_group = bool(mentee.groups & mentor.groups)
     if constraints.group_rule == "same" and not shares_group:
-        reasons.append("not in the same group")
+        reasons.append(NOT_SAME_GROUP)
     if constraints.group_rule == "different" and shares_group:
-        reasons.append("in the same group")
+        reasons.append(SAME_GROUP)
     return tuple(reasons)
-
-
-def _normalised(weights: Weights) -> dict[str, float]:
-    raw = {k: max(0.0, float(v)) for k, v in weights.as_dict().items()}
-    total = sum(raw.values())
-    return {k: (v / total if total else 0.0) for k, v in raw.items()}
 
 
 def score_pair(mentee: Person, mentor: Person, weights: Weights, constraints: Constraints,
                week_start: date) -> PairScore:
-    overlap = float(np.count_nonzero(utc_vector(mentee, week_start)
-                                     & utc_vector(mentor, week_start))) / 2
-    share = _normalised(weights)
-    fits = _fits(mentee, mentor, overlap)
-    breakdown = {c: 100.0 * share[c] * fits[c] for c in CRITERIA}
-    blockers = _blockers(mentee, mentor, overlap, constraints)
-    return PairScore(mentee.id, mentor.id, sum(breakdown.values()), breakdown, not blockers,
-                     blockers, overlap, tuple(sorted(mentee.topics & mentor.topics)),
-                     tuple(sorted(mentee.languages & mentor.languages)))
+    """One pair's score, breakdown and blockers (the reference definition)."""
+    quarters = int(np.count_nonzero(shared_quarters(mentee, mentor, week_start)))
+    fits = _fits(mentee, mentor, quarters)
+    weight = weights.as_dict()
+    counted = sum(weight[c] for c in CRITERIA if fits[c] is not None)
+    breakdown = {c: (100.0 * weight[c] * fits[c] / counted
+                     if counted and fits[c] is not None else 0.0) for c in CRITERIA}
+    blockers = _blockers(mentee, mentor, quarters, constraints)
+    return PairScore(
+        mentee_id=mentee.id, mentor_id=mentor.id, total=sum(breakdown.values()),
+        breakdown=breakdown, feasible=not blockers, blockers=blockers,
+        overlap_hours=quarters_to_hours(quarters),
+        shared_topics=tuple(sorted(mentee.topics & mentor.topics)),
+        shared_languages=tuple(sorted(mentee.languages & mentor.languages)))
+
+
+@dataclass
+class _Side:
+    """One side's attributes as matrices; the mentor side is stored transposed (ready for
+    `mentee_block @ mentor_side`)."""
+
+    ids: np.ndarray
+    week: np.ndarray  # bool [people, 672]; mentors: float32 [672, people]
+    topics: np.ndarray
+    languages: np.ndarray
+    groups: np.ndarray
+    modality: np.ndarray  # int codes
+    answers: list[np.ndarray]  # one indicator matrix per question
+
+
+@dataclass
+class _Encoded:
+    mentees: _Side
+    mentors: _Side
+
+    @classmethod
+    def build(cls, mentees: list[Person], mentors: list[Person], week_start: date):
+        both = mentees + mentors
+        topics = _vocabulary(p.topics for p in both)
+        languages = _vocabulary(p.languages for p in both)
+        groups = _vocabulary(p.groups for p in both)
+        modalities = _vocabulary([p.modality] for p in both)
+        questions = sorted({q for p in mentees for q, options in p.answers.items() if options})
+        options = {q: _vocabulary(p.answers.get(q, ()) for p in both) for q in questions}
+
+        def side(people: list[Person]) -> _Side:
+            return _Side(
+                ids=np.array([p.id for p in people], dtype=np.int64),
+                week=week_matrix(people, week_start),
+                topics=_indicator([p.topics for p in people], topics),
+                languages=_indicator([p.languages for p in people], languages),
+                groups=_indicator([p.groups for p in people], groups),
+                modality=np.array([modalities[p.modality] for p in people], dtype=np.int32),
+                answers=[_indicator([p.answers.get(q, ()) for p in people], options[q])
+                         for q in questions])
+
+        mentor_side = side(mentors)
+        for name in ("week", "topics", "languages", "groups"):
+            setattr(mentor_side, name, getattr(mentor_side, name).astype(np.float32).T.copy())
+        mentor_side.answers = [a.T.copy() for a in mentor_side.answers]
+        return cls(side(mentees), mentor_side)
+
+
+def _vocabulary(sets) -> dict:
+    values = sorted({value for values in sets for value in values}, key=str)
+    return {value: index for index, value in enumerate(values)}
+
+
+def _indicator(sets: list, vocabulary: dict) -> np.ndarray:
+    matrix = np.zeros((len(sets), len(vocabulary)), dtype=np.float32)
+    rows = [row for row, values in enumerate(sets) for _ in values]
+    cols = [vocabulary[value] for values in sets for value in values]
+    matrix[rows, cols] = 1.0
+    return matrix
+
+
+class _Block:
+    """The criteria of one block of mentees against every mentor."""
+
+    def __init__(self, encoded: _Encoded, rows: slice | np.ndarray):
+        self.e, self.m, self.rows = encoded.mentees, encoded.mentors, rows
+
+    def quarters(self) -> np.ndarray:
+        return self.e.week[self.rows].astype(np.float32) @ self.m.week
+
+    def shares(self, name: str) -> np.ndarray:
+        return (getattr(self.e, name)[self.rows] @ getattr(self.m, name)) > 0
+
+    def shared_topics(self) -> np.ndarray:
+        return self.e.topics[self.rows] @ self.m.topics
+
+    def same_modality(self) -> np.ndarray:
+        return self.e.modality[self.rows, None] == self.m.modality[None, :]
+
+    def agreed_questions(self) -> np.ndarray:
+        agreed = np.zeros((self.e.ids[self.rows].size, self.m.ids.size), dtype=np.float32)
+        for mine, theirs in zip(self.e.answers, self.m.answers, strict=True):
+            agreed += (mine[self.rows] @ theirs) > 0
+        return agreed
+
+    def counts(self, matrix: np.ndarray) -> np.ndarray:
+        return matrix[self.rows].sum(axis=1)
+
+
+def _score_block(block: _Block, weights: Weights, constraints: Constraints,
+                 total: np.ndarray, feasible: np.ndarray) -> None:
+    """Fill `total` and `feasible` (views of the block's rows) in place."""
+    w = weights.as_dict()
+    quarters = block.quarters()
+    np.greater_equal(quarters, needed_quarters(constraints), out=feasible)
+    np.multiply(quarters, 1.0 / (QUARTERS_PER_HOUR * FULL_OVERLAP_HOURS), out=total)
+    np.minimum(total, 1.0, out=total)
+    total *= w["availability"]
+    counted = np.full(len(total), w["availability"] + w["modality"], dtype=np.float32)
+    if w["modality"]:
+        total += w["modality"] * block.same_modality()
+    if w["topics"]:
+        topic_counts = block.counts(block.e.topics)
+        total += block.shared_topics() * _per_row(w["topics"], topic_counts)[:, None]
+        counted += w["topics"] * (topic_counts > 0)
+    if w["languages"] or constraints.require_shared_language:
+        shares_language = block.shares("languages")
+        if constraints.require_shared_language:
+            feasible &= shares_language
+        total += w["languages"] * shares_language
+        counted += w["languages"] * (block.counts(block.e.languages) > 0)
+    if w["questions"] and block.e.answers:
+        answered = sum((a[block.rows].sum(axis=1) > 0).astype(np.float32)
+                       for a in block.e.answers)
+        total += block.agreed_questions() * _per_row(w["questions"], answered)[:, None]
+        counted += w["questions"] * (answered > 0)
+    total *= _per_row(100.0, counted)[:, None]
+    np.clip(total, 0.0, 100.0, out=total)  # float32 rounding must not leave the 0-100 range
+    if constraints.group_rule != "any":
+        shares_group = block.shares("groups")
+        feasible &= shares_group if constraints.group_rule == "same" else ~shares_group
+
+
+def _per_row(value: float, counts: np.ndarray) -> np.ndarray:
+    """value / count per row, 0 where the count is 0."""
+    counts = np.asarray(counts, dtype=np.float32)
+    return np.divide(value, counts, out=np.zeros_like(counts), where=counts > 0)
 
 
 @dataclass
 class ScoreTable:
-    """Scores of all pairs: `total[i, j]` and `feasible[i, j]` for mentee i and mentor j."""
+    """Scores of all pairs: `total[i, j]` (float32, 0-100) and `feasible[i, j]` for mentee i
+    and mentor j. Details of one pair, for display, come from `pair(i, j)`."""
 
     mentees: list[Person]
     mentors: list[Person]
     total: np.ndarray
     feasible: np.ndarray
-    weights: Weights
-    constraints: Constraints
-    week_start: date
+    weights: Weights = Weights()
+    constraints: Constraints = Constraints()
+    week_start: date | None = None
+    encoded: _Encoded | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.mentees, self.mentors = list(self.mentees), list(self.mentors)
+        shape = (len(self.mentees), len(self.mentors))
+        if self.total.shape != shape or self.feasible.shape != shape:
+            raise ValueError(f"total and feasible must have shape {shape}.")
+        if self.total.size and not (self.total.min() >= 0 and self.total.max() <= 100):
+            raise ValueError("Scores must be numbers from 0 to 100.")  # the solver's BIG
+        self.row_of = _index_by_id(self.mentees, "mentee")
+        self.column_of = _index_by_id(self.mentors, "mentor")
 
     def pair(self, i: int, j: int) -> PairScore:
+        if self.week_start is None:
+            raise ValueError("This table was built from arrays; it has no people to score.")
         return score_pair(self.mentees[i], self.mentors[j], self.weights, self.constraints,
                           self.week_start)
 
-
-def _indicator(sets: Sequence[frozenset], vocabulary: dict) -> np.ndarray:
-    matrix = np.zeros((len(sets), max(len(vocabulary), 1)), dtype=np.float32)
-    for row, values in enumerate(sets):
-        for value in values:
-            matrix[row, vocabulary[value]] = 1.0
-    return matrix
-
-
-def _vocabulary(*groups: Sequence[frozenset]) -> dict:
-    values = sorted({v for group in groups for s in group for v in s}, key=str)
-    return {v: i for i, v in enumerate(values)}
-
-
-def _shared(left: Sequence[frozenset], right: Sequence[frozenset]) -> np.ndarray:
-    vocabulary = _vocabulary(left, right)
-    return _indicator(left, vocabulary) @ _indicator(right, vocabulary).T
+    def blocker_counts(self, i: int) -> dict[str, int]:
+        """For mentee i: how many mentors each kind of blocker rules out (nothing is known
+        for a table built from bare arrays)."""
+        if self.week_start is None:
+            return {}
+        if self.encoded is None:
+            counts: dict[str, int] = {}
+            for j in range(len(self.mentors)):
+                for blocker in self.pair(i, j).blockers:
+                    kind = LOW_OVERLAP if blocker.startswith("only ") else blocker
+                    counts[kind] = counts.get(kind, 0) + 1
+            return counts
+        return _row_blockers(self, i)
 
 
-def _question_fit(mentees, mentors) -> np.ndarray:
-    questions = sorted({q for p in mentees for q, a in p.answers.items() if a})
-    agreed = np.zeros((len(mentees), len(mentors)), dtype=np.float32)
-    answered = np.zeros(len(mentees), dtype=np.float32)
-    for q in questions:
-        mine = [p.answers.get(q, frozenset()) for p in mentees]
-        answered += np.array([1.0 if a else 0.0 for a in mine], dtype=np.float32)
-        agreed += _shared(mine, [p.answers.get(q, frozenset()) for p in mentors]) > 0
-    return np.divide(agreed, answered[:, None], out=np.zeros_like(agreed),
-                     where=answered[:, None] > 0)
+def _row_blockers(table: ScoreTable, i: int) -> dict[str, int]:
+    """blocker_counts for one mentee, vectorised over mentors (in score_pair's order)."""
+    block, constraints = _Block(table.encoded, slice(i, i + 1)), table.constraints
+    avoided = [m for e, m in constraints.avoid if e == block.e.ids[i]]
+    masks = {SAME_PERSON: block.m.ids == block.e.ids[i]}
+    if constraints.require_shared_language:
+        masks[NO_LANGUAGE] = ~block.shares("languages")[0]
+    masks[LOW_OVERLAP] = block.quarters()[0] < needed_quarters(constraints)
+    masks[AVOIDED] = np.isin(block.m.ids, avoided)
+    if constraints.group_rule == "same":
+        masks[NOT_SAME_GROUP] = ~block.shares("groups")[0]
+    elif constraints.group_rule == "different":
+        masks[SAME_GROUP] = block.shares("groups")[0]
+    return {kind: int(mask.sum()) for kind, mask in masks.items() if mask.any()}
+
+
+def _index_by_id(people: list[Person], role: str) -> dict[int, int]:
+    index = {p.id: k for k, p in enumerate(people)}
+    if len(index) != len(people):
+        raise ValueError(f"Each {role} may appear only once.")
+    return index
 
 
 def score_all(mentees: Sequence[Person], mentors: Sequence[Person], weights: Weights,
               constraints: Constraints, week_start: date) -> ScoreTable:
+    """Every mentee against every mentor, vectorised (see the module docstring)."""
+    check_week_start(week_start)
     mentees, mentors = list(mentees), list(mentors)
-    share = _normalised(weights)
-    overlap = (np.array([utc_vector(p, week_start) for p in mentees], dtype=np.float32).reshape(
-        len(mentees), -1) @ np.array([utc_vector(p, week_start) for p in mentors],
-                                     dtype=np.float32).reshape(len(mentors), -1).T) / 2
-    topic_counts = np.array([len(p.topics) for p in mentees], dtype=np.float32)[:, None]
-    topics = np.divide(_shared([p.topics for p in mentees], [p.topics for p in mentors]),
-                       topic_counts, out=np.zeros((len(mentees), len(mentors)), np.float32),
-                       where=topic_counts > 0)
-    languages = _shared([p.languages for p in mentees], [p.languages for p in mentors]) > 0
-    modality = _shared([frozenset([p.modality]) for p in mentees],
-                       [frozenset([p.modality]) for p in mentors]) > 0
-    total = 100.0 * (share["topics"] * topics + share["languages"] * languages
-                     + share["availability"] * np.minimum(overlap / FULL_OVERLAP_HOURS, 1.0)
-                     + share["modality"] * modality)
-    if share["questions"]:
-        total += 100.0 * share["questions"] * _question_fit(mentees, mentors)
-    feasible = overlap >= constraints.min_overlap_hours
-    if constraints.require_shared_language:
-        feasible &= languages
-    feasible &= _rule_mask(mentees, mentors, constraints)
-    return ScoreTable(mentees, mentors, total.astype(np.float32), feasible, weights,
-                      constraints, week_start)
+    _index_by_id(mentees, "mentee")  # fail on duplicates before the heavy work
+    _index_by_id(mentors, "mentor")
+    encoded = _Encoded.build(mentees, mentors, week_start)
+    total = np.zeros((len(mentees), len(mentors)), dtype=np.float32)
+    feasible = np.zeros((len(mentees), len(mentors)), dtype=bool)
+    step = max(1, BLOCK_CELLS // max(1, len(mentors)))
+    for start in range(0, len(mentees), step):
+        rows = slice(start, start + step)
+        _score_block(_Block(encoded, rows), weights, constraints, total[rows], feasible[rows])
+    _forbid_pairs(feasible, mentees, mentors, constraints)
+    return ScoreTable(mentees, mentors, total, feasible, weights, constraints, week_start,
+                      encoded)
 
 
-def _rule_mask(mentees, mentors, constraints: Constraints) -> np.ndarray:
-    mask = np.ones((len(mentees), len(mentors)), dtype=bool)
-    if constraints.group_rule in ("same", "different"):
-        shares = _shared([p.groups for p in mentees], [p.groups for p in mentors]) > 0
-        mask &= shares if constraints.group_rule == "same" else ~shares
+def _forbid_pairs(feasible: np.ndarray, mentees: list[Person], mentors: list[Person],
+                  constraints: Constraints) -> None:
+    """Rules about particular people: nobody mentors themself; staff's avoid list."""
     row = {p.id: i for i, p in enumerate(mentees)}
     column = {p.id: j for j, p in enumerate(mentors)}
     for person_id in row.keys() & column.keys():
-        mask[row[person_id], column[person_id]] = False
+        feasible[row[person_id], column[person_id]] = False
     for mentee_id, mentor_id in constraints.avoid:
         if mentee_id in row and mentor_id in column:
-            mask[row[mentee_id], column[mentor_id]] = False
-    return mask
+            feasible[row[mentee_id], column[mentor_id]] = False
