@@ -4,7 +4,7 @@ assign by hand, exclude, re-run around locked pairs), and publish in one transac
 The algorithms are pure (lti_tool/matching); this module turns intakes into their inputs and
 their results into rows."""
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -134,8 +134,8 @@ def propose(program: Program, staff: Person, policy: str = "optimal",
     run = MatchRun(program=program, policy=policy, excluded=list(excluded),
                    created_by_id=staff.id,
                    unmatched={str(k): v for k, v in chosen.unmatched.items()},
-                   report=_report_dict(report.cohort_report(table, chosen)),
-                   comparison=_comparison_dict(assignment.compare(chosen, alternative)))
+                   report=_as_json(report.cohort_report(table, chosen)),
+                   comparison=_as_json(assignment.compare(chosen, alternative)))
     for person in cohort.missing_intake:
         run.unmatched.setdefault(str(person.id), "has not completed the intake")
     db.session.add(run)
@@ -168,17 +168,9 @@ def _slot_dict(slot) -> dict:
             "mentor_local": slot.mentor_local}
 
 
-def _report_dict(cohort_report) -> dict:
-    from dataclasses import asdict, is_dataclass
-
-    data = asdict(cohort_report) if is_dataclass(cohort_report) else dict(cohort_report)
-    return _jsonable(data)
-
-
-def _comparison_dict(diff) -> dict:
-    from dataclasses import asdict, is_dataclass
-
-    return _jsonable(asdict(diff) if is_dataclass(diff) else dict(diff))
+def _as_json(result) -> dict:
+    """A report or comparison dataclass as JSON-ready data for the run's row."""
+    return _jsonable(asdict(result))
 
 
 def _jsonable(value):
