@@ -269,3 +269,24 @@ def test_a_mentor_sets_one_capacity_across_courses(app, platform, program):
         person_id = db.session.scalars(sa.select(Person).filter_by(subject="2")).one().id
         assert db.session.get(MentorPool, person_id).capacity == 1
     assert b'value="1"' in mentors[0].get("/intake").data
+
+
+def test_assigning_someone_who_is_not_a_mentor_is_refused(app, program):
+    staff, mentors, learners = program
+    intake(mentors[0], expertise=["Leadership"])
+    intake(learners[0], topics=["Leadership"])
+    intake(learners[1], topics=["Leadership"])
+    staff.post("/matching/propose", {"policy": "optimal"}, page="/matching")
+    with app.app_context():
+        run = db.session.scalars(sa.select(MatchRun)).one()
+        run_id, before = run.id, [(p.mentee_id, p.mentor_id) for p in run.proposals]
+        mentee_id, other_learner = before[0][0], next(
+            p.person_id for p in db.session.scalars(sa.select(Profile))
+            if p.person_id != before[0][0] and p.person_id != before[0][1])
+    refused = staff.post(f"/matching/{run_id}/assign",
+                         {"mentee_id": mentee_id, "mentor_id": other_learner}, page="/matching")
+    page = staff.client.get(refused.headers["Location"])
+    assert b"Both people must be in the program with a completed intake." in page.data
+    with app.app_context():
+        run = db.session.get(MatchRun, run_id)
+        assert [(p.mentee_id, p.mentor_id) for p in run.proposals] == before

@@ -24,7 +24,10 @@ class ProposeForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     mentee_id = IntegerField(validators=[InputRequired()])
-    mentor_id = SelectField("Mentor", coerce=int, validators=[InputRequired()])
+    # Offered choices are for display; services.assign checks the mentor against the cohort
+    # (gathering it here as well would do that work twice per request).
+    mentor_id = SelectField("Mentor", coerce=int, validate_choice=False,
+                            validators=[InputRequired()])
 
 
 class PersonForm(FlaskForm):

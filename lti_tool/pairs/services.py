@@ -141,17 +141,17 @@ def propose(program: Program, staff: Person, policy: str = "optimal",
     db.session.add(run)
     locked_set = set(locked)
     for mentee_id, mentor_id in chosen.pairs:
-        run.proposals.append(_proposal(program, table, cohort, mentee_id, mentor_id, week,
+        run.proposals.append(_proposal(program, table, mentee_id, mentor_id, week,
                                        locked=(mentee_id, mentor_id) in locked_set))
     db.session.flush()
     return run
 
 
-def _proposal(program, table, cohort, mentee_id, mentor_id, week, locked=False,
+def _proposal(program, table, mentee_id, mentor_id, week, locked=False,
               manual=False) -> Proposal:
-    mentee = next(p for p in cohort.mentees if p.id == mentee_id)
-    mentor = next(p for p in cohort.mentors if p.id == mentor_id)
-    score = table.pair(cohort.mentees.index(mentee), cohort.mentors.index(mentor))
+    row, column = table.row_of[mentee_id], table.column_of[mentor_id]
+    mentee, mentor = table.mentees[row], table.mentors[column]
+    score = table.pair(row, column)
     slot = explain.propose_slot(mentee, mentor, week, program.meeting_minutes)
     return Proposal(
         mentee_id=mentee_id, mentor_id=mentor_id, score=round(score.total, 1),
@@ -219,8 +219,7 @@ def assign(run: MatchRun, mentee_id: int, mentor_id: int) -> Proposal:
     week = reference_week()
     table = scoring.score_all([mentee], [mentor], weights_for(run.program),
                               constraints_for(run.program), week)
-    one = Cohort(mentees=[mentee], mentors=[mentor])
-    proposal = _proposal(run.program, table, one, mentee_id, mentor_id, week, locked=True,
+    proposal = _proposal(run.program, table, mentee_id, mentor_id, week, locked=True,
                          manual=True)
     for existing in list(run.proposals):
         if existing.mentee_id == mentee_id:

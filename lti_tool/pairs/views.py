@@ -126,9 +126,7 @@ def toggle_lock(proposal_id: int):
 def assign(run_id: int):
     run = _run(run_id)
     form = AssignForm()
-    mentors = services.gather(run.program).mentors
-    form.mentor_id.choices = choices((str(m.id), m.name) for m in mentors)
-    _valid(form)
+    _valid(form)  # services.assign checks that both people can be paired
     return _attempt(lambda: services.assign(run, form.mentee_id.data, form.mentor_id.data),
                     lambda _: "Pair assigned and locked.")
 
