@@ -3,8 +3,11 @@
 - `optimal`: as many mentees matched as possible, then the largest total compatibility
   (lexicographic), subject to mentor capacities and hard constraints: exact, by SciPy's sparse
   assignment solver with an LP-duality certificate over all pairs (see solver.py).
-- `stable`: mentee-proposing deferred acceptance (Gale-Shapley, capacitated). Both sides rank
-  by the pair's score: no mentee and mentor would both rather be paired with each other.
+- `stable`: mentee-proposing deferred acceptance (Gale-Shapley, capacitated). Each side ranks
+  by its own view of the pair: mentees by the total, mentors by the mentor view (the topics fit
+  measured against the mentor's expertise, see scoring.py). No mentee and mentor would both
+  rather be paired with each other; a mentor may keep a mentee whose goals draw on more of
+  their expertise over one with a higher total, so this can differ from `greedy`.
 - `greedy`: the highest-scoring feasible pair first, a baseline for comparison.
 
 Every policy keeps locked pairs (staff decisions: they use up the mentor's capacity even when
@@ -101,12 +104,15 @@ class _Problem:
         index = np.ix_(self.rows[lo:hi], self.cols)
         return self.table.total[index], self.table.feasible[index]
 
-    def ranked(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row k's feasible columns, best score first (ties: earlier column), and scores."""
+    def ranked(self, k: int, mentor_view: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Row k's feasible columns, best score first (ties: earlier column), and their scores,
+        or with mentor_view, those mentors' view of the pairs (how they rank row k)."""
         scores, feasible = self.block(k, k + 1)
         cols = np.flatnonzero(feasible[0])
-        order = np.argsort(-scores[0, cols], kind="stable")
-        return cols[order].astype(np.int32), scores[0, cols[order]]
+        cols = cols[np.argsort(-scores[0, cols], kind="stable")]
+        if mentor_view:
+            return cols.astype(np.int32), self.table.mentor_view(self.rows[k], self.cols[cols])
+        return cols.astype(np.int32), scores[0, cols]
 
     def first_choices(self) -> list[tuple[float, int, int]]:
         """(-score, row, column) of each row's best feasible column (ties: earlier column)."""
@@ -204,35 +210,40 @@ def optimal(table: ScoreTable, capacities: Mapping[int, int] | None = None,
 def stable(table: ScoreTable, capacities: Mapping[int, int] | None = None,
            locked: Iterable[tuple[int, int]] = (), excluded: Iterable[int] = ()) -> Matching:
     """Mentee-proposing deferred acceptance with capacities. Each mentee proposes to feasible
-    mentors from the highest score down; a full mentor keeps its best-scoring mentees and
-    rejects the worst (ties: the earlier mentee in the table stays). The result has no
-    blocking pair: no feasible (mentee, mentor) pair where the mentee prefers the mentor to
-    their own (or has none) and the mentor has a free place or prefers the mentee to one
-    they hold. Locked pairs stay as they are and only take places.
+    mentors from the highest total down (ties: the earlier mentor); a full mentor keeps the
+    mentees it rates best by its own view of the pair (`ScoreTable.mentor_view`) and rejects
+    the worst (ties: the earlier mentee in the table stays). The result has no blocking pair:
+    no feasible (mentee, mentor) pair where the mentee prefers the mentor to their own (or has
+    none) by total, and the mentor has a free place or prefers the mentee to one they hold by
+    the mentor view. Locked pairs stay as they are and only take places.
 
-    Both sides rank by the same pair scores, so this stable matching is unique, and it is
-    the one `greedy` finds; it differs from `optimal`, which may give someone a worse mentor
-    when that lets others do much better or lets one more mentee be matched."""
+    The two sides rank differently, so there may be several stable matchings; this is the one
+    every mentee likes best among them. It can differ from `greedy`'s: greedy gives a mentor
+    the mentee with the higher total, while here the mentor keeps a mentee whose goals draw on
+    more of their expertise, even at a lower total. (For a table built from bare arrays both
+    sides rank by the total: the stable matching is then unique and is greedy's.) It also
+    differs from `optimal`, which may give someone a worse mentor when that lets others do
+    much better or lets one more mentee be matched."""
     problem = _Problem(table, capacities, locked, excluded)
     assignment = np.full(len(problem.rows), -1, dtype=np.int64)
     mentors = _Mentors(problem.capacity)
-    choices = _Choices(problem)
+    choices = _Choices(problem, mentor_view=True)
     next_choice = np.zeros(len(problem.rows), dtype=np.int64)
     free = deque(range(len(problem.rows)))
     while free:
         k = free.popleft()
-        cols, scores = choices(k)
+        cols, views = choices(k)  # k's mentors in k's order, and how each of them rates k
         # Skip at once the mentors that would reject k now: they would later too, since a
         # mentor's worst held offer only improves.
         first = next_choice[k]
-        willing = np.flatnonzero(mentors.would_accept(cols[first:], scores[first:], k))
+        willing = np.flatnonzero(mentors.would_accept(cols[first:], views[first:], k))
         if not len(willing):
             next_choice[k] = len(cols)
             continue
         choice = first + willing[0]
         next_choice[k] = choice + 1
         assignment[k] = cols[choice]
-        rejected = mentors.hold(int(cols[choice]), float(scores[choice]), k)
+        rejected = mentors.hold(int(cols[choice]), float(views[choice]), k)
         if rejected is not None:
             assignment[rejected] = -1
             free.append(rejected)
@@ -240,8 +251,9 @@ def stable(table: ScoreTable, capacities: Mapping[int, int] | None = None,
 
 
 class _Mentors:
-    """The offers each mentor holds in deferred acceptance, worst first (a heap per mentor),
-    and each full mentor's worst offer as arrays for vectorised checks."""
+    """The offers each mentor holds in deferred acceptance, worst first (a heap per mentor, by
+    the mentor's view of each pair), and each full mentor's worst offer as arrays for
+    vectorised checks."""
 
     def __init__(self, capacity: np.ndarray):
         self.capacity = capacity
@@ -251,7 +263,7 @@ class _Mentors:
         self.worst_row = np.full(len(capacity), -1, dtype=np.int64)
 
     def would_accept(self, cols: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
-        """Higher scores first, then earlier rows (smaller k)."""
+        """Higher scores (the mentor's view) first, then earlier rows (smaller k)."""
         worst = self.worst_score[cols]
         return ((self.count[cols] < self.capacity[cols]) | (scores > worst)
                 | ((scores == worst) & (k < self.worst_row[cols])))
@@ -295,15 +307,16 @@ def greedy(table: ScoreTable, capacities: Mapping[int, int] | None = None,
 
 
 class _Choices:
-    """Each row's ranked feasible columns, computed when first needed: holding them all for
-    10,000 mentees would cost hundreds of MB, and most mentees get an early choice."""
+    """Each row's ranked feasible columns with their scores (or the mentors' view, see
+    `_Problem.ranked`), computed when first needed: holding them all for 10,000 mentees would
+    cost hundreds of MB, and most mentees get an early choice."""
 
-    def __init__(self, problem: _Problem):
-        self.problem, self.lists = problem, {}
+    def __init__(self, problem: _Problem, mentor_view: bool = False):
+        self.problem, self.mentor_view, self.lists = problem, mentor_view, {}
 
     def __call__(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         if k not in self.lists:
-            self.lists[k] = self.problem.ranked(k)
+            self.lists[k] = self.problem.ranked(k, self.mentor_view)
         return self.lists[k]
 
 

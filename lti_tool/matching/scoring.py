@@ -14,11 +14,22 @@ goals, no language, no answered question) is left out of that mentee's mean rath
 counted as a mismatch, so a program without questions still scores up to 100. The breakdown
 gives each criterion's points (weight share x fit x 100), so it sums to the total.
 
+The total is the pair seen from the mentee's side, and it is how mentees rank mentors. Mentors
+rank mentees by the mentor view: the same weighted mean over the same criteria (left out
+exactly when they are left out of the total), except that the topics fit is seen from the
+mentor's side: |shared| / |mentor's expertise|, how much of the mentor's expertise this
+mentee's goals draw on (0 for a mentor who lists none). So for a mentor with four topics, a
+mentee who wants all four (among eight goals) fits better on topics than one who wants just
+one of them and nothing else, whereas the totals say the opposite (half of eight goals met
+against one of one). The stable policy uses both views (assignment.py).
+
 `score_all` computes whole matrices with numpy: availability as bit-sets of UTC quarter-hours
 (see availability.py), topics, languages, groups and answers as 0/1 indicator matrices, and
 their intersections as matrix products, block by block of mentees so the temporaries stay
-small. `score_pair` is the same definition written plainly with sets, for one pair; the tests
-check the two agree.
+small. The mentor view differs from the total only in the topics term, so the table does not
+store it: `ScoreTable.mentor_view` derives it for one mentee and the mentors asked for, from the
+total and the shared topics. `score_pair` is the same definition (both views) written plainly
+with sets, for one pair; the tests check the two agree.
 """
 
 import math
@@ -52,8 +63,9 @@ SAME_GROUP = "in the same group"
 class PairScore:
     mentee_id: int
     mentor_id: int
-    total: float  # 0..100, weighted
+    total: float  # 0..100, weighted: the mentee's view of the pair (how mentees rank mentors)
     breakdown: dict[str, float]  # criterion -> points contributed; sums to total
+    mentor_view: float  # 0..100: the mentor's view (how mentors rank mentees, for stable)
     feasible: bool
     blockers: tuple[str, ...]  # plain words why the pair is not allowed
     overlap_hours: float
@@ -81,6 +93,24 @@ def _fits(mentee: Person, mentor: Person, quarters: int) -> dict[str, float | No
     }
 
 
+def _seen_by_mentor(fits: dict[str, float | None], mentee: Person,
+                    mentor: Person) -> dict[str, float | None]:
+    """The fits with topics seen from the mentor's side: the share of the mentor's expertise
+    the mentee's goals draw on (still left out when the mentee gave no goals)."""
+    if fits["topics"] is None:
+        return fits
+    drawn = len(mentee.topics & mentor.topics) / len(mentor.topics) if mentor.topics else 0.0
+    return fits | {"topics": drawn}
+
+
+def _points(fits: dict[str, float | None], weights: Weights) -> dict[str, float]:
+    """Each criterion's points: 100 x weight share x fit, over the criteria counted."""
+    weight = weights.as_dict()
+    counted = sum(weight[c] for c in CRITERIA if fits[c] is not None)
+    return {c: (100.0 * weight[c] * fits[c] / counted if counted and fits[c] is not None
+                else 0.0) for c in CRITERIA}
+
+
 def _blockers(mentee: Person, mentor: Person, quarters: int,
               constraints: Constraints) -> tuple[str, ...]:
     reasons = []
@@ -106,14 +136,12 @@ def score_pair(mentee: Person, mentor: Person, weights: Weights, constraints: Co
     """One pair's score, breakdown and blockers (the reference definition)."""
     quarters = int(np.count_nonzero(shared_quarters(mentee, mentor, week_start)))
     fits = _fits(mentee, mentor, quarters)
-    weight = weights.as_dict()
-    counted = sum(weight[c] for c in CRITERIA if fits[c] is not None)
-    breakdown = {c: (100.0 * weight[c] * fits[c] / counted
-                     if counted and fits[c] is not None else 0.0) for c in CRITERIA}
+    breakdown = _points(fits, weights)
+    mentor_view = sum(_points(_seen_by_mentor(fits, mentee, mentor), weights).values())
     blockers = _blockers(mentee, mentor, quarters, constraints)
     return PairScore(
         mentee_id=mentee.id, mentor_id=mentor.id, total=sum(breakdown.values()),
-        breakdown=breakdown, feasible=not blockers, blockers=blockers,
+        breakdown=breakdown, mentor_view=mentor_view, feasible=not blockers, blockers=blockers,
         overlap_hours=quarters_to_hours(quarters),
         shared_topics=tuple(sorted(mentee.topics & mentor.topics)),
         shared_languages=tuple(sorted(mentee.languages & mentor.languages)))
@@ -206,6 +234,23 @@ class _Block:
     def counts(self, matrix: np.ndarray) -> np.ndarray:
         return matrix[self.rows].sum(axis=1)
 
+    def answered(self) -> np.ndarray:
+        """How many program questions each mentee answered."""
+        answered = np.zeros(self.e.ids[self.rows].size, dtype=np.float32)
+        for answers in self.e.answers:
+            answered += answers[self.rows].sum(axis=1) > 0
+        return answered
+
+    def counted(self, w: dict[str, float]) -> np.ndarray:
+        """Per mentee, the weight of the criteria they gave something for (the mean's divisor)."""
+        counted = np.full(self.e.ids[self.rows].size, w["availability"] + w["modality"],
+                          dtype=np.float32)
+        counted += w["topics"] * (self.counts(self.e.topics) > 0)
+        counted += w["languages"] * (self.counts(self.e.languages) > 0)
+        if self.e.answers:
+            counted += w["questions"] * (self.answered() > 0)
+        return counted
+
 
 def _score_block(block: _Block, weights: Weights, constraints: Constraints,
                  total: np.ndarray, feasible: np.ndarray) -> None:
@@ -216,25 +261,19 @@ def _score_block(block: _Block, weights: Weights, constraints: Constraints,
     np.multiply(quarters, 1.0 / (QUARTERS_PER_HOUR * FULL_OVERLAP_HOURS), out=total)
     np.minimum(total, 1.0, out=total)
     total *= w["availability"]
-    counted = np.full(len(total), w["availability"] + w["modality"], dtype=np.float32)
     if w["modality"]:
         total += w["modality"] * block.same_modality()
     if w["topics"]:
-        topic_counts = block.counts(block.e.topics)
-        total += block.shared_topics() * _per_row(w["topics"], topic_counts)[:, None]
-        counted += w["topics"] * (topic_counts > 0)
+        total += (block.shared_topics()
+                  * _per_row(w["topics"], block.counts(block.e.topics))[:, None])
     if w["languages"] or constraints.require_shared_language:
         shares_language = block.shares("languages")
         if constraints.require_shared_language:
             feasible &= shares_language
         total += w["languages"] * shares_language
-        counted += w["languages"] * (block.counts(block.e.languages) > 0)
     if w["questions"] and block.e.answers:
-        answered = sum((a[block.rows].sum(axis=1) > 0).astype(np.float32)
-                       for a in block.e.answers)
-        total += block.agreed_questions() * _per_row(w["questions"], answered)[:, None]
-        counted += w["questions"] * (answered > 0)
-    total *= _per_row(100.0, counted)[:, None]
+        total += block.agreed_questions() * _per_row(w["questions"], block.answered())[:, None]
+    total *= _per_row(100.0, block.counted(w))[:, None]
     np.clip(total, 0.0, 100.0, out=total)  # float32 rounding must not leave the 0-100 range
     if constraints.group_rule != "any":
         shares_group = block.shares("groups")
@@ -248,9 +287,48 @@ def _per_row(value: float, counts: np.ndarray) -> np.ndarray:
 
 
 @dataclass
+class _TopicTerms:
+    """What the mentor view needs besides the total, which it equals but for the topics term:
+    per mentee, the points of a topics fit of 1 (100 x weight share; 0 when topics are left
+    out) and 1 / |goals|; per mentor, 1 / |expertise| (0 for none)."""
+
+    points: np.ndarray
+    per_goal: np.ndarray
+    per_expertise: np.ndarray
+
+    @classmethod
+    def build(cls, encoded: _Encoded, weights: Weights):
+        w = weights.as_dict()
+        block = _Block(encoded, slice(None))
+        goals = block.counts(encoded.mentees.topics).astype(np.float64)
+        counted = block.counted(w).astype(np.float64)
+        expertise = encoded.mentors.topics.sum(axis=0).astype(np.float64)
+        return cls(points=_share(100.0 * w["topics"] * (goals > 0), counted),
+                   per_goal=_share(1.0, goals), per_expertise=_share(1.0, expertise))
+
+    def mentor_view(self, encoded: _Encoded, i: int, columns: np.ndarray,
+                    total: np.ndarray) -> np.ndarray:
+        """The total of mentee i with these mentors, its topics term's points x |shared| /
+        |goals| swapped for points x |shared| / |expertise|."""
+        if not self.points[i]:
+            return total
+        shared = encoded.mentees.topics[i] @ encoded.mentors.topics[:, columns]
+        view = total + self.points[i] * shared * (self.per_expertise[columns]
+                                                  - self.per_goal[i])
+        return np.clip(view, 0.0, 100.0).astype(total.dtype)
+
+
+def _share(value: float | np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """value / count (float64), 0 where the count is 0."""
+    value = np.broadcast_to(np.asarray(value, dtype=np.float64), counts.shape)
+    return np.divide(value, counts, out=np.zeros(counts.shape), where=counts > 0)
+
+
+@dataclass
 class ScoreTable:
     """Scores of all pairs: `total[i, j]` (float32, 0-100) and `feasible[i, j]` for mentee i
-    and mentor j. Details of one pair, for display, come from `pair(i, j)`."""
+    and mentor j. Details of one pair, for display, come from `pair(i, j)`; the mentors' view
+    of one mentee's pairs, when needed, from `mentor_view(i, columns)`."""
 
     mentees: list[Person]
     mentors: list[Person]
@@ -260,6 +338,8 @@ class ScoreTable:
     constraints: Constraints = Constraints()
     week_start: date | None = None
     encoded: _Encoded | None = field(default=None, repr=False, compare=False)
+    _topic_terms: _TopicTerms | None = field(default=None, init=False, repr=False,
+                                             compare=False)
 
     def __post_init__(self):
         self.mentees, self.mentors = list(self.mentees), list(self.mentors)
@@ -276,6 +356,18 @@ class ScoreTable:
             raise ValueError("This table was built from arrays; it has no people to score.")
         return score_pair(self.mentees[i], self.mentors[j], self.weights, self.constraints,
                           self.week_start)
+
+    def mentor_view(self, i: int, columns: np.ndarray | None = None) -> np.ndarray:
+        """Each mentor's view of the pair with mentee i (0-100, of total's dtype; see the module
+        docstring), for the given mentor columns (default: all), in their order. A table built
+        from bare arrays knows no topics: its mentors see the pair as the total says."""
+        columns = np.arange(len(self.mentors)) if columns is None else np.asarray(columns)
+        total = self.total[i, columns]  # a copy
+        if self.encoded is None:
+            return total
+        if self._topic_terms is None:  # once per table: a few numbers per person
+            self._topic_terms = _TopicTerms.build(self.encoded, self.weights)
+        return self._topic_terms.mentor_view(self.encoded, i, columns, total)
 
     def blocker_counts(self, i: int) -> dict[str, int]:
         """For mentee i: how many mentors each kind of blocker rules out (nothing is known

@@ -1,5 +1,6 @@
-"""Builders for the matching tests: people with a few hours of availability, and random
-score tables (with ties, infeasible pairs and uneven capacities) for the assignment tests."""
+"""Builders for the matching tests: people with a few hours of availability, random people
+(zones, goals, languages, answers, groups), and random score tables (with ties, infeasible
+pairs and uneven capacities) for the assignment tests."""
 
 import random
 from datetime import date
@@ -46,3 +47,23 @@ def random_table(rng: random.Random, mentees: int, mentors: int, ties: bool = Tr
         mentors=[Person(200 + j, "UTC", frozenset(), capacity=rng.randint(0, max_capacity))
                  for j in range(mentors)],
         total=total.reshape(shape), feasible=feasible)
+
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu"]
+
+
+def random_person(rng: random.Random, pid: int, capacity: int = 1) -> Person:
+    """Someone random in everything the scores use: a time zone, up to three evening blocks,
+    0-3 of six topics, 0-2 languages, a modality, answers, groups."""
+    slots = set()
+    for _ in range(rng.randint(0, 3)):
+        slots |= hours(rng.randrange(7), f"{rng.randint(6, 20):02d}:00",
+                       f"{rng.randint(21, 23):02d}:30")
+    return person(
+        pid, rng.choice(ZONES), slots,
+        topics=set(rng.sample("abcdef", rng.randint(0, 3))),
+        languages=set(rng.sample(["en", "es", "fr"], rng.randint(0, 2))),
+        modality=rng.choice(["video", "phone", "chat", "in_person"]),
+        answers={q: frozenset(rng.sample("xyz", rng.randint(0, 2)))
+                 for q in rng.sample(["q1", "q2", "q3"], rng.randint(0, 3))},
+        groups=set(rng.sample("AB", rng.randint(0, 2))), capacity=capacity)

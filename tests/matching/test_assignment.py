@@ -1,9 +1,12 @@
 """Assignment policies: `optimal` against brute force (matched count first, then total), the
-exact definition of stability for `stable`, `greedy` as the baseline, locked pairs and
-exclusions, plain reasons for the unmatched, and `compare`."""
+exact definition of stability for `stable` with mentees ranking by the total and mentors by
+their own view (and, by brute force, that it is the stable matching mentees like best),
+`greedy` as the baseline, locked pairs and exclusions, plain reasons for the unmatched, and
+`compare`."""
 
 import itertools
 import random
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -11,7 +14,7 @@ import pytest
 from lti_tool.matching import assignment
 from lti_tool.matching.profiles import Constraints, Person, Weights
 from lti_tool.matching.scoring import ScoreTable, score_all
-from tests.matching.factories import WINTER, hours, person, random_table
+from tests.matching.factories import WINTER, hours, person, random_person, random_table
 
 
 def random_instance(seed: int):
@@ -19,6 +22,24 @@ def random_instance(seed: int):
     rng = random.Random(seed)
     table = random_table(rng, rng.randint(1, 6), rng.randint(1, 3), ties=rng.random() < 0.5,
                          feasible_share=rng.uniform(0.3, 0.9))
+    return table, *staff_decisions(rng, table)
+
+
+def people_instance(seed: int):
+    """Like random_instance, but scored from random people, so that mentors see the pairs their
+    own way (a table of bare arrays has no topics: its mentors see the total)."""
+    rng = random.Random(seed)
+    mentees = [random_person(rng, pid) for pid in range(1, rng.randint(2, 6))]
+    mentors = [random_person(rng, pid, rng.randint(0, 2))
+               for pid in range(10, 10 + rng.randint(1, 3))]
+    constraints = Constraints(require_shared_language=rng.random() < 0.3,
+                              min_overlap_hours=rng.choice([0, 0, 0.5]))
+    table = score_all(mentees, mentors, Weights(), constraints, WINTER)
+    return table, *staff_decisions(rng, table)
+
+
+def staff_decisions(rng: random.Random, table: ScoreTable):
+    """Random capacities, a lock and an exclusion, each some of the time."""
     capacities = ({m.id: rng.randint(0, 3) for m in table.mentors if rng.random() < 0.5}
                   if rng.random() < 0.5 else None)
     locked, excluded = [], []
@@ -26,7 +47,7 @@ def random_instance(seed: int):
         locked.append((rng.choice(table.mentees).id, rng.choice(table.mentors).id))
     if rng.random() < 0.4:
         excluded.append(rng.choice(table.mentees + table.mentors).id)
-    return table, capacities, locked, excluded
+    return capacities, locked, excluded
 
 
 def places_left(table: ScoreTable, capacities, locked, excluded) -> dict[int, int]:
@@ -125,21 +146,32 @@ def test_optimal_is_never_behind_greedy_or_stable(seed):
             assert best.total >= result.total - 1e-6
 
 
-def blocking_pairs(table: ScoreTable, result, capacities, locked, excluded, tie_break=False):
+def mentor_views(table: ScoreTable) -> np.ndarray:
+    """Every mentor's view of every pair, [mentee row, mentor column]."""
+    return np.array([table.mentor_view(i) for i in range(len(table.mentees))],
+                    dtype=np.float32).reshape(table.total.shape)
+
+
+def blocking_pairs(table: ScoreTable, result, capacities, locked, excluded, tie_break=False,
+                   views=None):
     """Feasible pairs (e, m) not made where e prefers m to their mentor (or has none) and m
     has a place left or prefers e to a mentee m holds (locked mentees cannot be displaced).
-    With tie_break, ties are broken as `stable` breaks them: the earlier mentor for a
-    mentee, the earlier mentee for a mentor; without, preferences are strict scores only."""
+    Mentees prefer by the total, mentors by their view of the pair (`views`, computed when
+    not given). With tie_break, ties are broken as `stable` breaks them: the earlier mentor
+    for a mentee, the earlier mentee for a mentor; without, preferences are strict only."""
     mentor_of, locks = result.mentor_of(), kept_locks(locked, excluded)
+    locked_mentees = {x for x, _ in locks}
     places = places_left(table, capacities, locked, excluded)
+    views = mentor_views(table) if views is None else views
 
     def key(e, m, side):
-        order = table.column_of[m] if side == "mentee" else table.row_of[e]
-        return (score(table, e, m), -order) if tie_break else (score(table, e, m),)
+        i, j = table.row_of[e], table.column_of[m]
+        value = float(table.total[i, j] if side == "mentee" else views[i, j])
+        return (value, -(j if side == "mentee" else i)) if tie_break else (value,)
 
     found = []
     for e, m in itertools.product([p.id for p in table.mentees], [p.id for p in table.mentors]):
-        if (e in excluded or m in excluded or e in {x for x, _ in locks}
+        if (e in excluded or m in excluded or e in locked_mentees
                 or not table.feasible[table.row_of[e], table.column_of[m]]
                 or mentor_of.get(e) == m):
             continue
@@ -161,8 +193,152 @@ def test_stable_has_no_blocking_pair(seed):
     check_rules(table, result, capacities, locked, excluded)
     assert blocking_pairs(table, result, capacities, locked, excluded) == []
     assert blocking_pairs(table, result, capacities, locked, excluded, tie_break=True) == []
-    # Both sides rank by the same scores: the stable matching is unique, and greedy's.
+    # A table of bare arrays: mentors see the total too. With both sides ranking by the same
+    # scores the stable matching is unique, and greedy's.
+    assert np.array_equal(mentor_views(table), table.total)
     assert result.pairs == assignment.greedy(table, capacities, locked, excluded).pairs
+
+
+def stable_matchings(table: ScoreTable, capacities, locked, excluded, views):
+    """Every matching (mentee id -> mentor id, locks included) with no blocking pair under the
+    tie-broken two-sided preferences, by brute force."""
+    places = places_left(table, capacities, locked, excluded)
+    locks = kept_locks(locked, excluded)
+    free = [p.id for p in table.mentees if p.id not in excluded | {e for e, _ in locks}]
+    options = [[None] + [m.id for m in table.mentors if m.id not in excluded
+                         and table.feasible[table.row_of[e], table.column_of[m.id]]]
+               for e in free]
+    for choice in itertools.product(*options):
+        chosen = [m for m in choice if m is not None]
+        if any(chosen.count(m) > places[m] for m in set(chosen)):
+            continue
+        pairs = locks + [(e, m) for e, m in zip(free, choice, strict=True) if m is not None]
+        candidate = assignment.Matching(pairs, 0.0, {}, "candidate")
+        if not blocking_pairs(table, candidate, capacities, locked, excluded, tie_break=True,
+                              views=views):
+            yield candidate.mentor_of()
+
+
+def check_stable(table: ScoreTable, capacities, locked, excluded) -> int:
+    """`stable`'s rules, no blocking pair under the two views, and, by brute force over every
+    matching, that each mentee's mentor is the best they have in any stable matching
+    (mentee-proposing deferred acceptance is mentee-optimal). Returns how many stable
+    matchings there are."""
+    excluded = set(excluded)
+    result = assignment.stable(table, capacities, locked, excluded)
+    check_rules(table, result, capacities, locked, excluded)
+    views = mentor_views(table)
+    assert blocking_pairs(table, result, capacities, locked, excluded, views=views) == []
+    assert blocking_pairs(table, result, capacities, locked, excluded, tie_break=True,
+                          views=views) == []
+    everything = list(stable_matchings(table, capacities, locked, excluded, views))
+    mine = result.mentor_of()
+    assert mine in everything
+
+    def rank(e, m):  # the mentee's tie-broken preference; no mentor is worst
+        return (-1.0, 0) if m is None else (score(table, e, m), -table.column_of[m])
+
+    for other in everything:
+        assert all(rank(e, mine.get(e)) >= rank(e, other.get(e)) for e in other.keys() | mine)
+    return len(everything)
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_stable_is_the_best_stable_matching_for_every_mentee(seed):
+    """Scored from people, so the two sides rank differently."""
+    table, capacities, locked, excluded = people_instance(3000 + seed)
+    check_stable(table, capacities, locked, excluded)
+    best = assignment.optimal(table, capacities, locked, excluded)
+    result = assignment.stable(table, capacities, locked, excluded)
+    assert (len(best.pairs), best.total + 1e-6) >= (len(result.pairs), result.total)
+
+
+@dataclass
+class OwnViews(ScoreTable):
+    """A table whose mentors rank by any scores given (`views`), unrelated to the totals."""
+
+    views: np.ndarray | None = None
+
+    def mentor_view(self, i, columns=None):
+        return self.views[i, slice(None) if columns is None else columns]
+
+
+def own_views_instance(seed: int):
+    """Independent random preferences on both sides, in a market about as large on each side
+    (mostly one mentee per place): there, several stable matchings are common."""
+    rng = random.Random(seed)
+    capacity = [rng.choice([1, 1, 2]) for _ in range(rng.randint(2, 4))]
+    shape = (min(5, sum(capacity) + rng.choice([-1, 0, 0, 1])), len(capacity))
+
+    def scores():
+        return np.array([rng.uniform(0, 100) for _ in range(shape[0] * shape[1])],
+                        dtype=np.float32).reshape(shape)
+
+    table = OwnViews(
+        mentees=[Person(100 + i, "UTC", frozenset()) for i in range(shape[0])],
+        mentors=[Person(200 + j, "UTC", frozenset(), capacity=c) for j, c in enumerate(capacity)],
+        total=scores(), views=scores(),
+        feasible=np.array([rng.random() < 0.9 for _ in range(shape[0] * shape[1])]).reshape(shape))
+    return table, *(staff_decisions(rng, table) if rng.random() < 0.3 else (None, [], []))
+
+
+def test_stable_is_the_best_stable_matching_for_any_mentor_preferences():
+    several = sum(check_stable(*own_views_instance(seed)) > 1 for seed in range(120))
+    assert several >= 10  # the brute-force comparison had other stable matchings to beat
+
+
+def test_when_several_matchings_are_stable_mentees_get_the_best():
+    """Mentee 1 wants X most (X covers their one goal); X would rather have mentee 2 (more
+    overlap, while 1 draws on one of X's four topics); mentee 2 wants Y most, who would
+    rather have mentee 1. Both matchings are stable; stable gives each mentee their first."""
+    lenient = Constraints(require_shared_language=False, min_overlap_hours=0)
+    one = person(1, topics={"a"}, slots=hours(1, "08:00", "12:00"))
+    two = person(2, topics={"e"}, languages={"es"}, modality="phone",
+                 slots=hours(1, "14:00", "18:00"))
+    x = person(10, topics={"a", "b", "c", "d"}, languages={"fr"},
+               slots=hours(1, "15:00", "18:00"))
+    y = person(11, topics={"z"}, modality="chat",
+               slots=hours(1, "08:00", "12:00") | hours(1, "14:00", "18:00"))
+    table = score_all([one, two], [x, y], Weights(), lenient, WINTER)
+    # Points of 6.5: 1-X topics 3 + modality 0.5; 1-Y availability 2 + language 1;
+    # 2-X availability 1.5 (3 h); 2-Y availability 2. X sees 1 as 0.75 + 0.5.
+    assert table.total == pytest.approx(np.array([[3.5, 3], [1.5, 2]]) * 100 / 6.5)
+    assert mentor_views(table) == pytest.approx(np.array([[1.25, 3], [1.5, 2]]) * 100 / 6.5)
+    assert check_stable(table, None, [], []) == 2
+    assert list(stable_matchings(table, None, [], set(), mentor_views(table))) == [
+        {1: 10, 2: 11}, {1: 11, 2: 10}]
+    assert assignment.stable(table).pairs == [(1, 10), (2, 11)]
+
+
+def test_stable_and_greedy_differ_on_some_random_cohorts():
+    differ = sum(assignment.stable(*people_instance(3000 + seed)).pairs
+                 != assignment.greedy(*people_instance(3000 + seed)).pairs
+                 for seed in range(150))
+    assert differ >= 5
+
+
+def test_a_mentor_keeps_the_mentee_who_draws_on_more_of_their_expertise():
+    """Both mentees rank the expert first. Greedy gives the expert the mentee with the higher
+    total, whose one goal the expert fully covers (total 84.6) but who draws on one of the
+    expert's four topics (mentor view 50.0); the expert would rather keep the mentee who draws on
+    all four (mentor view 84.6, total 61.5), so stable pairs them and sends the other mentee
+    to the other mentor."""
+    narrow, broad = person(1, topics={"a"}), person(2, topics=set("abcdefgh"))
+    expert, other = person(10, topics={"a", "b", "c", "d"}), person(11, topics={"z"})
+    table = score_all([narrow, broad], [expert, other], Weights(), Constraints(), WINTER)
+    # 2 h overlap (fit 0.5), a shared language, the same modality; 6.5 of weight counted.
+    assert table.total[:, 0] == pytest.approx([100 * 5.5 / 6.5, 100 * 4 / 6.5])
+    assert table.mentor_view(0)[0] == pytest.approx(100 * 3.25 / 6.5)
+    assert table.mentor_view(1)[0] == pytest.approx(100 * 5.5 / 6.5)
+    greedy, stable = assignment.greedy(table), assignment.stable(table)
+    assert greedy.pairs == [(1, 10), (2, 11)]
+    assert stable.pairs == [(1, 11), (2, 10)]
+    assert assignment.optimal(table).pairs == greedy.pairs  # the higher total: 123.1 vs 100
+    assert stable.total == pytest.approx(100.0, abs=1e-4)
+    # Under the two views, greedy's matching is blocked by the broad mentee and the expert.
+    assert blocking_pairs(table, greedy, None, [], set()) == [(2, 10)]
+    assert blocking_pairs(table, stable, None, [], set(), tie_break=True) == []
+    assert assignment.compare(greedy, stable).moves == {1: (10, 11), 2: (11, 10)}
 
 
 def test_the_blocking_pair_check_finds_one_in_an_unstable_matching():

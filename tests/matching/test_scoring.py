@@ -1,5 +1,6 @@
-"""Compatibility scores: the documented normalisations, weights, every hard constraint with
-its plain-words blocker, and the vectorised table agreeing with the one-pair definition."""
+"""Compatibility scores: the documented normalisations, weights, the mentor's view of a pair,
+every hard constraint with its plain-words blocker, and the vectorised table (both views)
+agreeing with the one-pair definition."""
 
 import itertools
 import random
@@ -9,7 +10,7 @@ import pytest
 
 from lti_tool.matching.profiles import Constraints, Person, Weights
 from lti_tool.matching.scoring import ScoreTable, score_all, score_pair
-from tests.matching.factories import WINTER, hours, person
+from tests.matching.factories import WINTER, hours, person, random_person
 
 ONLY = {name: Weights(**{n: float(n == name) for n in Weights().as_dict()})
         for name in Weights().as_dict()}
@@ -70,9 +71,56 @@ def test_criteria_the_mentee_left_blank_are_not_counted_against_the_pair():
     assert mismatched.total == pytest.approx(100 * 3.5 / 6.5)
 
 
+def test_the_mentor_view_measures_topics_against_the_mentor_expertise():
+    mentor = person(2, slots=FOUR_HOURS, topics={"a", "b", "c", "d"})
+    narrow = person(1, slots=FOUR_HOURS, topics={"a"})  # 1 of 1 goal, 1 of 4 expertise
+    broad = person(3, slots=FOUR_HOURS, topics=set("abcdefgh"))  # 4 of 8 goals, 4 of 4
+    # Weights 3, 1, 2, 0.5 (no questions answered): 6.5 counted; the rest fits fully.
+    narrow_pair = score_pair(narrow, mentor, Weights(), Constraints(), WINTER)
+    assert narrow_pair.total == pytest.approx(100.0)
+    assert narrow_pair.mentor_view == pytest.approx(100 * (3 * 0.25 + 3.5) / 6.5)
+    broad_pair = score_pair(broad, mentor, Weights(), Constraints(), WINTER)
+    assert broad_pair.total == pytest.approx(100 * (3 * 0.5 + 3.5) / 6.5)
+    assert broad_pair.mentor_view == pytest.approx(100.0)
+    # The breakdown is the mentee's side: it sums to the total, not to the mentor view.
+    assert sum(broad_pair.breakdown.values()) == pytest.approx(broad_pair.total)
+    table = score_all([narrow, broad], [mentor], Weights(), Constraints(), WINTER)
+    assert table.total[:, 0] == pytest.approx([narrow_pair.total, broad_pair.total])
+    assert [table.mentor_view(i)[0] for i in (0, 1)] == pytest.approx(
+        [narrow_pair.mentor_view, broad_pair.mentor_view])
+
+
+def test_the_mentor_view_leaves_out_what_the_mentee_left_blank():
+    # No goals: topics is out of both views, which then agree.
+    mentor = person(2, slots=FOUR_HOURS, topics={"a", "b"})
+    blank = score_pair(person(1, slots=FOUR_HOURS, modality="chat"), mentor, Weights(),
+                       Constraints(), WINTER)
+    assert blank.mentor_view == blank.total == pytest.approx(100 * 3 / 3.5)
+    # A mentor without expertise serves none of the mentee's goals from either side.
+    mentee = person(3, slots=FOUR_HOURS, topics={"a"})
+    none = score_pair(mentee, person(4, slots=FOUR_HOURS), Weights(), Constraints(), WINTER)
+    assert none.mentor_view == none.total == pytest.approx(100 * 3.5 / 6.5)
+    # Same number of goals as expertise: the two views agree exactly.
+    table = score_all([person(5, topics={"a", "z"})], [mentor], Weights(), Constraints(),
+                      WINTER)
+    assert table.mentor_view(0)[0] == table.total[0, 0]
+    assert score_pair(person(5, topics={"a", "z"}), mentor, Weights(), Constraints(),
+                      WINTER).mentor_view == pytest.approx(float(table.total[0, 0]))
+
+
+def test_a_table_of_bare_arrays_has_mentors_see_the_total():
+    table = ScoreTable([Person(1, "UTC", frozenset())],
+                       [Person(2, "UTC", frozenset()), Person(3, "UTC", frozenset())],
+                       total=np.array([[40, 70]], dtype=np.float32),
+                       feasible=np.array([[True, False]]))
+    assert table.mentor_view(0).tolist() == [40, 70]
+    assert table.mentor_view(0, np.array([1])).tolist() == [70]
+
+
 def test_all_weights_zero_scores_zero():
     zero = Weights(0, 0, 0, 0, 0)
     assert score_pair(person(1), person(2), zero, Constraints(), WINTER).total == 0
+    assert score_pair(person(1), person(2), zero, Constraints(), WINTER).mentor_view == 0
     assert score_all([person(1)], [person(2)], zero, Constraints(), WINTER).total[0, 0] == 0
 
 
@@ -129,24 +177,6 @@ def test_bad_settings_are_refused():
         score_all([person(1), person(1)], [person(2)], Weights(), Constraints(), WINTER)
 
 
-ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu"]
-
-
-def random_person(rng: random.Random, pid: int, capacity: int = 1) -> Person:
-    slots = set()
-    for _ in range(rng.randint(0, 3)):
-        slots |= hours(rng.randrange(7), f"{rng.randint(6, 20):02d}:00",
-                       f"{rng.randint(21, 23):02d}:30")
-    return person(
-        pid, rng.choice(ZONES), slots,
-        topics=set(rng.sample("abcdef", rng.randint(0, 3))),
-        languages=set(rng.sample(["en", "es", "fr"], rng.randint(0, 2))),
-        modality=rng.choice(["video", "phone", "chat", "in_person"]),
-        answers={q: frozenset(rng.sample("xyz", rng.randint(0, 2)))
-                 for q in rng.sample(["q1", "q2", "q3"], rng.randint(0, 3))},
-        groups=set(rng.sample("AB", rng.randint(0, 2))), capacity=capacity)
-
-
 @pytest.mark.parametrize("seed", range(12))
 def test_score_all_agrees_with_score_pair(seed):
     rng = random.Random(seed)
@@ -158,9 +188,12 @@ def test_score_all_agrees_with_score_pair(seed):
         avoid=frozenset({(1, 6), (2, 7)}), group_rule=rng.choice(["any", "same", "different"]))
     table = score_all(mentees, mentors, weights, constraints, WINTER)
     assert table.total.dtype == np.float32 and table.feasible.dtype == bool
+    views = np.array([table.mentor_view(i) for i in range(len(mentees))])
+    assert views.dtype == np.float32
     for i, j in itertools.product(range(len(mentees)), range(len(mentors))):
         single = score_pair(mentees[i], mentors[j], weights, constraints, WINTER)
         assert table.total[i, j] == pytest.approx(single.total, abs=1e-3)
+        assert views[i, j] == pytest.approx(single.mentor_view, abs=1e-3)
         assert table.feasible[i, j] == single.feasible, single.blockers
         assert table.pair(i, j) == single
     for i in range(len(mentees)):
@@ -170,6 +203,26 @@ def test_score_all_agrees_with_score_pair(seed):
                 kind = "too little weekly overlap" if blocker.startswith("only") else blocker
                 kinds[kind] = kinds.get(kind, 0) + 1
         assert table.blocker_counts(i) == kinds
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_vectorised_mentor_view_agrees_with_score_pair(seed):
+    """On random people and weights (topics always weighed), for any columns in any order."""
+    rng = random.Random(500 + seed)
+    mentees = [random_person(rng, pid) for pid in range(1, rng.randint(2, 10))]
+    mentors = [random_person(rng, pid, 2) for pid in range(5, rng.randint(6, 14))]
+    weights = Weights(rng.choice([0.5, 1, 3]), *(rng.choice([0, 0.5, 1, 3]) for _ in range(4)))
+    table = score_all(mentees, mentors, weights, Constraints(), WINTER)
+    for i in range(len(mentees)):
+        columns = np.array(rng.sample(range(len(mentors)), rng.randint(0, len(mentors))),
+                           dtype=np.int64)
+        views = table.mentor_view(i, columns)
+        assert views.shape == columns.shape
+        assert ((views >= 0) & (views <= 100)).all()
+        for view, j in zip(views, columns, strict=True):
+            single = score_pair(mentees[i], mentors[j], weights, Constraints(), WINTER)
+            assert view == pytest.approx(single.mentor_view, abs=1e-3)
+            assert table.total[i, j] == pytest.approx(single.total, abs=1e-3)
 
 
 def test_empty_sides_give_empty_tables():
