@@ -21,6 +21,7 @@ from lti_tool.admin.forms import AdminSignInForm, PlatformForm
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.extensions import db
 from lti_tool.lti import keys
+from lti_tool.lti.context import SUBSTITUTIONS
 from lti_tool.lti.models import Platform
 from lti_tool.lti.registrations import (
     PlatformDetails,
@@ -123,4 +124,5 @@ def remove_platform(platform_id: int):
 def tool_config():
     keys.ensure_key()
     return render_template("admin/tool_config.html", urls=tool_urls(), jwks=keys.jwks(),
+                           custom_parameters=SUBSTITUTIONS,
                            public_pem=keys.signing_key().public_pem)

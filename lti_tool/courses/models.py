@@ -54,6 +54,8 @@ class Person(db.Model):
     email: Mapped[str] = mapped_column(sa.String(255), default="")
     username: Mapped[str] = mapped_column(sa.String(255), default="")
     locale: Mapped[str] = mapped_column(sa.String(35), default="")
+    # The IANA zone of the person's LMS profile, when the platform expands the variable.
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
 
     @property
     def display_name(self) -> str:
@@ -79,6 +81,8 @@ class Enrolment(db.Model):
     # "launch": seen in a launch; "roster": only known from the NRPS membership list.
     source: Mapped[str] = mapped_column(sa.String(16), default="launch")
     last_launch_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # LMS group ids in this course, from the last launch; None: the platform never said.
+    groups: Mapped[list[str] | None] = mapped_column(sa.JSON)
 
     course: Mapped[Course] = relationship(back_populates="enrolments")
     person: Mapped[Person] = relationship()
@@ -127,6 +131,8 @@ class Program(db.Model):
     # accepts or declines within `request_days`.
     mentee_choice: Mapped[bool] = mapped_column(default=False)
     request_days: Mapped[int] = mapped_column(default=7)
+    # How long a relationship runs before it is due to complete (staff may extend a pair).
+    term_weeks: Mapped[int] = mapped_column(default=12, server_default="12")
 
     course: Mapped[Course] = relationship()
 

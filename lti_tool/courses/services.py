@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink, Role
 from lti_tool.extensions import db
-from lti_tool.lti.context import LaunchContext
+from lti_tool.lti.context import SUBSTITUTIONS, LaunchContext
 from lti_tool.lti.models import Deployment, Platform
 from lti_tool.lti.registrations import find_platform
 from lti_tool.lti.rejections import LaunchRejected
@@ -65,7 +65,8 @@ def _upsert_person(platform: Platform, ctx: LaunchContext) -> Person:
         person = Person(platform_id=platform.id, subject=ctx.subject)
         db.session.add(person)
     # Platforms send names and e-mail only when their privacy settings allow: keep what we had.
-    for field in ("name", "given_name", "family_name", "email", "username", "locale"):
+    for field in ("name", "given_name", "family_name", "email", "username", "locale",
+                  "timezone"):
         value = getattr(ctx, field)
         if value:
             setattr(person, field, value)
@@ -83,6 +84,8 @@ def _upsert_enrolment(course: Course, person: Person, ctx: LaunchContext) -> Enr
     enrolment.active = True
     enrolment.source = "launch"
     enrolment.last_launch_at = utcnow()
+    if ctx.groups is not None:
+        enrolment.groups = list(ctx.groups)
     return enrolment
 
 
@@ -94,7 +97,8 @@ def _upsert_resource_link(course: Course, platform: Platform, ctx: LaunchContext
         db.session.add(link)
     link.deployment = deployment
     link.title = ctx.resource_link_title or link.title or ""
-    link.custom = dict(ctx.custom)
+    # The activity's own parameters; the substituted ones describe the person, not the link.
+    link.custom = {k: v for k, v in ctx.custom.items() if k not in SUBSTITUTIONS}
     if ctx.ags:
         link.ags_lineitems_url = ctx.ags.lineitems_url
         link.ags_lineitem_url = ctx.ags.lineitem_url

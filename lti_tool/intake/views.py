@@ -31,6 +31,9 @@ def intake():
                              obj=profile if request.method == "GET" else None)
     if request.method == "GET" and is_mentor:
         form.capacity.data = services.pool_capacity(person)
+    lms_timezone = profile is None and bool(person.timezone)
+    if request.method == "GET" and lms_timezone:
+        form.timezone.data = person.timezone  # the LMS profile's zone beats the browser's
     if request.method == "GET" and profile is not None:
         for question in questions:
             answer = profile.answers.get(str(question.id), [])
@@ -46,7 +49,8 @@ def intake():
         db.session.rollback()
     status = 400 if request.method == "POST" else 200
     return render_template("intake/form.html", form=form, program=program, days=DAYS,
-                           hours=GRID_HOURS, slot_value=slot_value, is_new=profile is None,
+                           hours=GRID_HOURS, slot_value=slot_value,
+                           is_new=profile is None, browser_timezone=not lms_timezone,
                            allow_volunteer=is_mentee and "volunteer" in program.mentor_sources
                            ), status
 

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from lti_tool.extensions import db
 from lti_tool.lti import keys
+from lti_tool.lti.context import SUBSTITUTIONS
 from lti_tool.lti.registrations import (
     PlatformDetails,
     RegistrationError,
@@ -90,12 +91,13 @@ def tool_config(as_json):
     keys.ensure_key()
     with _request_context():
         urls = tool_urls()
-    config = {**urls, "jwks": keys.jwks()}
+    config = {**urls, "custom_parameters": SUBSTITUTIONS, "jwks": keys.jwks()}
     if as_json:
         click.echo(json.dumps(config, indent=2))
         return
     for name, url in urls.items():
         click.echo(f"{name:18} {url}")
+    click.echo("custom parameters  " + " ".join(f"{k}={v}" for k, v in SUBSTITUTIONS.items()))
     click.echo("public keyset      " + json.dumps(config["jwks"]))
 
 

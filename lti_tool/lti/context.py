@@ -6,6 +6,7 @@ uses the fields below.
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lti_tool.courses.models import Role
 from lti_tool.lti import roles as lis
@@ -14,6 +15,14 @@ LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+# Custom parameters Pairwise asks the platform to fill by variable substitution (in the tool's
+# configuration and in every activity it deep-links): the person's LMS groups in the course (a
+# Moodle extension; other platforms send the text back unexpanded) and their time zone.
+GROUPS_PARAM = "pairwise_groups"
+TIMEZONE_PARAM = "pairwise_timezone"
+SUBSTITUTIONS = {GROUPS_PARAM: "$Moodle.Person.userGroupIds",
+                 TIMEZONE_PARAM: "$Person.address.timezone"}
 
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
@@ -72,6 +81,22 @@ class LaunchContext:
     def embedded(self) -> bool:
         return self.document_target in ("iframe", "frame", "embed")
 
+    @property
+    def groups(self) -> tuple[str, ...] | None:
+        """The person's LMS group ids, or None when the platform did not say (no parameter,
+        or a variable it does not expand): unknown, which is not the same as no group."""
+        value = _substituted(self.custom.get(GROUPS_PARAM))
+        if value is None:
+            return None
+        return tuple(sorted({g.strip() for g in value.replace(";", ",").split(",")
+                             if g.strip()}))
+
+    @property
+    def timezone(self) -> str:
+        """The time zone the LMS profile gives, if it is a valid IANA name ("" otherwise)."""
+        value = _substituted(self.custom.get(TIMEZONE_PARAM)) or ""
+        return value if _is_zone(value) else ""
+
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> "LaunchContext":
         """Build from an id_token body that pylti1p3 has already validated."""
@@ -110,6 +135,23 @@ class LaunchContext:
             nrps_url=_dict(claims.get(NRPS)).get("context_memberships_url") or None,
             deep_linking=_deep_linking(claims.get(DEEP_LINKING)),
         )
+
+
+def _substituted(value: str | None) -> str | None:
+    """A custom parameter's value, or None when absent or left as an unexpanded "$Variable"."""
+    if value is None or value.startswith("$"):
+        return None
+    return value.strip()
+
+
+def _is_zone(name: str) -> bool:
+    if not name or "/" not in name:  # Moodle sends "99" for "the server's zone"
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _dict(value: Any) -> dict:

@@ -1,6 +1,6 @@
 """The Deep Linking response: one LtiResourceLink for the program, with a line item for the
-participation grade and the program's key as a custom parameter (it comes back on every
-launch of the activity)."""
+participation grade, the program's key as a custom parameter (it comes back on every
+launch of the activity) and the substitution variables for the person's groups and time zone."""
 
 from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
@@ -9,7 +9,7 @@ from pylti1p3.lineitem import LineItem
 from lti_tool.courses.models import Program
 from lti_tool.courses.services import PROGRAM_PARAM
 from lti_tool.lti.advantage import PARTICIPATION_TAG
-from lti_tool.lti.context import LaunchContext
+from lti_tool.lti.context import SUBSTITUTIONS, LaunchContext
 from lti_tool.lti.protocol import ToolMessageLaunch
 from lti_tool.lti.registrations import tool_urls
 from lti_tool.lti.tool_conf import DatabaseToolConf
@@ -27,7 +27,7 @@ def program_resource(program: Program) -> DeepLinkResource:
         DeepLinkResource()
         .set_url(tool_urls()["launch_url"])
         .set_title(program.title)
-        .set_custom_params({PROGRAM_PARAM: program.key})
+        .set_custom_params({PROGRAM_PARAM: program.key, **SUBSTITUTIONS})
         .set_lineitem(lineitem)
         .set_target("iframe")
     )

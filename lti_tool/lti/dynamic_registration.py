@@ -17,6 +17,7 @@ from pylti1p3.dynamic_registration import DynamicRegistration
 from pylti1p3.exception import LtiException
 
 from lti_tool.lti.connector import http_session
+from lti_tool.lti.context import SUBSTITUTIONS
 from lti_tool.lti.models import Platform
 from lti_tool.lti.registrations import (
     PlatformDetails,
@@ -88,6 +89,11 @@ class ToolDynamicRegistration(DynamicRegistration):
             {"type": "LtiDeepLinkingRequest", "target_link_uri": self.urls["deep_linking_url"],
              "label": f"Add a {self.client_name} mentoring program"},
         ]
+
+    def lti_registration_data(self) -> dict:
+        data = super().lti_registration_data()
+        data[TOOL_CONFIGURATION]["custom_parameters"] = dict(SUBSTITUTIONS)
+        return data
 
     def get_openid_configuration(self) -> dict:
         configuration = super().get_openid_configuration()

@@ -122,9 +122,15 @@ def register_tool(data: Any) -> dict[str, Any]:
         jwks_url=data["jwks_uri"],
         redirect_uris=list(data["redirect_uris"]),
         scopes=[s for s in str(data.get("scope", "")).split() if s in platform.SUPPORTED_SCOPES],
+        custom=_custom_parameters(config),
         source="dynamic",
     )
     return registration_response(tool, data, config)
+
+
+def _custom_parameters(config: dict) -> dict[str, str]:
+    given = config.get("custom_parameters")
+    return {str(k): str(v) for k, v in given.items()} if isinstance(given, dict) else {}
 
 
 def validate(data: Any) -> dict[str, Any]:

@@ -187,10 +187,25 @@ class SandboxMessageLaunch(LTIAdvantageMessageLaunchAbstract):
             LTI + "tool_platform": tool_platform_claim(),
         })
 
+    @staticmethod
+    def _substitute(value, target: LaunchTarget) -> str:
+        """Moodle's variable substitution, for the variables the sandbox knows: the user's
+        group ids in the course, and the profile time zone ("99", Moodle's "server zone",
+        for users who never chose one). Unknown variables are sent unchanged, as Moodle does."""
+        value = str(value)
+        if value == "$Moodle.Person.userGroupIds":
+            member = lms.membership(target.course.id, target.user.id)
+            return ",".join(member.groups if member else [])
+        if value == "$Person.address.timezone":
+            return "99"
+        return value
+
     def _set_context(self, target: LaunchTarget) -> None:
         course = target.course
         self.set_launch_context_claim(course.id, ["CourseSection"], course.title, course.label)
-        custom = dict(target.activity.custom) if target.activity else {}
+        # Tool-level parameters first, the activity's own override them (as in Moodle).
+        given = {**(self.tool.custom or {}), **(target.activity.custom if target.activity else {})}
+        custom = {name: self._substitute(value, target) for name, value in given.items()}
         if platform.NRPS_SCOPE in self.tool.scopes:
             custom["context_memberships_url"] = memberships_url(course, self.tool)
         self.set_custom_parameters_claim(custom)

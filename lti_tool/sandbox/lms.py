@@ -36,16 +36,18 @@ class Person:
     given_name: str
     family_name: str
     role: str
+    groups: tuple[str, ...] = ()  # course group ids, as Moodle numbers them
 
 
+# Two course groups, as a teacher might split a cohort: "11" (Mona's) and "12" (Mateo's).
 DEMO_PEOPLE = (
     Person("3", "teacher1", "Iris", "Instructor", INSTRUCTOR),
-    Person("4", "mentor1", "Mona", "Mentor", MENTOR),
-    Person("5", "mentor2", "Mateo", "Mentor", MENTOR),
-    Person("6", "student1", "Lena", "Learner", LEARNER),
-    Person("7", "student2", "Luis", "Learner", LEARNER),
-    Person("8", "student3", "Lucia", "Learner", LEARNER),
-    Person("9", "student4", "Liam", "Learner", LEARNER),
+    Person("4", "mentor1", "Mona", "Mentor", MENTOR, ("11",)),
+    Person("5", "mentor2", "Mateo", "Mentor", MENTOR, ("12",)),
+    Person("6", "student1", "Lena", "Learner", LEARNER, ("11",)),
+    Person("7", "student2", "Luis", "Learner", LEARNER, ("11",)),
+    Person("8", "student3", "Lucia", "Learner", LEARNER, ("12",)),
+    Person("9", "student4", "Liam", "Learner", LEARNER, ("12",)),
     Person("10", "assistant1", "Tariq", "Assistant", TEACHING_ASSISTANT),
 )
 
@@ -59,7 +61,8 @@ def ensure_demo_course() -> Course:
     for person in DEMO_PEOPLE:
         user = db.session.get(User, person.user_id) or _new_user(person)
         if membership(course.id, user.id) is None:
-            db.session.add(Membership(course=course, user=user, role=person.role))
+            db.session.add(Membership(course=course, user=user, role=person.role,
+                                      groups=list(person.groups)))
     db.session.flush()
     return course
 

@@ -40,6 +40,8 @@ class ToolRegistration(db.Model):
     jwks_url: Mapped[str] = mapped_column(sa.String(1024))
     redirect_uris: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # Tool-level custom parameters (Moodle: the tool's "Custom parameters" box).
+    custom: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     # "setup" (the CLI registered it) or "dynamic" (LTI Dynamic Registration).
     source: Mapped[str] = mapped_column(sa.String(16), default="setup")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
@@ -83,6 +85,7 @@ class Membership(db.Model):
     course_id: Mapped[str] = mapped_column(sa.ForeignKey("sandbox_course.id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("sandbox_user.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(sa.String(64))
+    groups: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # course group ids
 
     course: Mapped[Course] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from lti_tool.extensions import db
+from lti_tool.lti.context import SUBSTITUTIONS
 from lti_tool.lti.models import Platform
 from lti_tool.lti.registrations import PlatformDetails, register_platform
 from lti_tool.sandbox import grades, lms, platform
@@ -23,8 +24,14 @@ class SetupResult:
 
 
 def create_tables() -> None:
-    """The sandbox's own tables: migrations manage only the tool's schema."""
+    """The sandbox's own tables: migrations manage only the tool's schema. Tables from an
+    older sandbox (a column missing) are rebuilt: they hold demo data only."""
     tables = [t for t in db.metadata.sorted_tables if t.name.startswith("sandbox_")]
+    inspector = sa.inspect(db.engine)
+    stale = [t for t in tables if inspector.has_table(t.name) and
+             {c.name for c in t.columns} - {c["name"] for c in inspector.get_columns(t.name)}]
+    if stale:
+        db.metadata.drop_all(db.engine, tables=tables)
     db.metadata.create_all(db.engine, tables=tables)
 
 
@@ -95,4 +102,5 @@ def _fields(urls: dict[str, str]) -> dict:
         "jwks_url": urls["jwks_url"],
         "redirect_uris": [urls["launch_url"]],
         "scopes": list(platform.SUPPORTED_SCOPES),
+        "custom": dict(SUBSTITUTIONS),  # as the tool's configuration page tells admins
     }

@@ -81,8 +81,11 @@ def test_resource_link_id_token_claims(client, sandbox, activity):
 def test_resource_link_service_claims(client, sandbox, activity):
     claims = verified_claims(id_token_of(authenticate(client, "6", activity.id)[0])[0])
     memberships = f"{SANDBOX_URL}/api/CourseSection/2/bindings/1/memberships"
+    # Tool-level variables expanded as Moodle does: Lena's group, and "99" for a user who
+    # never chose a time zone.
     assert claims[LTI + "custom"] == {"pairwise_program": "prog-1",
-                                      "context_memberships_url": memberships}
+                                      "context_memberships_url": memberships,
+                                      "pairwise_groups": "11", "pairwise_timezone": "99"}
     ags = claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"]
     assert ags["scope"] == [AGS + "lineitem", AGS + "lineitem.readonly",
                             AGS + "result.readonly", AGS + "score"]
