@@ -24,7 +24,8 @@ def recommendations(program: Program, mentee: Person) -> list[dict]:
         return []
     declined = {r.mentor_id for r in requests_of(program, mentee) if r.status != "pending"}
     table = scoring.score_all([me], mentors, services.weights_for(program),
-                              services.constraints_for(program), services.reference_week())
+                              services.constraints_for(program, services.avoid_set(program)),
+                              services.reference_week())
     order = sorted(range(len(mentors)), key=lambda j: -float(table.total[0, j]))
     picks = [j for j in order if table.feasible[0, j] and mentors[j].id not in declined]
     return [{"mentor_id": mentors[j].id, "name": mentors[j].name,
@@ -78,7 +79,8 @@ def answer(request: MentorRequest, mentor: Person, accept: bool) -> Pair | None:
         raise services.MatchingError("You have no place left for another mentee.")
     request.status = "accepted"
     pair = Pair(program_id=program.id, mentee_id=request.mentee_id, mentor_id=mentor.id,
-                score=request.score, explanation=request.explanation)
+                score=request.score, explanation=request.explanation,
+                ends_on=services.term_end(program))
     db.session.add(pair)
     return pair
 

@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
     IntegerField,
     SelectField,
@@ -73,6 +74,8 @@ class SettingsForm(FlaskForm):
                                  "and request one, who accepts or declines")
     request_days = IntegerField("Days a mentor has to answer a request",
                                 validators=[InputRequired(), NumberRange(min=1, max=60)])
+    term_weeks = IntegerField("How many weeks a relationship runs (staff may extend a pair)",
+                              validators=[InputRequired(), NumberRange(min=1, max=104)])
     policy = SelectField("Default matching policy", choices=choices([
         ("optimal", "Best total compatibility (optimal)"), ("stable", "Stable")]))
 
@@ -105,6 +108,20 @@ class EndPairForm(FlaskForm):
         ("completed", "Completed"), ("ended", "Ended early (the mentee can be matched again)")]))
     reason = StringField("Reason (kept in the program's history)",
                          validators=[Length(max=1000)])
+    avoid_again = BooleanField("Don't propose these two together again")
+
+
+class ExtendForm(FlaskForm):
+    until = DateField("Continue until", validators=[InputRequired()])
+    note = StringField("Why (optional)", validators=[Length(max=500)])
+
+
+class AvoidForm(FlaskForm):
+    mentee_id = SelectField("Mentee", coerce=int, validate_choice=False,
+                            validators=[InputRequired()])
+    mentor_id = SelectField("Mentor", coerce=int, validate_choice=False,
+                            validators=[InputRequired()])
+    reason = StringField("Reason (staff only)", validators=[Length(max=500)])
 
 
 class RequestForm(FlaskForm):

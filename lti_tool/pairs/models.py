@@ -1,6 +1,6 @@
 """A matching run (a proposal staff review), its proposed pairs, and published pairs."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -73,8 +73,32 @@ class Pair(db.Model):
     started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     end_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    ends_on: Mapped[date | None] = mapped_column(sa.Date)  # when it is due to complete
+    # Each extension: {"from": date, "to": date, "at": timestamp, "note": text}, ISO strings.
+    extensions: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list,
+                                                             server_default="[]")
+    # A rematch with the same mentor continues this earlier pair.
+    previous_pair_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("pairs_pair.id", name="fk_pairs_pair_previous_pair"))
 
     program: Mapped[Program] = relationship()
+    mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
+    mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
+
+
+class AvoidedPair(db.Model):
+    """Staff's rule: never propose this mentee with this mentor (a hard constraint)."""
+
+    __tablename__ = "pairs_avoided"
+    __table_args__ = (sa.UniqueConstraint("program_id", "mentee_id", "mentor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(sa.ForeignKey("program.id", ondelete="CASCADE"))
+    mentee_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
 

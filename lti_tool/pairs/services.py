@@ -9,12 +9,12 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from lti_tool.courses.models import Person, Program
+from lti_tool.courses.models import Enrolment, Person, Program
 from lti_tool.extensions import db
 from lti_tool.intake import services as intake
 from lti_tool.intake.models import Mentor, Profile
 from lti_tool.matching import assignment, explain, profiles, report, scoring
-from lti_tool.pairs.models import MatchRun, Pair, Proposal
+from lti_tool.pairs.models import AvoidedPair, MatchRun, Pair, Proposal
 from lti_tool.timeutil import utcnow
 
 POLICIES = ("optimal", "stable")
@@ -30,6 +30,9 @@ class Cohort:
     mentors: list[profiles.Person] = field(default_factory=list)
     missing_intake: list[Person] = field(default_factory=list)
     already_paired: int = 0
+    # People whose LMS groups are unknown (the platform never sent them): the group rule
+    # treats them as in no group.
+    groups_unknown: list[Person] = field(default_factory=list)
 
 
 def reference_week(today: date | None = None) -> date:
@@ -47,7 +50,8 @@ def constraints_for(program: Program, avoid=frozenset()) -> profiles.Constraints
     return profiles.Constraints(avoid=frozenset(avoid), **settings)
 
 
-def as_person(profile: Profile, as_mentor: bool, capacity: int = 1) -> profiles.Person:
+def as_person(profile: Profile, as_mentor: bool, capacity: int = 1,
+              groups=()) -> profiles.Person:
     return profiles.Person(
         id=profile.person_id,
         timezone=profile.timezone,
@@ -56,6 +60,7 @@ def as_person(profile: Profile, as_mentor: bool, capacity: int = 1) -> profiles.
         languages=frozenset(profile.languages),
         modality=profile.modality,
         answers={qid: frozenset(values) for qid, values in (profile.answers or {}).items()},
+        groups=frozenset(groups or ()),
         capacity=capacity,
         name=profile.person.display_name,
     )
@@ -84,7 +89,15 @@ def gather(program: Program) -> Cohort:
     profiles_by_person = {p.person_id: p for p in db.session.scalars(
         sa.select(Profile).filter_by(program_id=program.id))}
     paired = {p.mentee_id for p in active_pairs(program)}
+    groups = {e.person_id: e.groups for e in db.session.scalars(
+        sa.select(Enrolment).filter_by(course_id=program.course_id))}
     cohort = Cohort(already_paired=len(paired))
+
+    def add(people: list, person: Person, profile: Profile, as_mentor: bool, capacity=1):
+        if groups.get(person.id) is None:
+            cohort.groups_unknown.append(person)
+        people.append(as_person(profile, as_mentor, capacity, groups.get(person.id)))
+
     for enrolment in intake.mentees_of(program):
         profile = profiles_by_person.get(enrolment.person_id)
         if enrolment.person_id in paired:
@@ -92,13 +105,13 @@ def gather(program: Program) -> Cohort:
         if profile is None:
             cohort.missing_intake.append(enrolment.person)
         else:
-            cohort.mentees.append(as_person(profile, as_mentor=False))
+            add(cohort.mentees, enrolment.person, profile, as_mentor=False)
     for mentor in intake.mentors_of(program, approved_only=True):
         profile = profiles_by_person.get(mentor.person_id)
         if profile is None or not profile.expertise:
             cohort.missing_intake.append(mentor.person)
         else:
-            cohort.mentors.append(as_person(profile, True, remaining_capacity(mentor)))
+            add(cohort.mentors, mentor.person, profile, True, remaining_capacity(mentor))
     return cohort
 
 
@@ -121,7 +134,7 @@ def propose(program: Program, staff: Person, policy: str = "optimal",
                             "approve mentors first.")
     week = reference_week()
     table = scoring.score_all(cohort.mentees, cohort.mentors, weights_for(program),
-                              constraints_for(program), week)
+                              constraints_for(program, avoid_set(program)), week)
     solve = assignment.optimal if policy == "optimal" else assignment.stable
     other = assignment.stable if policy == "optimal" else assignment.optimal
     ids = {p.id for p in cohort.mentees} | {p.id for p in cohort.mentors}
@@ -216,6 +229,9 @@ def assign(run: MatchRun, mentee_id: int, mentor_id: int) -> Proposal:
         raise MatchingError(f"{mentor.name} has no capacity left (taking {mentor.capacity}).")
     if mentee_id == mentor_id:
         raise MatchingError("A person cannot mentor themself.")
+    if (mentee_id, mentor_id) in avoid_set(run.program):
+        raise MatchingError(f"{mentee.name} and {mentor.name} are on the never-pair list: "
+                            "remove that rule first if they should be paired.")
     week = reference_week()
     table = scoring.score_all([mentee], [mentor], weights_for(run.program),
                               constraints_for(run.program), week)
@@ -243,7 +259,8 @@ def publish(run: MatchRun) -> list[Pair]:
         loads[proposal.mentor_id] = loads.get(proposal.mentor_id, 0) + 1
     _check_capacity(run.program, loads)
     pairs = [Pair(program_id=run.program_id, run_id=run.id, mentee_id=p.mentee_id,
-                  mentor_id=p.mentor_id, score=p.score, explanation=p.explanation, slot=p.slot)
+                  mentor_id=p.mentor_id, score=p.score, explanation=p.explanation, slot=p.slot,
+                  ends_on=term_end(run.program))
              for p in run.proposals if p.mentee_id not in paired]
     db.session.add_all(pairs)
     run.status, run.published_at = "published", utcnow()
@@ -280,7 +297,8 @@ def settings_form_data(program: Program) -> dict:
                 require_shared_language=constraints.require_shared_language,
                 min_overlap_hours=constraints.min_overlap_hours,
                 group_rule=constraints.group_rule, policy=program.policy,
-                mentee_choice=program.mentee_choice, request_days=program.request_days)
+                mentee_choice=program.mentee_choice, request_days=program.request_days,
+                term_weeks=program.term_weeks)
     return data
 
 
@@ -299,19 +317,101 @@ def save_settings(program: Program, form) -> None:
     program.policy = form.policy.data
     program.mentee_choice = bool(form.mentee_choice.data)
     program.request_days = form.request_days.data
+    program.term_weeks = form.term_weeks.data
 
 
 END_STATUSES = {"completed": "Completed", "ended": "Ended early"}
+MAX_TERM_WEEKS = 104  # a relationship is extended at most two years ahead
 
 
-def end_pair(pair: Pair, status: str, reason: str) -> None:
+def term_end(program: Program, start: date | None = None) -> date:
+    return (start or utcnow().date()) + timedelta(weeks=program.term_weeks)
+
+
+def end_pair(pair: Pair, status: str, reason: str, avoid_again: bool = False) -> None:
     """Close a relationship, keeping it as history; the mentee can be matched again and the
-    mentor's place is freed. The caller commits."""
+    mentor's place is freed. With `avoid_again`, the two are never proposed together again.
+    The caller commits."""
     if pair.status != "active":
         raise MatchingError("This pair has already ended.")
     if status not in END_STATUSES:
         raise MatchingError("Choose whether the pair completed or ended early.")
     pair.status, pair.ended_at, pair.end_reason = status, utcnow(), reason.strip()[:1000]
+    if avoid_again and (pair.mentee_id, pair.mentor_id) not in avoid_set(pair.program):
+        db.session.add(AvoidedPair(program_id=pair.program_id, mentee_id=pair.mentee_id,
+                                   mentor_id=pair.mentor_id,
+                                   reason=f"Pair ended: {pair.end_reason}".rstrip(": ")))
+
+
+def extend_pair(pair: Pair, until: date, note: str = "") -> None:
+    """Move the date a relationship is due to complete further out; the caller commits."""
+    if pair.status != "active":
+        raise MatchingError("Only an active pair can be extended.")
+    today = utcnow().date()
+    current = pair.ends_on or today
+    if until <= max(current, today):
+        raise MatchingError(f"Choose a date after {max(current, today).isoformat()}.")
+    if until > today + timedelta(weeks=MAX_TERM_WEEKS):
+        raise MatchingError(f"A pair can be extended at most {MAX_TERM_WEEKS} weeks ahead.")
+    pair.extensions = [*pair.extensions, {
+        "from": current.isoformat(), "to": until.isoformat(),
+        "at": utcnow().isoformat(timespec="seconds"), "note": note.strip()[:500]}]
+    pair.ends_on = until
+
+
+def rematch(previous: Pair) -> Pair:
+    """The mentee of an ended pair asked for that mentor again: a new pair continuing the old
+    one (the never-pair rule between them, if any, is lifted). The caller commits."""
+    program = previous.program
+    if previous.status == "active":
+        raise MatchingError("This pair is still active.")
+    if any(p.mentee_id == previous.mentee_id for p in active_pairs(program)):
+        raise MatchingError(f"{previous.mentee.display_name} already has a mentor: end that "
+                            "pair first.")
+    mentor = next((m for m in intake.mentors_of(program, approved_only=True)
+                   if m.person_id == previous.mentor_id), None)
+    if mentor is None:
+        raise MatchingError(f"{previous.mentor.display_name} is no longer a mentor here.")
+    if remaining_capacity(mentor) < 1:
+        raise MatchingError(f"{previous.mentor.display_name} has no place left.")
+    for rule in avoided(program):
+        if (rule.mentee_id, rule.mentor_id) == (previous.mentee_id, previous.mentor_id):
+            db.session.delete(rule)
+    pair = Pair(program_id=program.id, mentee_id=previous.mentee_id,
+                mentor_id=previous.mentor_id, score=previous.score,
+                explanation=previous.explanation, slot=previous.slot,
+                ends_on=term_end(program), previous_pair_id=previous.id)
+    db.session.add(pair)
+    db.session.flush()
+    return pair
+
+
+def avoided(program: Program) -> list[AvoidedPair]:
+    return list(db.session.scalars(sa.select(AvoidedPair).filter_by(program_id=program.id)
+                                   .order_by(AvoidedPair.id)))
+
+
+def avoid_set(program: Program) -> frozenset[tuple[int, int]]:
+    return frozenset((r.mentee_id, r.mentor_id) for r in avoided(program))
+
+
+def avoid(program: Program, mentee_id: int, mentor_id: int, reason: str = "") -> AvoidedPair:
+    """Never propose this mentee with this mentor (staff know something the scores don't)."""
+    members = {e.person_id for e in db.session.scalars(
+        sa.select(Enrolment).filter_by(course_id=program.course_id))}
+    if mentee_id not in members or mentor_id not in members:
+        raise MatchingError("Both people must be members of this course.")
+    if mentee_id == mentor_id:
+        raise MatchingError("Choose two different people.")
+    if (mentee_id, mentor_id) in avoid_set(program):
+        raise MatchingError("That rule already exists.")
+    if any((p.mentee_id, p.mentor_id) == (mentee_id, mentor_id) for p in active_pairs(program)):
+        raise MatchingError("They are paired now: end their pair first.")
+    rule = AvoidedPair(program_id=program.id, mentee_id=mentee_id, mentor_id=mentor_id,
+                       reason=reason.strip()[:500])
+    db.session.add(rule)
+    db.session.flush()
+    return rule
 
 
 def history(program: Program) -> list[Pair]:

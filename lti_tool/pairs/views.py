@@ -15,15 +15,17 @@ from lti_tool.pairs import choice, services
 from lti_tool.pairs.forms import (
     AnswerForm,
     AssignForm,
+    AvoidForm,
     CapacityForm,
     EndPairForm,
+    ExtendForm,
     PersonForm,
     ProposeForm,
     QuestionForm,
     RequestForm,
     SettingsForm,
 )
-from lti_tool.pairs.models import MatchRun, MentorRequest, Pair, Proposal
+from lti_tool.pairs.models import AvoidedPair, MatchRun, MentorRequest, Pair, Proposal
 from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.choices import choices
 
@@ -67,6 +69,17 @@ def _valid(form) -> None:
         abort(400, "The form was incomplete or has expired; reload the page and try again.")
 
 
+def _field_errors(form):
+    """A redirect back with the form's first field error, or None when the form is valid;
+    an expired or forged form (CSRF) is still a 400."""
+    if form.validate_on_submit():
+        return None
+    if "csrf_token" in form.errors:
+        _valid(form)
+    field, messages = next(iter(form.errors.items()))
+    return _done(f"{getattr(form, field).label.text}: {messages[0]}", "error")
+
+
 @blueprint.get("/matching")
 @staff_only
 def matching():
@@ -77,11 +90,24 @@ def matching():
     people = _people_of(run) if run else {}
     assign_form = AssignForm()
     assign_form.mentor_id.choices = choices((str(m.id), m.name) for m in cohort.mentors)
+    pairs = services.active_pairs(program)
     return render_template("pairs/matching.html", program=program, run=run, cohort=cohort,
                            people=people, propose_form=ProposeForm(policy=program.policy),
-                           assign_form=assign_form, confirm=ConfirmForm(),
-                           pairs=services.active_pairs(program), end_form=EndPairForm(),
-                           history=services.history(program))
+                           assign_form=assign_form, confirm=ConfirmForm(), pairs=pairs,
+                           end_form=EndPairForm(), extend_form=ExtendForm(),
+                           history=services.history(program),
+                           paired={p.mentee_id for p in pairs},
+                           avoided=services.avoided(program), avoid_form=_avoid_form(program))
+
+
+def _avoid_form(program) -> AvoidForm:
+    """Choices: the course's learners and the program's mentors."""
+    form = AvoidForm()
+    form.mentee_id.choices = choices((str(e.person_id), e.person.display_name)
+                                     for e in intake.mentees_of(program))
+    form.mentor_id.choices = choices((str(m.person_id), m.person.display_name)
+                                     for m in intake.mentors_of(program))
+    return form
 
 
 def _people_of(run: MatchRun) -> dict[int, Person]:
@@ -272,14 +298,65 @@ def remove_question(question_id: int):
 @blueprint.post("/pairs/<int:pair_id>/end")
 @staff_only
 def end_pair(pair_id: int):
+    pair, form = _pair(pair_id), EndPairForm()
+    _valid(form)
+    names = f"{pair.mentee.display_name} – {pair.mentor.display_name}"
+    return _attempt(lambda: services.end_pair(pair, form.status.data, form.reason.data or "",
+                                              bool(form.avoid_again.data)),
+                    lambda _: f"The pair {names} has ended; the mentee can be matched again.")
+
+
+def _pair(pair_id: int) -> Pair:
     pair = db.get_or_404(Pair, pair_id)
     if pair.program_id != current_program().id:
         abort(404)
-    form = EndPairForm()
-    _valid(form)
-    names = f"{pair.mentee.display_name} – {pair.mentor.display_name}"
-    return _attempt(lambda: services.end_pair(pair, form.status.data, form.reason.data or ""),
-                    lambda _: f"The pair {names} has ended; the mentee can be matched again.")
+    return pair
+
+
+@blueprint.post("/pairs/<int:pair_id>/extend")
+@staff_only
+def extend_pair(pair_id: int):
+    pair, form = _pair(pair_id), ExtendForm()
+    if (refused := _field_errors(form)) is not None:
+        return refused
+    return _attempt(lambda: services.extend_pair(pair, form.until.data, form.note.data or ""),
+                    lambda _: f"The pair {pair.mentee.display_name} – "
+                              f"{pair.mentor.display_name} now runs until "
+                              f"{pair.ends_on:%d %B %Y}.")
+
+
+@blueprint.post("/pairs/<int:pair_id>/rematch")
+@staff_only
+def rematch(pair_id: int):
+    pair = _pair(pair_id)
+    _valid(ConfirmForm())
+    return _attempt(lambda: services.rematch(pair),
+                    lambda new: f"{new.mentee.display_name} is paired with "
+                                f"{new.mentor.display_name} again.")
+
+
+@blueprint.post("/matching/avoid")
+@staff_only
+def avoid():
+    program, form = current_program(), AvoidForm()
+    if (refused := _field_errors(form)) is not None:
+        return refused
+    return _attempt(lambda: services.avoid(program, form.mentee_id.data, form.mentor_id.data,
+                                           form.reason.data or ""),
+                    lambda rule: f"{rule.mentee.display_name} and {rule.mentor.display_name} "
+                                 "will not be proposed together.")
+
+
+@blueprint.post("/matching/avoid/<int:rule_id>/remove")
+@staff_only
+def allow(rule_id: int):
+    _valid(ConfirmForm())
+    rule = db.get_or_404(AvoidedPair, rule_id)
+    if rule.program_id != current_program().id:
+        abort(404)
+    db.session.delete(rule)
+    db.session.commit()
+    return _done("The rule was removed.")
 
 
 @blueprint.post("/requests")
