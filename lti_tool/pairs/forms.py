@@ -19,7 +19,7 @@ from lti_tool.web.choices import choices
 class ProposeForm(FlaskForm):
     policy = SelectField("Matching policy", choices=choices([
         ("optimal", "Best total compatibility (optimal)"),
-        ("stable", "Stable (mentee-proposing)"),
+        ("stable", "Stable (no mentee and mentor would both rather swap)"),
     ]), default="optimal")
 
 
@@ -77,7 +77,8 @@ class SettingsForm(FlaskForm):
     term_weeks = IntegerField("How many weeks a relationship runs (staff may extend a pair)",
                               validators=[InputRequired(), NumberRange(min=1, max=104)])
     policy = SelectField("Default matching policy", choices=choices([
-        ("optimal", "Best total compatibility (optimal)"), ("stable", "Stable")]))
+        ("optimal", "Best total compatibility (optimal)"),
+        ("stable", "Stable (no mentee and mentor would both rather swap)")]))
 
     def validate_max_capacity(self, field):
         if self.default_capacity.data and field.data < self.default_capacity.data:
