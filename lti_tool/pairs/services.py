@@ -122,8 +122,10 @@ def latest_run(program: Program) -> MatchRun | None:
 
 
 def propose(program: Program, staff: Person, policy: str = "optimal",
-            locked: list[tuple[int, int]] = (), excluded: list[int] = ()) -> MatchRun:
-    """A new draft run (earlier drafts are discarded); the caller commits."""
+            locked: list[tuple[int, int]] = (), excluded: list[int] = (),
+            manual: frozenset[tuple[int, int]] = frozenset()) -> MatchRun:
+    """A new draft run (earlier drafts are discarded); the caller commits. `manual`: the
+    locked pairs staff made by hand, which keep saying so."""
     if policy not in POLICIES:
         raise MatchingError(f"Unknown matching policy {policy!r}.")
     cohort = gather(program)
@@ -155,7 +157,8 @@ def propose(program: Program, staff: Person, policy: str = "optimal",
     locked_set = set(locked)
     for mentee_id, mentor_id in chosen.pairs:
         run.proposals.append(_proposal(program, table, mentee_id, mentor_id, week,
-                                       locked=(mentee_id, mentor_id) in locked_set))
+                                       locked=(mentee_id, mentor_id) in locked_set,
+                                       manual=(mentee_id, mentor_id) in manual))
     db.session.flush()
     return run
 
@@ -199,8 +202,9 @@ def _jsonable(value):
 def rerun(run: MatchRun, staff: Person, policy: str | None = None) -> MatchRun:
     """Propose again around the locked pairs, keeping exclusions."""
     locked = [(p.mentee_id, p.mentor_id) for p in run.proposals if p.locked]
+    manual = frozenset((p.mentee_id, p.mentor_id) for p in run.proposals if p.manual)
     return propose(run.program, staff, policy or run.policy, locked=locked,
-                   excluded=list(run.excluded))
+                   excluded=list(run.excluded), manual=manual)
 
 
 def set_locked(proposal: Proposal, locked: bool) -> None:

@@ -1,0 +1,285 @@
+"""The staff matching journey inside the sandbox course page's iframe, in a real browser: the
+instructor launches the activity (the program exists), a mentor and a learner fill the intake
+through the form, staff propose matches, review scores and explanations, lock a pair, assign a
+mentee by hand, propose again around the locked pairs and publish; then a learner sees their
+mentor, why, and the weekly slot, and nothing of the other learners.
+
+The other mentor's and learners' intakes go through real sandbox launches over plain HTTP
+(`lti_tool.sandbox.testing`), to keep the browser for the steps a person does on screen.
+
+It runs in both of browser_page's cookie modes (about 10 s each): with third-party cookies
+blocked, every request of the frame carries the signed session token instead of a cookie."""
+
+import pytest
+import requests
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from lti_tool.courses.models import Person, Program
+from lti_tool.extensions import db
+from lti_tool.intake.models import Profile
+from lti_tool.pairs.models import MatchRun, Pair
+from lti_tool.sandbox.setup import add_activity
+from lti_tool.sandbox.testing import browser_launch, launch_form, parse_form
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+PROGRAM = "Autumn mentoring"
+# Sandbox user ids (lti_tool/sandbox/lms.py DEMO_PEOPLE) of those launched without a browser.
+MATEO, LENA, LUIS, LUCIA, LIAM = "5", "6", "7", "8", "9"
+CAPACITY = 3  # two mentors x 3 places for 4 learners: room to move a mentee by hand
+OTHER_LEARNERS = ("Luis Learner", "Lucia Learner", "Liam Learner")
+MENTORS = ("Mona Mentor", "Mateo Mentor")
+
+
+def _launch_in_frame(page, name):
+    page.get_by_role("button", name=f"Launch as {name}").first.click()
+
+
+def _intake_over_http(server, user_id, activity_id, **answers):
+    """A participant's first launch from the sandbox and their intake, without a browser."""
+    with requests.Session() as http:
+        with server.app.app_context():
+            login_url, fields = launch_form(user_id, activity_id)
+        page = browser_launch(http, login_url, fields).response
+        assert "Tell us about yourself" in page.text, page.text[:300]
+        action, form = parse_form(page.text, page.url)
+        data = {"csrf_token": form["csrf_token"], "modality": "video", **answers}
+        saved = http.post(action, data=data, timeout=10)
+        assert "your answers are saved" in saved.text, saved.text[:500]
+
+
+def _query(server, function):
+    with server.app.app_context():
+        return function()
+
+
+def _row(frame, rows, mentee):
+    return rows.filter(has=frame.get_by_role("cell", name=mentee, exact=True))
+
+
+def _draft(server):
+    """The current draft run as plain data: {mentee name: (mentor name, score, explanation,
+    slot, locked, manual)}."""
+    def read():
+        run = db.session.scalars(sa.select(MatchRun).filter_by(status="draft")).one()
+        return run.id, {p.mentee.display_name: (p.mentor.display_name, p.score, p.explanation,
+                                                p.slot, p.locked, p.manual)
+                        for p in run.proposals}
+    return _query(server, read)
+
+
+def test_staff_match_review_adjust_publish_in_the_iframe(live_sandbox, browser_page):
+    page, server = browser_page, live_sandbox
+    activity_id = _query(server, lambda: add_activity(PROGRAM, score_maximum=50).id)
+    page.goto(server.sandbox_url + "/")
+    frame = page.frame_locator("iframe[name=tool-frame]")
+
+    # The instructor launches the activity: the program exists, nobody to match yet.
+    _launch_in_frame(page, "Iris Instructor")
+    frame.get_by_role("heading", name=PROGRAM).wait_for()
+    expect(frame.get_by_role("link", name="Matching", exact=True)).to_be_visible()
+    assert _query(server, lambda: db.session.scalars(sa.select(Program.title)).all()) == [PROGRAM]
+    screenshot(page, "journey-1-instructor-home")
+
+    _mentor_intake_in_the_browser(page, frame)
+    _learner_intake_in_the_browser(page, frame, server)
+    # The others, faster: real launches from the sandbox, intake posted without a browser.
+    _intake_over_http(server, MATEO, activity_id, expertise=["Career paths", "Leadership"],
+                      languages=["en", "es"], timezone="Europe/London",
+                      availability=["1-17", "2-17", "3-17"], capacity=str(CAPACITY))
+    for user_id, topics, languages, timezone, hours in (
+            (LUIS, ["Career paths"], ["es"], "Europe/Berlin", ["1-18"]),
+            (LUCIA, ["Communication"], ["en"], "Europe/Lisbon", ["1-17", "3-17"]),
+            (LIAM, ["Leadership", "Career paths"], ["en"], "Europe/Berlin", ["2-18"])):
+        _intake_over_http(server, user_id, activity_id, topics=topics, languages=languages,
+                          timezone=timezone, availability=hours)
+
+    _launch_in_frame(page, "Iris Instructor")
+    _set_capacities(frame)
+    rows = _propose_and_review(page, frame, server)
+    draft = _lock_assign_and_rerun(page, frame, server, rows)
+    active = _publish(page, frame, server, draft)
+    _learner_sees_only_her_match(page, frame, active)
+
+    if page.cookie_mode == "third-party cookies blocked":
+        # The whole journey ran without a cookie from the tool's frame.
+        assert not [c for c in page.context.cookies(server.tool_url)
+                    if c["name"] == "pairwise_session"]
+
+
+def _mentor_intake_in_the_browser(page, frame):
+    """Mona's first launch: expertise (no topics) and a capacity across courses."""
+    _launch_in_frame(page, "Mona Mentor")
+    frame.get_by_role("heading", name="Tell us about yourself").wait_for()
+    expect(frame.get_by_text("What can you help others with?")).to_be_visible()
+    expect(frame.get_by_text("What do you want to work on?")).to_have_count(0)
+    for label in ("Leadership", "Communication", "English", "Spanish",
+                  "Tuesday 18:00 to 19:00", "Wednesday 18:00 to 19:00"):
+        frame.get_by_label(label, exact=True).check()
+    frame.get_by_label("Video call", exact=True).check()
+    frame.get_by_label("How many mentees can you take").fill(str(CAPACITY))
+    timezone = frame.get_by_label("Your time zone")
+    timezone.select_option("Europe/Madrid")  # after the script's browser-zone pre-fill
+    expect(timezone).to_have_value("Europe/Madrid")
+    screenshot(page, "journey-2-mentor-intake")
+    frame.get_by_role("button", name="Save my answers").click()
+    frame.get_by_role("heading", name="Welcome, Mona").wait_for()
+    expect(frame.get_by_text("Your program's staff will match you with mentees")).to_be_visible()
+
+
+def _learner_intake_in_the_browser(page, frame, server):
+    """Lena's first launch: topics instead of expertise, and no capacity."""
+    _launch_in_frame(page, "Lena Learner")
+    frame.get_by_role("heading", name="Tell us about yourself").wait_for()
+    expect(frame.get_by_label("How many mentees can you take")).to_have_count(0)
+    for label in ("Leadership", "Goal setting", "English",
+                  "Tuesday 18:00 to 19:00", "Wednesday 18:00 to 19:00"):
+        frame.get_by_label(label, exact=True).check()
+    frame.get_by_label("Video call", exact=True).check()
+    frame.get_by_label("Your time zone").select_option("Europe/Berlin")
+    expect(frame.get_by_label("Your time zone")).to_have_value("Europe/Berlin")
+    frame.get_by_role("button", name="Save my answers").click()
+    frame.get_by_role("heading", name="Welcome, Lena").wait_for()
+    expect(frame.get_by_text("You will meet your mentor here once the matches are "
+                             "published")).to_be_visible()
+    screenshot(page, "journey-3-learner-after-intake")
+
+    def saved_profile():
+        person = db.session.scalars(sa.select(Person).filter_by(subject=LENA)).one()
+        profile = db.session.scalars(sa.select(Profile).filter_by(person_id=person.id)).one()
+        return (profile.topics, profile.languages, profile.timezone, profile.modality,
+                profile.availability)
+    assert _query(server, saved_profile) == (
+        ["Goal setting", "Leadership"], ["en"], "Europe/Berlin", "video",
+        [[1, 1080], [1, 1110], [2, 1080], [2, 1110]])
+
+
+def _set_capacities(frame):
+    """Staff give each mentor a third place here: the program's default is 2 per mentor, the
+    intake's answer only the limit across courses."""
+    frame.get_by_role("link", name="Mentors", exact=True).click()
+    frame.get_by_role("heading", name=f"Mentors in {PROGRAM}").wait_for()
+    for name in MENTORS:
+        row = frame.get_by_role("row").filter(
+            has=frame.get_by_role("cell", name=name, exact=True))
+        expect(row).to_contain_text(f"at most {CAPACITY} across courses")
+        row.get_by_label(f"Capacity of {name}").fill(str(CAPACITY))
+        row.get_by_role("button", name="Set").click()
+        expect(frame.get_by_text(f"Capacity of {name} set to {CAPACITY}.")).to_be_visible()
+    expect(frame.get_by_role("row").filter(has_text="Mona Mentor")).to_contain_text(
+        f"{CAPACITY} (at most {CAPACITY} across courses)")
+
+
+def _propose_and_review(page, frame, server):
+    """Propose matches; the review table shows what the draft run holds. Returns its rows."""
+    frame.get_by_role("link", name="Matching", exact=True).click()
+    frame.get_by_role("heading", name=f"Matching for {PROGRAM}").wait_for()
+    expect(frame.get_by_text("4 learners ready to be matched · 2 mentors")).to_be_visible()
+    frame.get_by_role("button", name="Propose matches").click()
+    expect(frame.get_by_text("Proposed 4 pairs. Review them, then publish.")).to_be_visible()
+    rows = frame.get_by_role("table", name="Proposed pairs").locator("tbody tr")
+    expect(rows).to_have_count(4)
+    _, draft = _draft(server)
+    assert set(draft) == {"Lena Learner", *OTHER_LEARNERS}
+    for mentee, (mentor, score, explanation, slot, locked, _) in draft.items():
+        cells = _row(frame, rows, mentee).get_by_role("cell")
+        expect(cells.nth(1)).to_have_text(mentor)
+        expect(cells.nth(2)).to_have_text(str(score))
+        assert explanation and not locked
+        expect(cells.nth(3)).to_have_text(explanation)
+        if slot:
+            expect(cells.nth(4)).to_contain_text(slot["mentee_local"])
+    rows.last.scroll_into_view_if_needed()  # the frame scrolls, not the course page
+    screenshot(page, "journey-4-proposals")
+    return rows
+
+
+def _lock_assign_and_rerun(page, frame, server, rows):
+    """Lock Lena's pair, move another learner to the other mentor by hand, propose again
+    around both. Returns the new draft."""
+    run_id, draft = _draft(server)
+    lena_mentor = draft["Lena Learner"][0]
+    _row(frame, rows, "Lena Learner").get_by_role("button", name="Lock").click()
+    expect(frame.get_by_text("Pair locked.")).to_be_visible()
+    expect(_row(frame, rows, "Lena Learner").get_by_role("button", name="Unlock")
+           ).to_have_attribute("aria-pressed", "true")
+    assert _draft(server)[1]["Lena Learner"][4] is True
+
+    # A learner whose other mentor still has room.
+    loads = {m: sum(1 for v in draft.values() if v[0] == m) for m in MENTORS}
+    moved, target = next((mentee, other) for mentee in OTHER_LEARNERS
+                         for other in set(MENTORS) - {draft[mentee][0]}
+                         if loads[other] < CAPACITY)
+    row = _row(frame, rows, moved)
+    row.get_by_label(f"Another mentor for {moved}").select_option(label=target)
+    row.get_by_role("button", name="Assign").click()
+    expect(frame.get_by_text("Pair assigned and locked.")).to_be_visible()
+    expect(_row(frame, rows, moved).get_by_role("cell").nth(1)).to_have_text(
+        f"{target} (by staff)")
+    rows.last.scroll_into_view_if_needed()
+    screenshot(page, "journey-5-locked-and-assigned")
+
+    frame.get_by_role("button", name="Propose again around locked pairs").click()
+    expect(frame.get_by_text("Proposed again around the locked pairs: 4 pairs.")).to_be_visible()
+    new_run_id, draft = _draft(server)
+    assert new_run_id != run_id
+    assert draft["Lena Learner"][0] == lena_mentor and draft["Lena Learner"][4] is True
+    # Still locked, and still marked as staff's own choice.
+    assert draft[moved][0] == target and draft[moved][4] is True and draft[moved][5] is True
+    expect(_row(frame, rows, moved).get_by_role("cell").nth(1)).to_have_text(
+        f"{target} (by staff)")
+    expect(rows).to_have_count(4)
+    for mentee in ("Lena Learner", moved):
+        expect(_row(frame, rows, mentee).get_by_role("button", name="Unlock")).to_be_visible()
+    return draft
+
+
+def _publish(page, frame, server, draft):
+    """Publish the draft; returns the active pairs {mentee: (mentor, explanation, slot)}."""
+    frame.get_by_role("button", name="Publish 4 pairs").click()
+    expect(frame.get_by_text("Published 4 pairs: mentors and mentees now see their match.")
+           ).to_be_visible()
+    published = frame.get_by_role("table", name="Published pairs").locator("tbody tr")
+    expect(published).to_have_count(4)
+    expect(frame.get_by_role("table", name="Proposed pairs")).to_have_count(0)
+    published.last.scroll_into_view_if_needed()
+    screenshot(page, "journey-6-published")
+
+    def read():
+        runs = db.session.scalars(sa.select(MatchRun.status).order_by(MatchRun.id)).all()
+        pairs = db.session.scalars(sa.select(Pair).filter_by(status="active"))
+        return runs, {p.mentee.display_name: (p.mentor.display_name, p.explanation, p.slot)
+                      for p in pairs}
+    runs, active = _query(server, read)
+    assert runs == ["discarded", "published"]
+    assert {mentee: values[0] for mentee, values in active.items()} == {
+        mentee: values[0] for mentee, values in draft.items()}
+    return active
+
+
+def _learner_sees_only_her_match(page, frame, active):
+    """Lena sees her mentor, why, and the weekly slot; nothing about the other learners, and
+    her session cannot open the staff pages."""
+    _launch_in_frame(page, "Lena Learner")
+    frame.get_by_role("heading", name="Welcome, Lena").wait_for()
+    mentor, explanation, slot = active["Lena Learner"]
+    expect(frame.get_by_role("heading", name=f"Your mentor: {mentor}")).to_be_visible()
+    expect(frame.get_by_text(f"Why you were matched: {explanation}")).to_be_visible()
+    assert slot, "Lena and her mentor share Tuesday and Wednesday evenings"
+    expect(frame.get_by_text("A time that suits you both every week")).to_contain_text(
+        slot["mentee_local"])
+    expect(frame.get_by_role("heading", name="Your mentor:")).to_have_count(1)
+    body = frame.locator("body")
+    for other in OTHER_LEARNERS:
+        expect(body).not_to_contain_text(other)
+    for mentee, (_, other_explanation, _) in active.items():
+        if mentee != "Lena Learner" and other_explanation != explanation:
+            expect(body).not_to_contain_text(other_explanation)
+    screenshot(page, "journey-7-learner-sees-mentor")
+
+    tool_frame = page.frame(name="tool-frame")
+    staff_url = tool_frame.url.replace("/?", "/matching?", 1)
+    assert "/matching?pw=" in staff_url
+    assert tool_frame.goto(staff_url).status == 403
