@@ -271,6 +271,18 @@ def test_a_mentor_sets_one_capacity_across_courses(app, platform, program):
     assert b'value="1"' in mentors[0].get("/intake").data
 
 
+def test_the_capacity_a_mentor_states_is_their_place_count_within_bounds(app, program):
+    staff, mentors, _ = program
+    staff.get("/matching")  # mentors from LMS roles get their program rows (default 2)
+    for mentor, stated in zip(mentors, ("4", "9"), strict=True):
+        mentor.post("/intake", {"expertise": ["Leadership"], "languages": ["en"],
+                                "timezone": "UTC", "modality": "video",
+                                "availability": ["1-18"], "capacity": stated}, page="/intake")
+    with app.app_context():
+        places = {m.person.subject: m.capacity for m in db.session.scalars(sa.select(Mentor))}
+    assert places == {"2": 4, "3": 5}  # the program allows at most 5
+
+
 def test_assigning_someone_who_is_not_a_mentor_is_refused(app, program):
     staff, mentors, learners = program
     intake(mentors[0], expertise=["Leadership"])

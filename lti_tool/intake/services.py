@@ -43,6 +43,9 @@ def save_intake(program: Program, person: Person, form) -> Profile:
     db.session.flush()
     if form.is_mentor and form.capacity.data:
         set_pool_capacity(person, form.capacity.data)
+        mentor = mentor_row(program, person)
+        if mentor is not None:  # what they can take here, within the program's bounds
+            mentor.capacity = min(form.capacity.data, program.max_capacity)
     if profile.volunteers_to_mentor and "volunteer" in program.mentor_sources:
         _ensure_mentor(program, person, "volunteer", approved=False)
     return profile
@@ -79,10 +82,17 @@ def _ensure_mentor(program: Program, person: Person, source: str, approved: bool
     mentor = mentor_row(program, person)
     if mentor is None:
         mentor = Mentor(program=program, person=person, source=source, approved=approved,
-                        capacity=program.default_capacity)
+                        capacity=_initial_capacity(program, person))
         db.session.add(mentor)
         db.session.flush()
     return mentor
+
+
+def _initial_capacity(program: Program, person: Person) -> int:
+    """The capacity the mentor stated in an intake (within the program's bounds), else the
+    program's default."""
+    stated = db.session.get(MentorPool, person.id)
+    return min(stated.capacity, program.max_capacity) if stated else program.default_capacity
 
 
 def mentor_row(program: Program, person: Person) -> Mentor | None:
