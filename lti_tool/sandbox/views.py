@@ -7,6 +7,7 @@ the tool's CSRF token (the blueprint is exempted in `init_app`)."""
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 
 from lti_tool.extensions import db
+from lti_tool.notify import services as notify
 from lti_tool.sandbox import adapter, deep_linking, dynreg, grades, launch, lms, platform
 from lti_tool.sandbox.adapter import FlaskRequest, ServiceError
 from lti_tool.sandbox.services import SandboxGradesService, SandboxMembershipService
@@ -84,6 +85,13 @@ def gradebook():
     course = lms.get_course(lms.COURSE_ID)
     book = grades.gradebook(course.id) if course else None
     return render_template("sandbox/gradebook.html", course=course, book=book)
+
+
+@blueprint.get("/outbox")
+def outbox():
+    """The tool's notification outbox: what it sent, or would e-mail with a mail server."""
+    return render_template("sandbox/outbox.html", notifications=notify.recent(),
+                           counts=notify.counts(), utc_text=notify.utc_text)
 
 
 @blueprint.get("/register-tool")

@@ -1,0 +1,67 @@
+"""`flask --app wsgi notify ...`: send due notifications once (cron) or in a bounded loop (a
+process manager restarts it), show the outbox's counts, and retry the failed ones."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from lti_tool.extensions import db
+from lti_tool.notify import services
+from lti_tool.notify.mail import MailConfigError, MailSettings
+
+notify_cli = AppGroup("notify", help="E-mail notifications: the outbox and its sender.")
+
+
+def _check_settings() -> None:
+    try:
+        settings = MailSettings.from_config(current_app.config)
+    except MailConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if not settings.server:
+        click.echo("MAIL_SERVER is not set: notifications are kept in the outbox, not e-mailed.",
+                   err=True)
+
+
+@notify_cli.command("send")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1),
+              help="At most this many notifications in this run.")
+def send(limit: int) -> None:
+    """Send the notifications that are due (run it from cron, e.g. every minute)."""
+    _check_settings()
+    report = services.send_due(limit)
+    click.echo(report.summary() + ".")
+
+
+@notify_cli.command("worker")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds to wait between batches.")
+@click.option("--max-loops", default=120, show_default=True, type=click.IntRange(min=1),
+              help="Batches before the worker exits (its process manager restarts it).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1),
+              help="At most this many notifications per batch.")
+def worker(interval: float, max_loops: int, limit: int) -> None:
+    """Send due notifications in a loop of at most --max-loops batches."""
+    _check_settings()
+
+    def echo(report: services.SendReport) -> None:
+        if report.attempted:
+            click.echo(report.summary() + ".")
+
+    total = services.run_worker(interval=interval, max_loops=max_loops, limit=limit,
+                                on_batch=echo)
+    click.echo(f"Worker done after {max_loops} batches. {total.summary()}.")
+
+
+@notify_cli.command("status")
+def status() -> None:
+    """How many notifications are in each status."""
+    for name, count in services.counts().items():
+        click.echo(f"{name:11} {count}")
+
+
+@notify_cli.command("retry-failed")
+def retry_failed() -> None:
+    """Queue the failed notifications again with fresh attempts (after fixing MAIL_*)."""
+    count = services.retry_failed()
+    db.session.commit()
+    click.echo(f"Queued {count} failed notifications again.")

@@ -1,0 +1,401 @@
+"""The notification outbox: other features `enqueue` a message inside their own transaction;
+`send_due` (run by `flask notify send` or the `notify worker`, never by a web request) sends
+the ones that are due.
+
+Never twice: a worker claims one row at a time with a guarded UPDATE (`status='pending'` and
+due, or `status='sending'` for longer than NOTIFY_CLAIM_TIMEOUT_SECONDS) that also writes a
+fresh claim token, and commits it before sending. Two workers racing for a row both run that
+UPDATE; the database lets exactly one of them change it (PostgreSQL re-checks the WHERE after
+the winner commits, SQLite runs one writer at a time), the other sees rowcount 0 and moves on.
+Only the holder of the token may then mark the row sent or failed. A worker that dies between
+claim and finish leaves the row in "sending"; after the timeout another worker reclaims it,
+counting the attempt (the stable Message-ID lets mail systems drop the rare duplicate if the
+first worker died after the server had accepted the message).
+
+Failures are recorded, not raised: attempts + 1, last_error, and a retry after an exponential
+backoff (NOTIFY_RETRY_SECONDS x 2^(attempt-1)); after NOTIFY_MAX_ATTEMPTS the row is "failed".
+"""
+
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from icalendar import Calendar
+from sqlalchemy.orm import joinedload
+
+from lti_tool.courses.models import Person
+from lti_tool.extensions import db
+from lti_tool.notify import mail
+from lti_tool.notify.models import (
+    CANCELLED,
+    FAILED,
+    NO_ADDRESS,
+    PENDING,
+    SENDING,
+    SENT,
+    STATUSES,
+    Notification,
+)
+from lti_tool.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_KEY_LENGTH = 255
+MAX_KIND_LENGTH = 64
+MAX_LINK_LENGTH = 2048
+
+
+# --- Enqueueing (inside the caller's transaction: flush, never commit) ------------------------
+
+def enqueue(recipient: Person, kind: str, subject: str, body: str, *, dedupe_key: str,
+            send_after: datetime | None = None, calendar: str | None = None,
+            calendar_method: str | None = None, link: str = "") -> Notification | None:
+    """Queue a message to `recipient`, sent once `send_after` (default: now) has passed.
+
+    Idempotent on `dedupe_key`: a key already queued (whatever its status, cancelled too)
+    returns the existing row unchanged, so a key should name the event and its version, e.g.
+    "meeting:42:reminder:24h:20240510T1400Z" for a reminder that must follow a moved meeting.
+    `calendar` is an iCalendar object sent as an iTIP message; its method is `calendar_method`
+    or the calendar's own METHOD (they must agree). A recipient without an e-mail address gets
+    a row with status "no_address". Returns None only when there is no recipient.
+    """
+    if recipient is None:
+        return None
+    key = dedupe_key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"dedupe_key must have 1 to {MAX_KEY_LENGTH} characters")
+    if not kind or len(kind) > MAX_KIND_LENGTH:
+        raise ValueError(f"kind must have 1 to {MAX_KIND_LENGTH} characters")
+    if len(link) > MAX_LINK_LENGTH:
+        raise ValueError(f"link must have at most {MAX_LINK_LENGTH} characters")
+    existing = _by_key(key)
+    if existing is not None:
+        return existing
+    if recipient.id is None:
+        db.session.flush()
+    values = {
+        "recipient_id": recipient.id, "kind": kind, "subject": mail.clean_header(subject),
+        "body": body, "link": link.strip(), "calendar": calendar or None,
+        "calendar_method": _calendar_method(calendar, calendar_method), "dedupe_key": key,
+        "status": PENDING if (recipient.email or "").strip() else NO_ADDRESS,
+        "send_after": _utc(send_after) if send_after else utcnow(),
+    }
+    _insert_unless_present(values)
+    row = _by_key(key)
+    if row.status == NO_ADDRESS:
+        log.info("Notification %s (%s) kept unsent: person %s has no e-mail address",
+                 row.id, kind, recipient.id)
+    return row
+
+
+def _by_key(key: str) -> Notification | None:
+    return db.session.scalar(sa.select(Notification).where(Notification.dedupe_key == key))
+
+
+def _insert_unless_present(values: dict) -> None:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING: a concurrent enqueue of the same key
+    neither fails nor makes a second row, and the caller's transaction stays usable."""
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the tool runs on SQLite and PostgreSQL
+        db.session.add(Notification(**values))
+        db.session.flush()
+        return
+    db.session.execute(
+        insert(Notification).values(**values).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]))
+
+
+def _calendar_method(calendar: str | None, method: str | None) -> str | None:
+    if not calendar:
+        if method:
+            raise ValueError("calendar_method given without a calendar")
+        return None
+    try:
+        own = Calendar.from_ical(calendar).get("METHOD")
+    except Exception as exc:
+        raise ValueError(f"calendar is not an iCalendar object: {exc}") from exc
+    own = str(own).upper() if own else None
+    method = method.upper() if method else None
+    if own and method and own != method:
+        raise ValueError(f"calendar_method {method} differs from the calendar's METHOD {own}")
+    chosen = method or own or "PUBLISH"
+    if not mail.METHOD.fullmatch(chosen):
+        raise ValueError(f"Not an iTIP method: {chosen!r}")
+    return chosen
+
+
+def _utc(value: datetime) -> datetime:
+    """Aware times are converted; naive ones are taken as UTC (as `timeutil.as_utc` does)."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def cancel(dedupe_key_prefix: str) -> int:
+    """Cancel the pending notifications whose key starts with the prefix (e.g. a cancelled
+    meeting's reminders, "meeting:42:reminder:"). One already claimed by a worker is in
+    flight and is not recalled. Returns how many were cancelled. Flushes, does not commit."""
+    if not dedupe_key_prefix:
+        raise ValueError("cancel needs a non-empty dedupe_key prefix")
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.dedupe_key.startswith(dedupe_key_prefix, autoescape=True),
+               Notification.status == PENDING)
+        .values(status=CANCELLED)
+        .execution_options(synchronize_session="fetch"))
+    if result.rowcount:
+        log.info("Cancelled %s notifications under %r", result.rowcount, dedupe_key_prefix)
+    return result.rowcount
+
+
+# --- Reading (the sandbox outbox, `flask notify status`) -----------------------------------
+
+def recent(limit: int = 200) -> list[Notification]:
+    """The newest notifications first, with their recipients."""
+    query = (sa.select(Notification).options(joinedload(Notification.recipient))
+             .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def utc_text(value: datetime | None) -> str:
+    """A stored time as "2024-05-10 14:00:00" in UTC (SQLite gives naive UTC times,
+    PostgreSQL aware ones in the connection's zone)."""
+    return _utc(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def counts() -> dict[str, int]:
+    """How many notifications are in each status (every status listed, zeros too)."""
+    rows = db.session.execute(
+        sa.select(Notification.status, sa.func.count()).group_by(Notification.status))
+    found = {status: count for status, count in rows}
+    return {status: found.get(status, 0) for status in STATUSES}
+
+
+def retry_failed() -> int:
+    """Give failed notifications a fresh set of attempts (after fixing the mail settings).
+    Flushes, does not commit."""
+    result = db.session.execute(
+        sa.update(Notification).where(Notification.status == FAILED)
+        .values(status=PENDING, attempts=0, send_after=utcnow(), claim_token=None)
+        .execution_options(synchronize_session="fetch"))
+    return result.rowcount
+
+
+# --- Sending (outside any web request) ------------------------------------------------------
+
+@dataclass
+class SendReport:
+    delivery: str = ""
+    sent: int = 0
+    retrying: int = 0  # failed this time, due again after the backoff
+    failed: int = 0  # gave up (last attempt, or a message no retry can send)
+    no_address: int = 0
+    lost: int = 0  # claimed by another worker first
+    outcomes: list[tuple[int, str]] = field(default_factory=list)  # (id, status)
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.retrying + self.failed + self.no_address
+
+    def add(self, other: "SendReport") -> None:
+        self.delivery = other.delivery or self.delivery
+        for name in ("sent", "retrying", "failed", "no_address", "lost"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.outcomes.extend(other.outcomes)
+
+    def summary(self) -> str:
+        return (f"Sent {self.sent} ({self.delivery or 'none'}), retrying {self.retrying}, "
+                f"failed {self.failed}, no address {self.no_address}")
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int
+    retry_seconds: float
+    claim_timeout_seconds: float
+
+    @classmethod
+    def from_config(cls, config) -> "Policy":
+        return cls(max_attempts=max(1, int(config["NOTIFY_MAX_ATTEMPTS"])),
+                   retry_seconds=float(config["NOTIFY_RETRY_SECONDS"]),
+                   claim_timeout_seconds=float(config["NOTIFY_CLAIM_TIMEOUT_SECONDS"]))
+
+    def backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=self.retry_seconds * 2 ** max(0, attempts - 1))
+
+
+def send_due(limit: int = 100, *, now: datetime | None = None,
+             mailer: mail.Mailer | None = None) -> SendReport:
+    """Send up to `limit` due notifications, one claim at a time. It commits as it goes, so
+    it runs in a session of its own (a CLI command), never inside a request's transaction.
+    `now` fixes the clock (tests); MailConfigError if the MAIL_* settings cannot work."""
+    config = current_app.config
+    policy = Policy.from_config(config)
+    settings = mail.MailSettings.from_config(config)
+    mailer = mailer or mail.mailer_for(settings)
+    clock: Callable[[], datetime] = (lambda: now) if now else utcnow
+    sender = settings.sender or f"{config['TOOL_NAME']} <no-reply@localhost>"
+    report = SendReport(delivery=mailer.delivery)
+    _give_up_stalled(policy, clock())
+    try:
+        for row_id in _due_ids(policy, clock(), limit):
+            token = _claim(row_id, policy, clock())
+            if token is None:
+                report.lost += 1
+                continue
+            status = _deliver(row_id, token, mailer, sender, policy, clock)
+            report.outcomes.append((row_id, status))
+            _count(report, status)
+    finally:
+        mailer.close()
+    return report
+
+
+def _count(report: SendReport, status: str) -> None:
+    name = {SENT: "sent", PENDING: "retrying", FAILED: "failed", NO_ADDRESS: "no_address"}
+    if status in name:
+        setattr(report, name[status], getattr(report, name[status]) + 1)
+
+
+def _claimable(policy: Policy, now: datetime):
+    stale = now - timedelta(seconds=policy.claim_timeout_seconds)
+    return sa.or_(
+        sa.and_(Notification.status == PENDING, Notification.send_after <= now),
+        sa.and_(Notification.status == SENDING, Notification.claimed_at < stale,
+                Notification.attempts < policy.max_attempts),
+    )
+
+
+def _due_ids(policy: Policy, now: datetime, limit: int) -> list[int]:
+    query = (sa.select(Notification.id).where(_claimable(policy, now))
+             .order_by(Notification.send_after, Notification.id).limit(limit))
+    ids = list(db.session.scalars(query))
+    db.session.commit()  # end the read; each claim is its own short transaction
+    return ids
+
+
+def _claim(row_id: int, policy: Policy, now: datetime) -> str | None:
+    """Claim one row for this worker: the token if the guarded UPDATE changed it."""
+    token = secrets.token_hex(16)
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id == row_id, _claimable(policy, now))
+        .values(status=SENDING, claimed_at=now, claim_token=token,
+                attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return token if result.rowcount == 1 else None
+
+
+def _give_up_stalled(policy: Policy, now: datetime) -> None:
+    """Rows left in "sending" by a worker that died, with no attempt left: failed."""
+    stale = now - timedelta(seconds=policy.claim_timeout_seconds)
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.status == SENDING, Notification.claimed_at < stale,
+               Notification.attempts >= policy.max_attempts)
+        .values(status=FAILED, claim_token=None,
+                last_error="The worker stopped while sending; no attempts left.")
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    if result.rowcount:
+        log.warning("Gave up %s notifications left in 'sending' by a stopped worker",
+                    result.rowcount)
+
+
+def _deliver(row_id: int, token: str, mailer: mail.Mailer, sender: str, policy: Policy,
+             clock: Callable[[], datetime]) -> str:
+    """Build and send one claimed row, then record the outcome; returns the new status."""
+    row = db.session.get(Notification, row_id, populate_existing=True)
+    if row is None:  # its recipient was deleted since the claim (ON DELETE CASCADE)
+        return CANCELLED
+    person = row.recipient
+    address = (person.email or "").strip()
+    if not address:
+        log.info("Notification %s (%s): person %s has no e-mail address", row.id, row.kind,
+                 person.id)
+        return _finish(row, token, NO_ADDRESS)
+    try:
+        mailer.send(mail.build_message(mail.Mail(
+            sender=sender, to_address=address, to_name=person.display_name,
+            subject=row.subject, body=_body(row), message_id=_message_id(row, sender),
+            calendar=row.calendar, calendar_method=row.calendar_method)))
+    except mail.PermanentMailError as exc:
+        log.warning("Notification %s (%s) to person %s cannot be sent: %s", row.id, row.kind,
+                    person.id, exc)
+        return _finish(row, token, FAILED, last_error=str(exc))
+    except Exception as exc:  # recorded and retried, never raised: the batch goes on
+        return _failed(row, token, exc, policy, clock())
+    log.info("Notification %s (%s) sent to person %s via %s (attempt %s)", row.id, row.kind,
+             person.id, mailer.delivery, row.attempts)
+    return _finish(row, token, SENT, delivery=mailer.delivery, to_address=address,
+                   sent_at=clock(), last_error="")
+
+
+def _failed(row: Notification, token: str, exc: Exception, policy: Policy,
+            now: datetime) -> str:
+    error = mail.describe_error(exc)
+    if row.attempts >= policy.max_attempts:
+        log.warning("Notification %s (%s) failed for good after %s attempts: %s", row.id,
+                    row.kind, row.attempts, error)
+        return _finish(row, token, FAILED, last_error=error)
+    retry_at = now + policy.backoff(row.attempts)
+    log.warning("Notification %s (%s) attempt %s failed, retrying after %s: %s", row.id,
+                row.kind, row.attempts, retry_at.isoformat(timespec="seconds"), error)
+    return _finish(row, token, PENDING, last_error=error, send_after=retry_at)
+
+
+def _finish(row: Notification, token: str, status: str, **values) -> str:
+    """Move a claimed row on, guarded by the claim token (a reclaimed row is not ours)."""
+    row_id = row.id
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id == row_id, Notification.status == SENDING,
+               Notification.claim_token == token)
+        .values(status=status, claim_token=None, **values)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    if result.rowcount != 1:
+        log.warning("Notification %s was reclaimed by another worker before it was marked %s",
+                    row_id, status)
+    return status
+
+
+def _body(row: Notification) -> str:
+    body = row.body.rstrip()
+    if row.link and row.link not in body:
+        body += f"\n\n{row.link}"
+    return body + "\n"
+
+
+def _message_id(row: Notification, sender: str) -> str:
+    """Stable per notification, so a resend after a crashed worker is recognised as such."""
+    domain = mail.sender_address(sender).rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256(row.dedupe_key.encode()).hexdigest()[:12]
+    return f"<pairwise.{row.id}.{digest}@{domain}>"
+
+
+def run_worker(*, interval: float, max_loops: int, limit: int = 100,
+               sleep: Callable[[float], None] = time.sleep,
+               on_batch: Callable[[SendReport], None] | None = None) -> SendReport:
+    """`send_due` up to `max_loops` times, sleeping `interval` seconds between batches (not
+    after a full batch: more may be due). Bounded so cron or a process manager restarts it."""
+    total = SendReport()
+    for loop in range(max_loops):
+        report = send_due(limit)
+        total.add(report)
+        if on_batch:
+            on_batch(report)
+        db.session.remove()  # hold no connection while sleeping
+        full = report.attempted + report.lost >= limit
+        if loop + 1 < max_loops and not full:
+            sleep(interval)
+    return total
