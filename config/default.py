@@ -41,3 +41,24 @@ LOG_LEVEL = "INFO"
 # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
 # (needed behind a TLS-terminating proxy so that the tool knows it is served over https).
 PROXY_COUNT = 0
+
+# Notifications (lti_tool/notify) are e-mailed over SMTP when MAIL_SERVER is set; without it
+# they stay in the outbox table (shown by the sandbox LMS at /sandbox/outbox). They are sent by
+# `flask --app wsgi notify send` (cron) or `notify worker`, never during a web request.
+MAIL_SERVER = ""
+MAIL_PORT = 587
+MAIL_USE_STARTTLS = True  # upgrade the connection (port 587); or:
+MAIL_USE_TLS = False  # implicit TLS from the first byte (port 465)
+MAIL_USERNAME = ""
+MAIL_PASSWORD = ""
+MAIL_FROM = ""  # required with MAIL_SERVER, e.g. "Pairwise <pairwise@example.edu>"
+MAIL_TIMEOUT = 30  # seconds, per SMTP operation
+NOTIFY_MAX_ATTEMPTS = 5  # then the notification is "failed" (`flask notify retry-failed`)
+NOTIFY_RETRY_SECONDS = 60  # backoff: 1, 2, 4, 8 minutes after failed attempts 1..4
+# A claimed notification still "sending" after this long (its worker died) is claimed again.
+# Keep it well above MAIL_TIMEOUT.
+NOTIFY_CLAIM_TIMEOUT_SECONDS = 900
+
+# Meetings (lti_tool/meetings): video meetings get a fresh room on this Jitsi Meet server
+# unless the pair pastes their own link; no account or API key is needed.
+JITSI_BASE_URL = "https://meet.jit.si"

@@ -117,9 +117,10 @@ def register_blueprints(app: Flask) -> None:
     from lti_tool.health import blueprint as health
     from lti_tool.intake.views import blueprint as intake
     from lti_tool.lti.views import blueprint as lti
+    from lti_tool.meetings.views import blueprint as meetings
     from lti_tool.pairs.views import blueprint as pairs
 
-    for blueprint in (lti, courses, admin, health, intake, pairs):
+    for blueprint in (lti, courses, admin, health, intake, pairs, meetings):
         app.register_blueprint(blueprint)
     if app.config["SANDBOX_ENABLED"]:
         from lti_tool import sandbox
@@ -135,5 +136,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from lti_tool.lti.commands import lti_cli
+    from lti_tool.notify.commands import notify_cli
 
     app.cli.add_command(lti_cli)
+    app.cli.add_command(notify_cli)

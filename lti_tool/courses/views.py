@@ -15,6 +15,8 @@ from lti_tool.extensions import db
 from lti_tool.intake import services as intake
 from lti_tool.lti import deep_linking
 from lti_tool.lti.advantage import ServiceUnavailable
+from lti_tool.meetings import services as meetings
+from lti_tool.meetings.models import OUTCOMES
 from lti_tool.pairs import choice
 from lti_tool.pairs.forms import AnswerForm, RequestForm
 from lti_tool.pairs.services import pairs_of
@@ -31,8 +33,9 @@ def home():
     program = link.program if link else None
     if g.enrolment.role == Role.STAFF:
         roster = services.course_roster(g.enrolment.course)
+        disputed = meetings.disagreements(program) if program else []
         return render_template("courses/staff_home.html", program=program, roster=roster,
-                               form=ConfirmForm())
+                               form=ConfirmForm(), disputed=disputed, outcomes=OUTCOMES)
     profile = intake.profile_for(program, g.enrolment.person) if program else None
     if program and profile is None:
         return redirect(url_for("intake.intake"), code=303)  # the intake comes first

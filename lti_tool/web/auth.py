@@ -11,7 +11,8 @@ from lti_tool.extensions import db
 from lti_tool.web.sessions import TOKEN_PARAM, make_token
 
 # Endpoints whose URLs never carry the session token (public or another site's).
-PUBLIC_ENDPOINT_PREFIXES = ("static", "sandbox.", "health.", "lti.jwks", "lti.login", "lti.launch")
+PUBLIC_ENDPOINT_PREFIXES = ("static", "sandbox.", "health.", "lti.jwks", "lti.login", "lti.launch",
+                            "meetings.feed")
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,519 @@
+"""Scheduling for a pair, on top of the pure modules of this package: propose candidate times,
+accept one (or book a mentor's open slot directly), reschedule or cancel with a reason, and
+confirm afterwards whether it happened. Every change tells the other member through the
+notification outbox, as an iTIP message that updates the event already in their calendar,
+and re-plans the 24 h and 1 h reminders. Callers commit; a refusal is a MeetingError and
+nothing is written."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from lti_tool.courses.models import Person, Program
+from lti_tool.extensions import db
+from lti_tool.intake.services import profile_for
+from lti_tool.meetings import ics, links, overlap
+from lti_tool.meetings.localtime import for_viewer, validate_zone
+from lti_tool.meetings.models import MODALITY_LABELS, OUTCOMES, Attendance, Meeting, MeetingOption
+from lti_tool.meetings.recurrence import Occurrence, Recurrence, RecurrenceError, expand
+from lti_tool.notify import services as notify
+from lti_tool.pairs.models import Pair
+from lti_tool.timeutil import as_utc, utcnow
+
+MAX_OPTIONS = 3
+WINDOW_WEEKS = 4  # how far ahead free times are listed
+REMINDERS = {"24h": timedelta(hours=24), "1h": timedelta(hours=1)}
+
+
+class MeetingError(ValueError):
+    """What someone asked for that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a proposal or a booking says about the meeting besides its time."""
+
+    minutes: int
+    modality: str = "video"
+    link: str = ""
+    location: str = ""
+    agenda: str = ""
+    recurrence: Recurrence | None = None
+
+
+# --- Who and where ---------------------------------------------------------------------------
+
+def zone_of(person: Person, program: Program) -> str:
+    """The zone a person reads times in: their intake's, else their LMS profile's, else UTC."""
+    profile = profile_for(program, person)
+    return (profile.timezone if profile else "") or person.timezone or "UTC"
+
+
+def availability_of(person: Person, program: Program) -> overlap.WeeklyAvailability | None:
+    profile = profile_for(program, person)
+    if profile is None:
+        return None
+    return overlap.WeeklyAvailability.from_profile(profile.availability, profile.timezone)
+
+
+def other_member(pair: Pair, person: Person) -> Person:
+    return pair.mentor if person.id == pair.mentee_id else pair.mentee
+
+
+def check_member(pair: Pair, person: Person) -> None:
+    if person.id not in (pair.mentee_id, pair.mentor_id):
+        raise MeetingError("Only the two members of a pair schedule its meetings.")
+    if pair.status != "active":
+        raise MeetingError("This pair has ended: its meetings can no longer change.")
+
+
+# --- Occurrences and busy times ------------------------------------------------------------
+
+def recurrence_of(meeting: Meeting) -> Recurrence | None:
+    data = meeting.recurrence
+    if not data:
+        return None
+    return Recurrence(
+        frequency=data["frequency"], count=data.get("count"),
+        until=datetime.fromisoformat(data["until"]).date() if data.get("until") else None,
+        cancelled=frozenset(datetime.fromisoformat(v) for v in data.get("cancelled", [])),
+        moved={datetime.fromisoformat(k): datetime.fromisoformat(v)
+               for k, v in data.get("moved", {}).items()})
+
+
+def _stored(recurrence: Recurrence | None) -> dict | None:
+    if recurrence is None:
+        return None
+    return {"frequency": recurrence.frequency, "count": recurrence.count,
+            "until": recurrence.until.isoformat() if recurrence.until else None,
+            "cancelled": sorted(v.isoformat() for v in recurrence.cancelled),
+            "moved": {k.isoformat(): v.isoformat() for k, v in sorted(recurrence.moved.items())}}
+
+
+def occurrences(meeting: Meeting) -> list[Occurrence]:
+    """The scheduled meeting's occurrences in time order (one for a one-off meeting)."""
+    if meeting.start_at is None or meeting.status != "scheduled":
+        return []
+    start, length = as_utc(meeting.start_at), timedelta(minutes=meeting.minutes)
+    recurrence = recurrence_of(meeting)
+    if recurrence is None:
+        return [Occurrence(start, start, start + length)]
+    return expand(start, length, meeting.timezone, recurrence)
+
+
+def upcoming_and_past(meetings: list[Meeting]) -> tuple[list, list]:
+    """(meeting, occurrence) pairs not yet over, soonest first, and those over, latest first."""
+    now = utcnow()
+    both = [(m, o) for m in meetings for o in occurrences(m)]
+    upcoming = sorted((item for item in both if item[1].end > now), key=lambda i: i[1].start)
+    past = sorted((item for item in both if item[1].end <= now), key=lambda i: i[1].start,
+                  reverse=True)
+    return upcoming, past
+
+
+def meetings_of(person: Person, statuses=("scheduled",)) -> list[Meeting]:
+    """The person's meetings in every pair they belong to (any course of their platform)."""
+    return list(db.session.scalars(
+        sa.select(Meeting).join(Pair, Meeting.pair_id == Pair.id)
+        .where(sa.or_(Pair.mentee_id == person.id, Pair.mentor_id == person.id),
+               Meeting.status.in_(statuses))
+        .order_by(Meeting.start_at)))
+
+
+def busy_of(person: Person, exclude: Meeting | None = None) -> list[overlap.Interval]:
+    """When the person already meets someone, from a day ago on."""
+    since = utcnow() - timedelta(days=1)
+    return [overlap.Interval(o.start, o.end, f"the meeting with {_with_whom(m, person)}")
+            for m in meetings_of(person) if m is not exclude
+            for o in occurrences(m) if o.end > since]
+
+
+def _with_whom(meeting: Meeting, person: Person) -> str:
+    return other_member(meeting.pair, person).display_name
+
+
+def _check_free(start: datetime, details: Details, pair: Pair, viewer: Person,
+                exclude: Meeting | None = None) -> None:
+    """Refuse a start (and every meeting of its series) in the past or clashing with a meeting
+    either member already has."""
+    zone = zone_of(viewer, pair.program)
+    starts = [start]
+    if details.recurrence is not None:
+        try:
+            starts = [o.start for o in expand(start, timedelta(minutes=details.minutes), zone,
+                                              details.recurrence)]
+        except RecurrenceError as exc:
+            raise MeetingError(str(exc)) from exc
+    now = utcnow()
+    for person in (pair.mentee, pair.mentor):
+        busy = busy_of(person, exclude)
+        who = None if person.id == viewer.id else person.display_name
+        for moment in starts:
+            try:
+                overlap.check_slot(moment, details.minutes, now=now, busy=busy, who=who,
+                                   timezone=zone)
+            except overlap.SlotError as exc:
+                raise MeetingError(str(exc)) from exc
+
+
+def _venue(details: Details) -> links.Venue:
+    try:
+        return links.venue(details.modality, link=details.link.strip() or None,
+                           location=details.location.strip() or None,
+                           jitsi_base=current_app.config["JITSI_BASE_URL"])
+    except links.LinkError as exc:
+        raise MeetingError(str(exc)) from exc
+
+
+# --- Free times --------------------------------------------------------------------------------
+
+def common_times(pair: Pair, viewer: Person, minutes: int) -> list[overlap.Candidate]:
+    """Starts in the coming weeks where both members are free and neither has a meeting;
+    `first_local` is the viewer's local time."""
+    mine = availability_of(viewer, pair.program)
+    theirs = availability_of(other_member(pair, viewer), pair.program)
+    if mine is None or theirs is None:
+        return []
+    busy = busy_of(pair.mentee) + busy_of(pair.mentor)
+    now = utcnow()
+    return overlap.common_slots(mine, theirs, overlap.next_weeks(now, WINDOW_WEEKS), minutes,
+                                busy=busy, not_before=now + timedelta(hours=1))
+
+
+def open_times(pair: Pair, minutes: int) -> list[overlap.Interval]:
+    """The mentor's open slots (their availability, less every meeting of either member)."""
+    mentor = availability_of(pair.mentor, pair.program)
+    if mentor is None:
+        return []
+    now = utcnow()
+    return overlap.open_slots(mentor, overlap.next_weeks(now, WINDOW_WEEKS), minutes,
+                              busy=busy_of(pair.mentee) + busy_of(pair.mentor),
+                              not_before=now + timedelta(hours=1))
+
+
+# --- Proposing, answering, booking --------------------------------------------------------
+
+def propose(pair: Pair, by: Person, starts: list[datetime], details: Details) -> Meeting:
+    """A meeting with one to three candidate times for the other member to choose from."""
+    check_member(pair, by)
+    starts = sorted({as_utc(s).astimezone(UTC) for s in starts})
+    if not 1 <= len(starts) <= MAX_OPTIONS:
+        raise MeetingError(f"Offer from 1 to {MAX_OPTIONS} times.")
+    for start in starts:
+        _check_free(start, details, pair, by)
+    venue = _venue(details)
+    meeting = _new_meeting(pair, by, details, venue, status="proposed")
+    meeting.options = [MeetingOption(start_at=s) for s in starts]
+    db.session.add(meeting)
+    db.session.flush()
+    other = other_member(pair, by)
+    times = "\n".join(f"- {_when(s, other, pair)}" for s in starts)
+    _tell(meeting, other, "meeting_proposed", f"{by.display_name} proposed a meeting",
+          f"{by.display_name} would like to meet ({MODALITY_LABELS[meeting.modality]}, "
+          f"{meeting.minutes} min). Choose one of these times in Pairwise:\n{times}")
+    return meeting
+
+
+def respond(meeting: Meeting, by: Person, option_id: int | None) -> Meeting:
+    """The other member picks a candidate time (scheduling it) or declines (None)."""
+    check_member(meeting.pair, by)
+    if meeting.status != "proposed":
+        raise MeetingError("This proposal was already answered or withdrawn.")
+    if by.id == meeting.proposed_by_id:
+        raise MeetingError("The other member answers your proposal.")
+    if option_id is None:
+        meeting.status = "declined"
+        _tell(meeting, meeting.proposed_by, "meeting_declined",
+              f"{by.display_name} declined your meeting proposal",
+              f"{by.display_name} could not make any of the times you offered. Propose others "
+              "in Pairwise.")
+        return meeting
+    option = next((o for o in meeting.options if o.id == option_id), None)
+    if option is None:
+        raise MeetingError("Choose one of the times offered.")
+    _check_free(as_utc(option.start_at), _details_of(meeting), meeting.pair, by, meeting)
+    meeting.start_at, meeting.status = as_utc(option.start_at), "scheduled"
+    _announce(meeting, by, "meeting_accepted", "accepted")
+    return meeting
+
+
+def book(pair: Pair, by: Person, start: datetime, details: Details) -> Meeting:
+    """The mentee books one of the mentor's open slots: scheduled at once."""
+    check_member(pair, by)
+    if by.id != pair.mentee_id:
+        raise MeetingError("Mentees book their mentor's open times; propose times instead.")
+    start = as_utc(start).astimezone(UTC)
+    if all(slot.start != start for slot in open_times(pair, details.minutes)):
+        raise MeetingError("That time is not one of your mentor's open times any more.")
+    _check_free(start, details, pair, by)
+    meeting = _new_meeting(pair, by, details, _venue(details), status="scheduled")
+    meeting.start_at = start
+    db.session.add(meeting)
+    db.session.flush()
+    _announce(meeting, by, "meeting_booked", "booked")
+    return meeting
+
+
+def _new_meeting(pair: Pair, by: Person, details: Details, venue: links.Venue,
+                 status: str) -> Meeting:
+    overlap.check_minutes(details.minutes)
+    if len(details.agenda) > 5000:
+        raise MeetingError("Keep the agenda under 5,000 characters.")
+    return Meeting(pair=pair, proposed_by=by, status=status, minutes=details.minutes,
+                   timezone=validate_zone(zone_of(by, pair.program)),
+                   modality=venue.modality, url=venue.url, provider=venue.provider,
+                   location=venue.location, agenda=details.agenda.strip(),
+                   recurrence=_stored(details.recurrence), uid=ics.new_uid(_domain()),
+                   sequence=0)
+
+
+def _details_of(meeting: Meeting) -> Details:
+    return Details(minutes=meeting.minutes, modality=meeting.modality,
+                   recurrence=recurrence_of(meeting))
+
+
+# --- Changing --------------------------------------------------------------------------------
+
+def reschedule(meeting: Meeting, by: Person, new_start: datetime, reason: str,
+               occurrence: datetime | None = None) -> Meeting:
+    """Move the meeting (or, in a series, one occurrence named by its original start)."""
+    _check_change(meeting, by, reason)
+    new_start = as_utc(new_start).astimezone(UTC)
+    recurrence = recurrence_of(meeting)
+    try:
+        if occurrence is not None and recurrence is not None:
+            recurrence = recurrence.move(_original(meeting, occurrence), new_start)
+            overlap.check_slot(new_start, meeting.minutes, now=utcnow(),
+                               timezone=zone_of(by, meeting.pair.program))
+            expand(as_utc(meeting.start_at), timedelta(minutes=meeting.minutes),
+                   meeting.timezone, recurrence)
+            _check_others(meeting, new_start, by)
+            meeting.recurrence = _stored(recurrence)
+        else:
+            details = _details_of(meeting)
+            if recurrence is not None:  # the whole series moves: its exceptions go
+                details = Details(details.minutes, details.modality,
+                                  recurrence=Recurrence(recurrence.frequency, recurrence.count,
+                                                        recurrence.until))
+            _check_free(new_start, details, meeting.pair, by, meeting)
+            meeting.start_at, meeting.recurrence = new_start, _stored(details.recurrence)
+    except (RecurrenceError, overlap.SlotError) as exc:
+        raise MeetingError(str(exc)) from exc
+    meeting.sequence += 1
+    meeting.note = reason.strip()
+    _announce(meeting, by, "meeting_moved", "moved", reason)
+    return meeting
+
+
+def _check_others(meeting: Meeting, start: datetime, by: Person) -> None:
+    """A moved occurrence must not clash with the members' other meetings."""
+    for person in (meeting.pair.mentee, meeting.pair.mentor):
+        who = None if person.id == by.id else person.display_name
+        try:
+            overlap.check_slot(start, meeting.minutes, now=utcnow(), who=who,
+                               busy=busy_of(person, exclude=meeting),
+                               timezone=zone_of(by, meeting.pair.program))
+        except overlap.SlotError as exc:
+            raise MeetingError(str(exc)) from exc
+
+
+def cancel(meeting: Meeting, by: Person, reason: str,
+           occurrence: datetime | None = None) -> Meeting:
+    """Cancel the meeting, a proposal, or one occurrence of a series."""
+    if meeting.status == "proposed" and occurrence is None:
+        _check_change(meeting, by, reason, allow_proposed=True)
+        meeting.status, meeting.note = "cancelled", reason.strip()
+        return meeting
+    _check_change(meeting, by, reason)
+    recurrence = recurrence_of(meeting)
+    other = other_member(meeting.pair, by)
+    meeting.sequence += 1
+    meeting.note = reason.strip()
+    if occurrence is not None and recurrence is not None:
+        original = _original(meeting, occurrence)
+        meeting.recurrence = _stored(recurrence.cancel(original))
+        message = _itip(ics.occurrence_cancellation, _event(meeting), original)
+        what = f"the meeting on {_when(original, other, meeting.pair)}"
+    else:
+        meeting.status = "cancelled"
+        message = _itip(ics.cancellation, _event(meeting, cancelled=True))
+        what = "your meeting" if recurrence is None else "your series of meetings"
+    notify.cancel(_reminder_prefix(meeting))
+    _tell(meeting, other, "meeting_cancelled", f"{by.display_name} cancelled {what}",
+          f"{by.display_name} cancelled {what}.\nReason: {reason.strip()}",
+          calendar=message, method="CANCEL" if message else None)
+    if meeting.status == "scheduled":
+        _plan_reminders(meeting)
+    return meeting
+
+
+def _check_change(meeting: Meeting, by: Person, reason: str, allow_proposed=False) -> None:
+    check_member(meeting.pair, by)
+    allowed = ("scheduled", "proposed") if allow_proposed else ("scheduled",)
+    if meeting.status not in allowed:
+        raise MeetingError("This meeting is not scheduled any more.")
+    if not reason.strip():
+        raise MeetingError("Say why, so that the other person knows.")
+    if len(reason) > 500:
+        raise MeetingError("Keep the reason under 500 characters.")
+
+
+def _original(meeting: Meeting, occurrence: datetime) -> datetime:
+    """The occurrence's original start, checked to belong to the series."""
+    occurrence = as_utc(occurrence).astimezone(UTC)
+    if all(o.original_start != occurrence for o in occurrences(meeting)):
+        raise MeetingError("The series has no such meeting.")
+    return occurrence
+
+
+# --- After the meeting -------------------------------------------------------------------
+
+def record_attendance(meeting: Meeting, by: Person, occurrence: datetime,
+                      outcome: str) -> Attendance:
+    """One member's word on whether an occurrence that has ended took place."""
+    check_member(meeting.pair, by)
+    if outcome not in OUTCOMES:
+        raise MeetingError("Say whether the meeting happened.")
+    original = _original(meeting, occurrence)
+    ended = next(o for o in occurrences(meeting) if o.original_start == original).end
+    if ended > utcnow():
+        raise MeetingError("You can say whether it happened once the meeting is over.")
+    row = db.session.scalars(sa.select(Attendance).filter_by(
+        meeting_id=meeting.id, occurrence_start=original, person_id=by.id)).first()
+    if row is None:
+        row = Attendance(meeting=meeting, occurrence_start=original, person_id=by.id,
+                         outcome=outcome)
+        db.session.add(row)
+    row.outcome, row.recorded_at = outcome, utcnow()
+    db.session.flush()
+    return row
+
+
+def attendance_by_occurrence(meeting: Meeting) -> dict[datetime, dict[int, str]]:
+    result: dict[datetime, dict[int, str]] = {}
+    for row in meeting.attendance:
+        result.setdefault(as_utc(row.occurrence_start), {})[row.person_id] = row.outcome
+    return result
+
+
+def disagreements(program: Program) -> list[tuple[Meeting, datetime, dict[int, str]]]:
+    """Occurrences the two members described differently, for staff."""
+    meetings = db.session.scalars(sa.select(Meeting).join(Pair, Meeting.pair_id == Pair.id)
+                                  .where(Pair.program_id == program.id))
+    return [(meeting, start, answers) for meeting in meetings
+            for start, answers in sorted(attendance_by_occurrence(meeting).items())
+            if len(set(answers.values())) > 1]
+
+
+# --- Calendar messages and notifications ------------------------------------------------
+
+def _event(meeting: Meeting, cancelled: bool = False) -> ics.MeetingEvent:
+    mentee, mentor = meeting.pair.mentee, meeting.pair.mentor
+    start = as_utc(meeting.start_at)
+    parties = {p.id: _party(p) for p in (mentee, mentor)}
+    organiser = parties[meeting.proposed_by_id]
+    attendees = tuple(p for pid, p in parties.items()
+                      if p is not None and pid != meeting.proposed_by_id)
+    return ics.MeetingEvent(
+        uid=meeting.uid, sequence=meeting.sequence, start_utc=start,
+        end_utc=start + timedelta(minutes=meeting.minutes), timezone=meeting.timezone,
+        title=f"Mentoring: {mentee.display_name} and {mentor.display_name}",
+        description=_description(meeting), url=meeting.url, location=meeting.location,
+        organizer=organiser if organiser and attendees else None,
+        attendees=attendees if organiser else (), recurrence=recurrence_of(meeting),
+        cancelled=cancelled)
+
+
+def calendar_event(meeting: Meeting) -> ics.MeetingEvent:
+    return _event(meeting, cancelled=meeting.status == "cancelled")
+
+
+def _party(person: Person) -> ics.Party | None:
+    try:
+        return ics.Party(person.email, person.display_name) if person.email else None
+    except ics.IcsError:
+        return None
+
+
+def _description(meeting: Meeting) -> str:
+    lines = [f"{MODALITY_LABELS[meeting.modality]}, {meeting.minutes} minutes."]
+    if meeting.url:
+        lines.append(f"Join: {meeting.url}")
+    if meeting.agenda:
+        lines.append(f"Agenda: {meeting.agenda}")
+    return "\n".join(lines)
+
+
+def _announce(meeting: Meeting, by: Person, kind: str, verb: str, reason: str = "") -> None:
+    """Tell the other member (with an iTIP REQUEST that adds or updates the event), and
+    send both members the invitation and fresh reminders."""
+    other = other_member(meeting.pair, by)
+    invitation = _itip(ics.invitation, _event(meeting))
+    body = (f"{by.display_name} {verb} your meeting: {_when(meeting.start_at, other, meeting.pair)}"
+            f" ({MODALITY_LABELS[meeting.modality]}, {meeting.minutes} min)."
+            + (f"\nJoin: {meeting.url}" if meeting.url else "")
+            + (f"\nWhere: {meeting.location}" if meeting.location else "")
+            + (f"\nReason: {reason.strip()}" if reason.strip() else ""))
+    _tell(meeting, other, kind, f"{by.display_name} {verb} your meeting", body,
+          calendar=invitation, method="REQUEST" if invitation else None)
+    _tell(meeting, by, kind, f"Your meeting with {other.display_name}",
+          body.replace(f"{by.display_name} {verb} your", f"You {verb} the"),
+          calendar=invitation, method="REQUEST" if invitation else None, key_suffix=":self")
+    notify.cancel(_reminder_prefix(meeting))
+    _plan_reminders(meeting)
+
+
+def _itip(build, *args) -> str | None:
+    """An iTIP message, or None when a member has no e-mail address (the notification then
+    goes without a calendar part; the .ics download and the feed still work)."""
+    try:
+        return build(*args).decode()
+    except ics.IcsError:
+        return None
+
+
+def _tell(meeting: Meeting, person: Person, kind: str, subject: str, body: str, *,
+          calendar: str | None = None, method: str | None = None, key_suffix: str = "") -> None:
+    notify.enqueue(person, kind, subject, body, calendar=calendar, calendar_method=method,
+                   dedupe_key=f"meeting:{meeting.id}:{kind}:{meeting.sequence}:"
+                              f"{meeting.status}:{person.id}{key_suffix}")
+
+
+def _reminder_prefix(meeting: Meeting) -> str:
+    return f"meeting:{meeting.id}:reminder:"
+
+
+def _plan_reminders(meeting: Meeting) -> None:
+    now = utcnow()
+    for occurrence in occurrences(meeting):
+        for label, ahead in REMINDERS.items():
+            if occurrence.start - ahead <= now:
+                continue
+            for person in (meeting.pair.mentee, meeting.pair.mentor):
+                other = other_member(meeting.pair, person)
+                notify.enqueue(
+                    person, "meeting_reminder",
+                    f"Reminder: meeting with {other.display_name} "
+                    f"{'tomorrow' if label == '24h' else 'in one hour'}",
+                    f"You meet {other.display_name} {_when(occurrence.start, person, meeting.pair)}"
+                    + (f"\nJoin: {meeting.url}" if meeting.url else ""),
+                    dedupe_key=f"{_reminder_prefix(meeting)}{meeting.sequence}:"
+                               f"{occurrence.start:%Y%m%dT%H%MZ}:{person.id}:{label}",
+                    send_after=occurrence.start - ahead)
+
+
+def _when(start: datetime, person: Person, pair: Pair) -> str:
+    other = other_member(pair, person)
+    return for_viewer(as_utc(start), zone_of(person, pair.program),
+                      zone_of(other, pair.program)).text().replace("(your time)",
+                                                                    f"({_place(person, pair)})")
+
+
+def _place(person: Person, pair: Pair) -> str:
+    return zone_of(person, pair.program).rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+
+def _domain() -> str:
+    return current_app.config.get("SERVER_NAME") or "pairwise"
