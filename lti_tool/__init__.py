@@ -116,11 +116,12 @@ def register_blueprints(app: Flask) -> None:
     from lti_tool.courses.views import blueprint as courses
     from lti_tool.health import blueprint as health
     from lti_tool.intake.views import blueprint as intake
+    from lti_tool.journal.views import blueprint as journal
     from lti_tool.lti.views import blueprint as lti
     from lti_tool.meetings.views import blueprint as meetings
     from lti_tool.pairs.views import blueprint as pairs
 
-    for blueprint in (lti, courses, admin, health, intake, pairs, meetings):
+    for blueprint in (lti, courses, admin, health, intake, pairs, meetings, journal):
         app.register_blueprint(blueprint)
     if app.config["SANDBOX_ENABLED"]:
         from lti_tool import sandbox

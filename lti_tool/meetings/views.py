@@ -21,6 +21,7 @@ from wtforms.validators import ValidationError
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
+from lti_tool.journal import services as journal
 from lti_tool.lti.registrations import base_url
 from lti_tool.meetings import calendars, ics, localtime, overlap, services
 from lti_tool.meetings.forms import (
@@ -122,6 +123,7 @@ def _page(pair: Pair, propose_form: ProposeForm, status: int = 200):
         respond_form=RespondForm(), reschedule_form=RescheduleForm(),
         cancel_form=CancelForm(), attendance_form=AttendanceForm(), confirm=ConfirmForm(),
         modalities=MODALITY_LABELS, outcomes=OUTCOMES, feed_url=_feed_url(viewer),
+        open_items=journal.open_items(pair),
         grid=_week_grid(pair, viewer, mine)), status
 
 

@@ -1,0 +1,1 @@
+"""A pair's recaps, action items and messages: what happens between meetings."""

@@ -1,0 +1,238 @@
+"""Recaps, action items and messages of a pair. Only the pair's two members write and read
+them; staff get `pair_summary` (counts, dates, statuses) and the recaps a pair shared. Action
+items with a due date schedule their own reminders in the notification outbox (the day before,
+and the day after if still open); finishing an item cancels them. Callers commit."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from lti_tool.courses.models import Person, Program
+from lti_tool.extensions import db
+from lti_tool.journal.models import ACTION_STATUSES, ActionItem, Message, Recap, ThreadState
+from lti_tool.meetings.models import Meeting
+from lti_tool.notify import services as notify
+from lti_tool.pairs.models import Pair
+from lti_tool.timeutil import as_utc, utcnow
+
+LIMITS = {"takeaways": 5000, "notes": 10000, "title": 300, "message": 5000}
+MAX_DUE_DAYS = 366
+REMINDER_HOUR = time(9, 0)  # UTC; a reminder needs no precision beyond the day
+
+
+class JournalError(ValueError):
+    """What someone asked for that cannot be done; the message says why."""
+
+
+def check_member(pair: Pair, person: Person) -> None:
+    if person.id not in (pair.mentee_id, pair.mentor_id):
+        raise JournalError("Only the two members of a pair write here.")
+    if pair.status != "active":
+        raise JournalError("This pair has ended: its journal is kept, but closed for writing.")
+
+
+def _text(value: str, field: str, label: str, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise JournalError(f"Write the {label} first.")
+    if len(value) > LIMITS[field]:
+        raise JournalError(f"Keep the {label} under {LIMITS[field]:,} characters.")
+    return value
+
+
+# --- Recaps ----------------------------------------------------------------------------------
+
+def recaps_of(pair: Pair) -> list[Recap]:
+    return list(db.session.scalars(sa.select(Recap).filter_by(pair_id=pair.id)
+                                   .order_by(Recap.created_at.desc(), Recap.id.desc())))
+
+
+def write_recap(pair: Pair, by: Person, takeaways: str, notes: str = "", *,
+                meeting: Meeting | None = None, occurrence: datetime | None = None,
+                shared: bool = False, actions: list[tuple[str, int, date | None]] = ()
+                ) -> Recap:
+    """A recap of a meeting (or of an informal talk), with new action items."""
+    check_member(pair, by)
+    if meeting is not None and meeting.pair_id != pair.id:
+        raise JournalError("That meeting belongs to another pair.")
+    recap = Recap(pair=pair, author=by, takeaways=_text(takeaways, "takeaways", "takeaways"),
+                  notes=_text(notes, "notes", "notes", required=False), shared=shared,
+                  meeting_id=meeting.id if meeting else None,
+                  occurrence_start=as_utc(occurrence) if occurrence else None)
+    db.session.add(recap)
+    db.session.flush()
+    for title, owner_id, due_on in actions:
+        add_action(pair, by, title, owner_id, due_on, recap=recap)
+    return recap
+
+
+def edit_recap(recap: Recap, by: Person, takeaways: str, notes: str, shared: bool) -> Recap:
+    check_member(recap.pair, by)
+    if recap.author_id != by.id:
+        raise JournalError("Only its author edits a recap; add your own instead.")
+    recap.takeaways = _text(takeaways, "takeaways", "takeaways")
+    recap.notes = _text(notes, "notes", "notes", required=False)
+    recap.shared = shared
+    return recap
+
+
+def shared_recaps(program: Program) -> list[Recap]:
+    """Recaps pairs chose to share with staff."""
+    return list(db.session.scalars(
+        sa.select(Recap).join(Pair, Recap.pair_id == Pair.id)
+        .where(Pair.program_id == program.id, Recap.shared.is_(True))
+        .order_by(Recap.created_at.desc())))
+
+
+# --- Action items --------------------------------------------------------------------------
+
+def actions_of(pair: Pair, status: str | None = None) -> list[ActionItem]:
+    query = sa.select(ActionItem).filter_by(pair_id=pair.id)
+    if status:
+        query = query.filter_by(status=status)
+    return list(db.session.scalars(query.order_by(
+        ActionItem.status != "open", ActionItem.due_on.is_(None), ActionItem.due_on,
+        ActionItem.id)))
+
+
+def open_items(pair: Pair) -> list[ActionItem]:
+    """What is still to do: it goes on the next meeting's agenda."""
+    return actions_of(pair, "open")
+
+
+def add_action(pair: Pair, by: Person, title: str, owner_id: int, due_on: date | None,
+               recap: Recap | None = None) -> ActionItem:
+    check_member(pair, by)
+    if owner_id not in (pair.mentee_id, pair.mentor_id):
+        raise JournalError("An action item belongs to one of the two of you.")
+    _check_due(due_on)
+    item = ActionItem(pair=pair, recap=recap, title=_text(title, "title", "action item"),
+                      owner_id=owner_id, due_on=due_on, created_by_id=by.id)
+    db.session.add(item)
+    db.session.flush()
+    _plan_reminders(item)
+    return item
+
+
+def _check_due(due_on: date | None) -> None:
+    if due_on is None:
+        return
+    today = utcnow().date()
+    if due_on < today:
+        raise JournalError("The due date has passed: choose today or later.")
+    if due_on > today + timedelta(days=MAX_DUE_DAYS):
+        raise JournalError("Choose a due date within a year.")
+
+
+def update_action(item: ActionItem, by: Person, *, status: str | None = None,
+                  title: str | None = None, due_on: date | None = None) -> ActionItem:
+    """The owner or the one who wrote it changes an item; the other member cannot."""
+    check_member(item.pair, by)
+    if by.id not in (item.owner_id, item.created_by_id):
+        raise JournalError(f"This item is {item.owner.display_name}'s; they update it.")
+    if title is not None:
+        item.title = _text(title, "title", "action item")
+    if due_on is not None and due_on != item.due_on:
+        _check_due(due_on)
+        item.due_on = due_on
+    if status is not None:
+        if status not in ACTION_STATUSES:
+            raise JournalError("Choose open, done or dropped.")
+        item.status = status
+        item.done_at = utcnow() if status == "done" else None
+    notify.cancel(f"action:{item.id}:")
+    _plan_reminders(item)
+    return item
+
+
+def _plan_reminders(item: ActionItem) -> None:
+    if item.status != "open" or item.due_on is None:
+        return
+    version = utcnow().strftime("%Y%m%d%H%M%S%f")  # a changed item plans anew
+    for label, day, subject in (
+            ("due", item.due_on - timedelta(days=1), f"Due tomorrow: {item.title}"),
+            ("overdue", item.due_on + timedelta(days=1), f"Overdue: {item.title}")):
+        moment = datetime.combine(day, REMINDER_HOUR, UTC)
+        if moment > utcnow():
+            notify.enqueue(item.owner, "action_reminder", subject[:200],
+                           f"{item.title}\nDue {item.due_on:%d %B %Y}. Mark it done in "
+                           "Pairwise when it is.",
+                           dedupe_key=f"action:{item.id}:{label}:{item.due_on}:{version}",
+                           send_after=moment)
+
+
+def overdue(pair: Pair) -> list[ActionItem]:
+    today = utcnow().date()
+    return [i for i in open_items(pair) if i.due_on is not None and i.due_on < today]
+
+
+# --- Messages --------------------------------------------------------------------------------
+
+def thread(pair: Pair, limit: int = 200) -> list[Message]:
+    rows = db.session.scalars(sa.select(Message).filter_by(pair_id=pair.id)
+                              .order_by(Message.id.desc()).limit(limit))
+    return list(reversed(list(rows)))
+
+
+def state_of(pair: Pair, person: Person) -> ThreadState:
+    state = db.session.scalars(sa.select(ThreadState).filter_by(
+        pair_id=pair.id, person_id=person.id)).first()
+    if state is None:
+        state = ThreadState(pair_id=pair.id, person_id=person.id, last_read_id=0, email=True)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def post_message(pair: Pair, by: Person, body: str) -> Message:
+    """Add to the thread; the other member is e-mailed (at most once an hour) if they want."""
+    check_member(pair, by)
+    message = Message(pair_id=pair.id, author_id=by.id, body=_text(body, "message", "message"))
+    db.session.add(message)
+    db.session.flush()
+    state_of(pair, by).last_read_id = message.id  # your own message is read
+    other = pair.mentor if by.id == pair.mentee_id else pair.mentee
+    if state_of(pair, other).email:
+        hour = utcnow().strftime("%Y%m%dT%H")
+        notify.enqueue(other, "message", f"New message from {by.display_name}",
+                       f"{by.display_name} wrote to you in Pairwise:\n\n{message.body[:500]}",
+                       dedupe_key=f"message:{pair.id}:{other.id}:{hour}")
+    return message
+
+
+def mark_read(pair: Pair, person: Person) -> None:
+    last = db.session.scalar(sa.select(sa.func.max(Message.id)).where(Message.pair_id == pair.id))
+    state_of(pair, person).last_read_id = last or 0
+
+
+def unread_count(pair: Pair, person: Person) -> int:
+    state = db.session.scalars(sa.select(ThreadState).filter_by(
+        pair_id=pair.id, person_id=person.id)).first()
+    seen = state.last_read_id if state else 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        Message.pair_id == pair.id, Message.id > seen, Message.author_id != person.id)) or 0
+
+
+def set_email(pair: Pair, person: Person, email: bool) -> None:
+    check_member(pair, person)
+    state_of(pair, person).email = email
+
+
+# --- For staff: metadata only ---------------------------------------------------------------
+
+def pair_summary(pair: Pair) -> dict:
+    """Counts, dates and statuses — never what anyone wrote."""
+    items = actions_of(pair)
+    messages = db.session.execute(
+        sa.select(Message.author_id, sa.func.count(), sa.func.max(Message.created_at))
+        .where(Message.pair_id == pair.id).group_by(Message.author_id)).all()
+    recaps = recaps_of(pair)
+    return {
+        "recaps": len(recaps),
+        "last_recap_at": recaps[0].created_at if recaps else None,
+        "actions": {status: sum(1 for i in items if i.status == status)
+                    for status in ACTION_STATUSES},
+        "overdue": len(overdue(pair)),
+        "messages_by_author": {author: count for author, count, _ in messages},
+        "last_message_at": max((last for _, _, last in messages), default=None),
+    }

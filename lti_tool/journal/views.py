@@ -1,0 +1,257 @@
+"""The pair's journal (recaps and action items) and message thread. Only the pair's two
+members reach them; staff read only recaps a pair shared, on their own page."""
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+
+from lti_tool.courses.forms import ConfirmForm
+from lti_tool.courses.models import Role
+from lti_tool.extensions import db
+from lti_tool.journal import services
+from lti_tool.journal.forms import (
+    ActionForm,
+    ActionStatusForm,
+    EditRecapForm,
+    EmailForm,
+    MessageForm,
+    RecapForm,
+)
+from lti_tool.journal.models import ACTION_STATUSES, ActionItem, Recap
+from lti_tool.meetings import services as meetings
+from lti_tool.meetings.forms import parse_instant
+from lti_tool.meetings.localtime import for_viewer
+from lti_tool.meetings.models import Meeting
+from lti_tool.pairs.models import Pair
+from lti_tool.timeutil import as_utc, utcnow
+from lti_tool.web.auth import current_program, login_required, role_required
+
+blueprint = Blueprint("journal", __name__)
+PRIVACY = ("Only you and {other} can read this. Program staff see only dates, counts and "
+           "statuses{shared}.")
+
+
+def _pair(pair_id: int) -> Pair:
+    """A pair of this program whose member the viewer is (404 elsewhere, 403 for others)."""
+    pair = db.get_or_404(Pair, pair_id)
+    if pair.program_id != current_program().id:
+        abort(404)
+    if g.enrolment.person_id not in (pair.mentee_id, pair.mentor_id):
+        abort(403)
+    return pair
+
+
+def _back(endpoint: str, pair: Pair, message: str, category: str = "success"):
+    flash(message, category)
+    return redirect(url_for(endpoint, pair_id=pair.id), code=303)
+
+
+def _first_error(form) -> str | None:
+    if form.validate_on_submit():
+        return None
+    if "csrf_token" in form.errors:
+        abort(400, "The form has expired; reload the page and try again.")
+    field, messages = next(iter(form.errors.items()))
+    return f"{getattr(form, field).label.text}: {messages[0]}"
+
+
+def _people(pair: Pair):
+    viewer = g.enrolment.person
+    other = pair.mentor if viewer.id == pair.mentee_id else pair.mentee
+    return viewer, other
+
+
+# --- Recaps and action items --------------------------------------------------------------
+
+@blueprint.get("/pairs/<int:pair_id>/journal")
+@login_required
+def pair_journal(pair_id: int):
+    return _journal_page(_pair(pair_id), RecapForm(), ActionForm())
+
+
+def _journal_page(pair: Pair, recap_form: RecapForm, action_form: ActionForm,
+                  status: int = 200):
+    viewer, other = _people(pair)
+    zone = meetings.zone_of(viewer, pair.program)
+    owners = [(viewer.id, "Me"), (other.id, other.display_name)]
+    recap_form.action_owner.choices = action_form.owner.choices = owners
+    _, past = meetings.upcoming_and_past(
+        [m for m in meetings.meetings_of(viewer) if m.pair_id == pair.id])
+    recap_form.meeting.choices = [("", "Not a scheduled meeting")] + [
+        (f"{m.id}|{o.original_start.isoformat()}",
+         for_viewer(o.start, zone).text().replace(" (your time)", ""))
+        for m, o in past[:20]]
+    return render_template(
+        "journal/journal.html", pair=pair, viewer=viewer, other=other,
+        recaps=services.recaps_of(pair), actions=services.actions_of(pair),
+        statuses=ACTION_STATUSES, recap_form=recap_form, action_form=action_form,
+        edit_form=EditRecapForm(), status_form=ActionStatusForm(), today=utcnow().date(),
+        privacy=PRIVACY.format(other=other.display_name,
+                               shared=", and the recaps you choose to share"),
+        when=lambda moment: for_viewer(as_utc(moment), zone).text(),
+        closed=pair.status != "active"), status
+
+
+@blueprint.post("/pairs/<int:pair_id>/journal/recaps")
+@login_required
+def write_recap(pair_id: int):
+    pair, form = _pair(pair_id), RecapForm()
+    viewer, other = _people(pair)
+    form.action_owner.choices = [(viewer.id, "Me"), (other.id, other.display_name)]
+    problem = _first_error(form)
+    if problem is None:
+        try:
+            meeting, occurrence = _meeting_choice(pair, form.meeting.data)
+            actions = ([(form.action_title.data, form.action_owner.data, form.action_due.data)]
+                       if (form.action_title.data or "").strip() else [])
+            services.write_recap(pair, viewer, form.takeaways.data, form.notes.data or "",
+                                 meeting=meeting, occurrence=occurrence,
+                                 shared=bool(form.shared.data), actions=actions)
+        except services.JournalError as exc:
+            problem = str(exc)
+    if problem is not None:  # the page comes back with everything typed still there
+        db.session.rollback()
+        flash(problem, "error")
+        return _journal_page(pair, form, ActionForm(), status=400)
+    db.session.commit()
+    return _back("journal.pair_journal", pair, "Recap saved.")
+
+
+def _meeting_choice(pair: Pair, value: str):
+    if not value:
+        return None, None
+    meeting_id, _, start = value.partition("|")
+    meeting = db.session.get(Meeting, int(meeting_id)) if meeting_id.isdigit() else None
+    occurrence = parse_instant(start)
+    if meeting is None or meeting.pair_id != pair.id or occurrence is None:
+        raise services.JournalError("Choose one of your meetings.")
+    return meeting, occurrence
+
+
+def _recap(recap_id: int) -> Recap:
+    recap = db.get_or_404(Recap, recap_id)
+    _pair(recap.pair_id)
+    return recap
+
+
+@blueprint.post("/recaps/<int:recap_id>/edit")
+@login_required
+def edit_recap(recap_id: int):
+    recap, form = _recap(recap_id), EditRecapForm()
+    problem = _first_error(form)
+    if problem is None:
+        try:
+            services.edit_recap(recap, g.enrolment.person, form.takeaways.data,
+                                form.notes.data or "", bool(form.shared.data))
+        except services.JournalError as exc:
+            problem = str(exc)
+    if problem is not None:
+        db.session.rollback()
+        return _back("journal.pair_journal", recap.pair, problem, "error")
+    db.session.commit()
+    return _back("journal.pair_journal", recap.pair, "Recap updated.")
+
+
+@blueprint.post("/pairs/<int:pair_id>/journal/actions")
+@login_required
+def add_action(pair_id: int):
+    pair, form = _pair(pair_id), ActionForm()
+    viewer, other = _people(pair)
+    form.owner.choices = [(viewer.id, "Me"), (other.id, other.display_name)]
+    problem = _first_error(form)
+    if problem is None:
+        try:
+            services.add_action(pair, viewer, form.title.data, form.owner.data,
+                                form.due_on.data)
+        except services.JournalError as exc:
+            problem = str(exc)
+    if problem is not None:
+        db.session.rollback()
+        flash(problem, "error")
+        return _journal_page(pair, RecapForm(), form, status=400)
+    db.session.commit()
+    return _back("journal.pair_journal", pair, "Action item added.")
+
+
+@blueprint.post("/actions/<int:item_id>/status")
+@login_required
+def action_status(item_id: int):
+    item = db.get_or_404(ActionItem, item_id)
+    pair, form = _pair(item.pair_id), ActionStatusForm()
+    problem = _first_error(form)
+    if problem is None:
+        try:
+            services.update_action(item, g.enrolment.person, status=form.status.data)
+        except services.JournalError as exc:
+            problem = str(exc)
+    if problem is not None:
+        db.session.rollback()
+        return _back("journal.pair_journal", pair, problem, "error")
+    db.session.commit()
+    return _back("journal.pair_journal", pair, f"Marked {ACTION_STATUSES[item.status].lower()}.")
+
+
+# --- Messages --------------------------------------------------------------------------------
+
+@blueprint.get("/pairs/<int:pair_id>/messages")
+@login_required
+def messages(pair_id: int):
+    return _messages_page(_pair(pair_id), MessageForm())
+
+
+def _messages_page(pair: Pair, form: MessageForm, status: int = 200):
+    viewer, other = _people(pair)
+    zone = meetings.zone_of(viewer, pair.program)
+    state = services.state_of(pair, viewer)
+    unread_from = state.last_read_id
+    thread = services.thread(pair)
+    if status == 200:
+        services.mark_read(pair, viewer)
+        db.session.commit()
+    return render_template(
+        "journal/messages.html", pair=pair, viewer=viewer, other=other, thread=thread,
+        unread_from=unread_from, form=form, email_form=EmailForm(), emailed=state.email,
+        privacy=PRIVACY.format(other=other.display_name, shared=""),
+        when=lambda moment: for_viewer(as_utc(moment), zone).text(),
+        closed=pair.status != "active"), status
+
+
+@blueprint.post("/pairs/<int:pair_id>/messages")
+@login_required
+def post_message(pair_id: int):
+    pair, form = _pair(pair_id), MessageForm()
+    problem = _first_error(form)
+    if problem is None:
+        try:
+            services.post_message(pair, g.enrolment.person, form.body.data)
+        except services.JournalError as exc:
+            problem = str(exc)
+    if problem is not None:
+        db.session.rollback()
+        flash(problem, "error")
+        return _messages_page(pair, form, status=400)
+    db.session.commit()
+    return redirect(url_for("journal.messages", pair_id=pair.id, _anchor="latest"), code=303)
+
+
+@blueprint.post("/pairs/<int:pair_id>/messages/email")
+@login_required
+def message_email(pair_id: int):
+    pair, form = _pair(pair_id), EmailForm()
+    if _first_error(form) is None:
+        try:
+            services.set_email(pair, g.enrolment.person, form.email.data == "on")
+        except services.JournalError as exc:
+            db.session.rollback()
+            return _back("journal.messages", pair, str(exc), "error")
+        db.session.commit()
+    return _back("journal.messages", pair, "E-mail notifications are "
+                 + ("on." if form.email.data == "on" else "off."))
+
+
+# --- Staff -----------------------------------------------------------------------------------
+
+@blueprint.get("/shared-recaps")
+@role_required(Role.STAFF)
+def shared_recaps():
+    program = current_program()
+    return render_template("journal/shared.html", recaps=services.shared_recaps(program),
+                           confirm=ConfirmForm())
