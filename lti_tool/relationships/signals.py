@@ -1,0 +1,205 @@
+"""Relationship health of one pair from its history: pure, no database, no Flask.
+
+The warning signs the program managers watch for — frequently rescheduled or missed meetings,
+no contact between sessions, goals not being set, no first meeting soon after matching, low or
+falling check-in ratings, one person doing all the work — each become a `Reason` in plain
+words with a weight. The status follows from the weights:
+
+- inactive: nothing at all happened for `inactive_days` (the program may close such pairs);
+- at risk: weights adding up to 3 or more (one severe sign, or several);
+- needs attention: any weight below that;
+- healthy: no sign.
+
+Thresholds are per program (`Thresholds`, all with defaults), so a program with monthly
+meetings can relax what "quiet" means.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+HEALTHY, ATTENTION, AT_RISK, INACTIVE = "healthy", "needs attention", "at risk", "inactive"
+STATUSES = (HEALTHY, ATTENTION, AT_RISK, INACTIVE)
+AT_RISK_WEIGHT = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    window_days: int = 42  # rates are over the last six weeks
+    missed_share: float = 0.34  # of the meetings due in the window
+    changed_share: float = 0.5  # moved or cancelled, of the meetings planned in the window
+    quiet_days: int = 21  # since the last meeting held
+    silent_days: int = 14  # since the last message, recap or meeting
+    first_meeting_days: int = 14  # after the match
+    goals_after_days: int = 21  # after the match
+    agreement_after_days: int = 21
+    low_rating: float = 2.5  # mean of the recent check-ins, 1..5
+    falling_by: float = 1.5  # latest rating this much below the earlier mean
+    one_sided_share: float = 0.85  # of all activity by one member (with enough activity)
+    one_sided_minimum: int = 6
+    inactive_days: int = 45
+
+    def __post_init__(self):
+        for name, value in vars(self).items():
+            if value < 0:
+                raise ValueError(f"Threshold {name} must not be negative.")
+
+
+@dataclass(frozen=True)
+class MeetingRecord:
+    """One planned occurrence: when, and what became of it."""
+
+    day: date
+    outcome: str  # "held" | "missed" | "cancelled" | "upcoming" | "unconfirmed"
+    changes: int = 0  # how often it was moved
+
+
+@dataclass(frozen=True)
+class PairHistory:
+    today: date
+    matched_on: date
+    meetings: Sequence[MeetingRecord] = ()
+    contact_days: Sequence[date] = ()  # messages and recaps
+    agreement_signed_on: date | None = None
+    goals: int = 0
+    overdue_actions: int = 0
+    ratings: Sequence[tuple[date, int]] = ()  # check-in satisfaction 1..5
+    activity: dict[str, int] = field(default_factory=dict)  # "mentee"/"mentor" -> count
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    words: str
+    weight: int  # 1: worth a look; 2-3: serious
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str
+    reasons: tuple[Reason, ...]
+    last_activity: date | None
+
+    @property
+    def summary(self) -> str:
+        return "; ".join(r.words for r in self.reasons) or "on track"
+
+
+def assess(history: PairHistory, limits: Thresholds = Thresholds()) -> Health:
+    age = (history.today - history.matched_on).days
+    last = _last_activity(history)
+    if age >= limits.inactive_days and (last is None or
+                                         (history.today - last).days >= limits.inactive_days):
+        since = "since the match" if last is None else f"for {(history.today - last).days} days"
+        return Health(INACTIVE, (Reason("inactive", f"no activity {since}", AT_RISK_WEIGHT),),
+                      last)
+    reasons = [reason for check in CHECKS if (reason := check(history, limits, age))]
+    weight = sum(r.weight for r in reasons)
+    status = HEALTHY if not reasons else AT_RISK if weight >= AT_RISK_WEIGHT else ATTENTION
+    return Health(status, tuple(sorted(reasons, key=lambda r: -r.weight)), last)
+
+
+def _last_activity(history: PairHistory) -> date | None:
+    days = [m.day for m in history.meetings if m.outcome == "held"] + list(history.contact_days)
+    return max((d for d in days if d <= history.today), default=None)
+
+
+def _recent(history: PairHistory, limits: Thresholds) -> list[MeetingRecord]:
+    start = history.today - timedelta(days=limits.window_days)
+    return [m for m in history.meetings if start <= m.day <= history.today]
+
+
+def _missed(history, limits, age) -> Reason | None:
+    due = [m for m in _recent(history, limits) if m.outcome in ("held", "missed")]
+    missed = sum(1 for m in due if m.outcome == "missed")
+    if due and missed / len(due) >= limits.missed_share:
+        return Reason("missed", f"{missed} of the last {len(due)} meetings missed",
+                      2 if missed >= 2 else 1)
+    return None
+
+
+def _changed(history, limits, age) -> Reason | None:
+    planned = _recent(history, limits)
+    changed = sum(1 for m in planned if m.outcome == "cancelled" or m.changes)
+    if len(planned) >= 2 and changed / len(planned) >= limits.changed_share:
+        return Reason("changed", f"{changed} of {len(planned)} recent meetings moved or "
+                                 "cancelled", 1)
+    return None
+
+
+def _first_meeting(history, limits, age) -> Reason | None:
+    if age >= limits.first_meeting_days and not any(
+            m.outcome == "held" for m in history.meetings):
+        booked = any(m.outcome == "upcoming" for m in history.meetings)
+        return Reason("no_first_meeting", f"no meeting held {age} days after the match"
+                      + ("" if booked else ", and none booked"), 1 if booked else 2)
+    return None
+
+
+def _quiet(history, limits, age) -> Reason | None:
+    held = [m.day for m in history.meetings if m.outcome == "held" and m.day <= history.today]
+    if held and (history.today - max(held)).days >= limits.quiet_days:
+        gap = (history.today - max(held)).days
+        return Reason("quiet", f"last meeting {gap} days ago",
+                      2 if gap >= 2 * limits.quiet_days else 1)
+    return None
+
+
+def _silent(history, limits, age) -> Reason | None:
+    last = _last_activity(history)
+    if age >= limits.silent_days and (last is None or
+                                       (history.today - last).days >= limits.silent_days):
+        return Reason("silent", "no message or recap between meetings" if last is None else
+                      f"no contact for {(history.today - last).days} days", 1)
+    return None
+
+
+def _agreement(history, limits, age) -> Reason | None:
+    if history.agreement_signed_on is None and age >= limits.agreement_after_days:
+        return Reason("no_agreement", "mentoring agreement not signed", 1)
+    return None
+
+
+def _goals(history, limits, age) -> Reason | None:
+    if history.goals == 0 and age >= limits.goals_after_days:
+        return Reason("no_goals", f"no goals set after {age // 7} weeks", 1)
+    return None
+
+
+def _overdue(history, limits, age) -> Reason | None:
+    if history.overdue_actions:
+        return Reason("overdue", f"{history.overdue_actions} action item"
+                      f"{'s' if history.overdue_actions > 1 else ''} overdue",
+                      2 if history.overdue_actions >= 3 else 1)
+    return None
+
+
+def _ratings(history, limits, age) -> Reason | None:
+    ratings = [r for d, r in sorted(history.ratings) if d <= history.today]
+    if not ratings:
+        return None
+    recent = ratings[-3:]
+    mean = sum(recent) / len(recent)
+    if mean <= limits.low_rating:
+        return Reason("low_rating", f"check-ins rate the relationship {mean:.1f} of 5", 2)
+    if len(ratings) >= 3:
+        earlier = sum(ratings[:-1]) / (len(ratings) - 1)
+        if earlier - ratings[-1] >= limits.falling_by:
+            return Reason("falling_rating", f"latest check-in {ratings[-1]} of 5, down from "
+                                            f"{earlier:.1f}", 1)
+    return None
+
+
+def _one_sided(history, limits, age) -> Reason | None:
+    total = sum(history.activity.values())
+    if total < limits.one_sided_minimum:
+        return None
+    side, count = max(history.activity.items(), key=lambda item: item[1])
+    if count / total >= limits.one_sided_share:
+        return Reason("one_sided", f"the {side} does {round(100 * count / total)}% of the "
+                                   "writing and scheduling", 1)
+    return None
+
+
+CHECKS = (_missed, _changed, _first_meeting, _quiet, _silent, _agreement, _goals, _overdue,
+          _ratings, _one_sided)
