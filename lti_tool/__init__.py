@@ -120,8 +120,10 @@ def register_blueprints(app: Flask) -> None:
     from lti_tool.lti.views import blueprint as lti
     from lti_tool.meetings.views import blueprint as meetings
     from lti_tool.pairs.views import blueprint as pairs
+    from lti_tool.surveys.views import blueprint as surveys
 
-    for blueprint in (lti, courses, admin, health, intake, pairs, meetings, journal):
+    for blueprint in (lti, courses, admin, health, intake, pairs, meetings, journal,
+                      surveys):
         app.register_blueprint(blueprint)
     if app.config["SANDBOX_ENABLED"]:
         from lti_tool import sandbox

@@ -1,0 +1,1 @@
+"""Check-ins and feedback surveys, anonymous unless the program says otherwise."""

@@ -1,0 +1,95 @@
+"""The check-in / feedback page of a pair member, and survey results and settings for staff."""
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from lti_tool.courses.models import Role
+from lti_tool.extensions import db
+from lti_tool.pairs.models import Pair
+from lti_tool.surveys import services
+from lti_tool.surveys.forms import QuestionForm, SettingsForm, SurveyForm
+from lti_tool.surveys.models import KINDS
+from lti_tool.web.auth import current_program, login_required, role_required
+
+blueprint = Blueprint("surveys", __name__)
+
+
+def _pair(pair_id: int) -> Pair:
+    pair = db.get_or_404(Pair, pair_id)
+    if pair.program_id != current_program().id:
+        abort(404)
+    if g.enrolment.person_id not in (pair.mentee_id, pair.mentor_id):
+        abort(403)
+    return pair
+
+
+@blueprint.route("/pairs/<int:pair_id>/checkin", methods=["GET", "POST"])
+@login_required
+def checkin(pair_id: int):
+    pair, person = _pair(pair_id), g.enrolment.person
+    due = services.due_for(pair, person)
+    anonymous = services.settings_of(pair.program).anonymous
+    db.session.commit()  # the program's survey settings exist from now on
+    if due is None:
+        return render_template("surveys/checkin.html", pair=pair, due=None, form=None,
+                               anonymous=anonymous)
+    form = SurveyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if "csrf_token" in form.errors:
+                abort(400, "The form has expired; reload the page and try again.")
+        else:
+            answers = {key: request.form.get(f"q_{key}", "") for key, _, _ in due.extra}
+            try:
+                services.answer(pair, person, due, form.rating.data, form.comment.data or "",
+                                answers)
+            except services.SurveyError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash("Thank you for your answer.", "success")
+                if form.rating.data == 5:
+                    flash("Going well? Others would love to hear your story.", "story")
+                return redirect(url_for("courses.home"), code=303)
+        return render_template("surveys/checkin.html", pair=pair, due=due, form=form,
+                               anonymous=anonymous, kinds=KINDS, typed=request.form), 400
+    return render_template("surveys/checkin.html", pair=pair, due=due, form=form,
+                           anonymous=anonymous, kinds=KINDS, typed={})
+
+
+@blueprint.route("/surveys", methods=["GET", "POST"])
+@role_required(Role.STAFF)
+def results():
+    program = current_program()
+    settings = services.settings_of(program)
+    form = SettingsForm(obj=settings)
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400, "The settings were incomplete; reload the page and try again.")
+        settings.anonymous = bool(form.anonymous.data)
+        settings.checkin_days = form.checkin_days.data
+        flash("Survey settings saved.", "success")
+    db.session.commit()
+    if request.method == "POST":
+        return redirect(url_for("surveys.results"), code=303)
+    return render_template("surveys/results.html", results=services.results(program),
+                           form=form, question_form=QuestionForm(), kinds=KINDS)
+
+
+@blueprint.post("/surveys/questions")
+@role_required(Role.STAFF)
+def add_question():
+    form = QuestionForm()
+    if not form.validate_on_submit():
+        flash("Write the question and choose where it goes.", "error")
+        return redirect(url_for("surveys.results"), code=303)
+    try:
+        services.add_question(current_program(), form.text.data, form.kind.data,
+                              form.surveys.data or [])
+    except services.SurveyError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash("Question added.", "success")
+    return redirect(url_for("surveys.results"), code=303)
