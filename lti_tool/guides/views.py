@@ -1,0 +1,270 @@
+"""Guide pages. A pair's two members see the program's guides in suggested order, choose one
+as the agenda (for one of their scheduled meetings, if they like) and mark it covered; members
+of an active pair and staff read a guide; staff edit, add, order and delete the program's
+guides and see how many pairs chose or covered each (counts only, never who)."""
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from lti_tool.courses.forms import ConfirmForm
+from lti_tool.courses.models import Role
+from lti_tool.extensions import db
+from lti_tool.guides import services
+from lti_tool.guides.forms import ChooseForm, GuideForm, MoveForm
+from lti_tool.guides.models import Guide, GuideUse
+from lti_tool.guides.render import markdown_html
+from lti_tool.meetings import services as meetings
+from lti_tool.meetings.localtime import for_viewer
+from lti_tool.meetings.models import Meeting
+from lti_tool.pairs.models import Pair
+from lti_tool.web.auth import current_program, login_required, role_required
+
+blueprint = Blueprint("guides", __name__)
+
+
+# --- Access ----------------------------------------------------------------------------------
+
+def _pair(pair_id: int) -> Pair:
+    """A pair of this program whose member the viewer is (404 elsewhere, 403 for others)."""
+    pair = db.get_or_404(Pair, pair_id)
+    if pair.program_id != current_program().id:
+        abort(404)
+    if g.enrolment.person_id not in (pair.mentee_id, pair.mentor_id):
+        abort(403)
+    return pair
+
+
+def _use(use_id: int) -> GuideUse:
+    use = db.get_or_404(GuideUse, use_id)
+    _pair(use.pair_id)
+    return use
+
+
+def _guide(guide_id: int) -> Guide:
+    """A guide of this program (404 for another program's)."""
+    return services.guide_of(current_program(), guide_id) or abort(404)
+
+
+def _first_error(form) -> str | None:
+    if form.validate_on_submit():
+        return None
+    if "csrf_token" in form.errors:
+        abort(400, "The form has expired; reload the page and try again.")
+    field, messages = next(iter(form.errors.items()))
+    return f"{getattr(form, field).label.text}: {messages[0]}"
+
+
+def _back(endpoint: str, message: str, category: str = "success", **values):
+    flash(message, category)
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def _attempt(pair: Pair, form, action, success: str):
+    """One change to a pair's agenda as one transaction; a refusal rolls back and says why."""
+    problem = _first_error(form)
+    if problem is None:
+        try:
+            action()
+        except services.GuideError as exc:
+            problem = str(exc)
+    if problem is not None:
+        db.session.rollback()
+        return _back("guides.pair_guides", problem, "error", pair_id=pair.id)
+    db.session.commit()
+    return _back("guides.pair_guides", success, pair_id=pair.id)
+
+
+# --- A pair's guides -------------------------------------------------------------------------
+
+@blueprint.get("/pairs/<int:pair_id>/guides")
+@login_required
+def pair_guides(pair_id: int):
+    pair = _pair(pair_id)
+    viewer = g.enrolment.person
+    guides = services.guides_for(pair.program)
+    db.session.commit()  # the program's first visit copied the library in
+    other = meetings.other_member(pair, viewer)
+    zone = meetings.zone_of(viewer, pair.program)
+    when = {}  # meeting id -> its next time, as the viewer reads it
+    for meeting, occurrence in meetings.upcoming_and_past(_scheduled(pair, viewer))[0]:
+        when.setdefault(meeting.id, for_viewer(occurrence.start, zone).text())
+    uses = services.uses_of(pair)
+    latest = {}  # guide id -> its open use, else its latest covered one
+    for use in uses:
+        latest.setdefault(use.guide_id, use)
+    return render_template(
+        "guides/pair.html", pair=pair, viewer=viewer, other=other, guides=guides,
+        uses=uses, latest=latest, when=when, choose_form=ChooseForm(), confirm=ConfirmForm(),
+        meeting_options=[("", "No particular meeting"), *when.items()],
+        closed=pair.status != "active", week_now=services.pair_week(pair))
+
+
+def _scheduled(pair: Pair, viewer) -> list[Meeting]:
+    return [m for m in meetings.meetings_of(viewer) if m.pair_id == pair.id]
+
+
+@blueprint.post("/pairs/<int:pair_id>/guides/<int:guide_id>/choose")
+@login_required
+def choose(pair_id: int, guide_id: int):
+    pair, guide, form = _pair(pair_id), _guide(guide_id), ChooseForm()
+
+    def action():
+        meeting = None
+        if form.meeting.data:
+            meeting = db.session.get(Meeting, _int(form.meeting.data) or 0)
+            if meeting is None:
+                raise services.GuideError("Choose one of your own scheduled meetings.")
+        services.choose(pair, g.enrolment.person, guide, meeting)
+
+    return _attempt(pair, form, action, f"“{guide.title}” is on your agenda.")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@blueprint.post("/guide-uses/<int:use_id>/covered")
+@login_required
+def covered(use_id: int):
+    use = _use(use_id)
+    return _attempt(use.pair, ConfirmForm(),
+                    lambda: services.mark_covered(use, g.enrolment.person),
+                    f"Marked “{use.guide.title}” as covered.")
+
+
+@blueprint.post("/guide-uses/<int:use_id>/drop")
+@login_required
+def drop(use_id: int):
+    use = _use(use_id)
+    pair, title = use.pair, use.guide.title
+    return _attempt(pair, ConfirmForm(), lambda: services.drop(use, g.enrolment.person),
+                    f"“{title}” is off your agenda.")
+
+
+# --- Reading a guide -------------------------------------------------------------------------
+
+@blueprint.get("/guides/<int:guide_id>")
+@login_required
+def read(guide_id: int):
+    guide = _guide(guide_id)
+    viewer, staff = g.enrolment.person, g.enrolment.role == Role.STAFF
+    pairs = services.active_pairs_of(guide.program, viewer)
+    if not staff and not pairs:
+        abort(403)
+    return render_template("guides/read.html", guide=guide, body=markdown_html(
+        guide.body_markdown), staff=staff, pairs=pairs, viewer=viewer)
+
+
+# --- Staff: the program's library ------------------------------------------------------------
+
+@blueprint.get("/guides/manage")
+@role_required(Role.STAFF)
+def manage():
+    program = current_program()
+    guides = services.guides_for(program)
+    db.session.commit()
+    builtin_missing = services.missing_builtins(program)
+    return render_template("guides/manage.html", program=program, guides=guides,
+                           counts=services.use_counts(program), move_form=MoveForm(),
+                           confirm=ConfirmForm(), builtin_missing=builtin_missing)
+
+
+@blueprint.post("/guides/manage/restore")
+@role_required(Role.STAFF)
+def restore():
+    if _first_error(ConfirmForm()) is not None:
+        abort(400)
+    added = services.restore_builtins(current_program(), g.enrolment.person)
+    db.session.commit()
+    if not added:
+        return _back("guides.manage", "Every built-in guide is already in your program.")
+    return _back("guides.manage", f"Restored {len(added)} built-in guide"
+                 f"{'' if len(added) == 1 else 's'} at the end of the sequence.")
+
+
+@blueprint.post("/guides/<int:guide_id>/move")
+@role_required(Role.STAFF)
+def move(guide_id: int):
+    guide, form = _guide(guide_id), MoveForm()
+    problem = _first_error(form)
+    if problem is None:
+        try:
+            services.move(guide, -1 if form.direction.data == "up" else 1)
+        except services.GuideError as exc:
+            problem = str(exc)
+    if problem is not None:
+        db.session.rollback()
+        return _back("guides.manage", problem, "error")
+    db.session.commit()
+    return _back("guides.manage", f"Moved “{guide.title}” {form.direction.data}.")
+
+
+@blueprint.route("/guides/new", methods=["GET", "POST"])
+@role_required(Role.STAFF)
+def new():
+    form = GuideForm()
+    if request.method == "GET":
+        return _edit_page(form, None)
+    return _save(form, None)
+
+
+@blueprint.route("/guides/<int:guide_id>/edit", methods=["GET", "POST"])
+@role_required(Role.STAFF)
+def edit(guide_id: int):
+    guide = _guide(guide_id)
+    if request.method == "GET":
+        form = GuideForm(title=guide.title, week=guide.week, body=guide.body_markdown)
+        return _edit_page(form, guide)
+    return _save(GuideForm(), guide)
+
+
+def _save(form: GuideForm, guide: Guide | None):
+    """Save, or show a preview of what was typed; a refusal keeps the text (400)."""
+    problem = _first_error(form)
+    if problem is None and request.form.get("action") == "preview":
+        return _edit_page(form, guide, preview=True)
+    if problem is None:
+        fields = (form.title.data, form.body.data, form.week.data)
+        try:
+            if guide is None:
+                guide = services.add_guide(current_program(), g.enrolment.person, *fields)
+            else:
+                services.edit_guide(guide, g.enrolment.person, *fields)
+        except services.GuideError as exc:
+            problem = str(exc)
+    if problem is not None:
+        db.session.rollback()
+        flash(problem, "error")
+        return _edit_page(form, guide, status=400)
+    db.session.commit()
+    return _back("guides.manage", f"Saved “{guide.title}”.")
+
+
+def _edit_page(form: GuideForm, guide: Guide | None, preview: bool = False, status: int = 200):
+    typed = request.method == "POST"
+    text = form.body.data if typed else (guide.body_markdown if guide else "")
+    return render_template("guides/edit.html", form=form, guide=guide, preview=preview,
+                           preview_html=markdown_html(text or "")), status
+
+
+@blueprint.get("/guides/<int:guide_id>/delete")
+@role_required(Role.STAFF)
+def confirm_delete(guide_id: int):
+    guide = _guide(guide_id)
+    chosen, covered = services.use_counts(guide.program).get(guide.id, (0, 0))
+    return render_template("guides/delete.html", guide=guide, chosen=chosen, covered=covered,
+                           confirm=ConfirmForm())
+
+
+@blueprint.post("/guides/<int:guide_id>/delete")
+@role_required(Role.STAFF)
+def delete(guide_id: int):
+    guide = _guide(guide_id)
+    if _first_error(ConfirmForm()) is not None:
+        abort(400)
+    title = guide.title
+    services.delete_guide(guide)
+    db.session.commit()
+    return _back("guides.manage", f"Deleted “{title}”.")
