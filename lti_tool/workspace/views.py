@@ -1,0 +1,396 @@
+"""The pair workspace pages: the hub at /pairs/<id>, the getting-started checklist, the
+mentoring agreement and the goals. Only the pair's two members reach them; staff get 403 here
+(what a pair writes is private) and see dates, counts and statuses elsewhere. Staff keep the
+program's agreement template on a page of their own."""
+
+from datetime import date, datetime
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+
+from lti_tool.courses.forms import ConfirmForm
+from lti_tool.courses.models import Person, Program, Role
+from lti_tool.extensions import db
+from lti_tool.meetings import localtime
+from lti_tool.meetings import services as meetings
+from lti_tool.meetings.models import MODALITY_LABELS
+from lti_tool.pairs.models import Pair
+from lti_tool.timeutil import as_utc, utcnow
+from lti_tool.web.auth import current_program, login_required, role_required
+from lti_tool.workspace import services
+from lti_tool.workspace.forms import (
+    AcceptForm,
+    EditGoalForm,
+    GoalForm,
+    MilestoneForm,
+    TermsForm,
+    TickForm,
+)
+from lti_tool.workspace.models import (
+    CHANNELS,
+    FREQUENCIES,
+    GOAL_STATUSES,
+    RESPONSE_TIMES,
+    Goal,
+    Milestone,
+)
+
+blueprint = Blueprint("workspace", __name__)
+PRIVACY = ("Only you and {other} can read this. Program staff see only dates, counts and "
+           "statuses.")
+# Pages of other features, linked from the hub when the feature is installed.
+ELSEWHERE = (
+    ("guides.pair_guides", "Guides", "Conversation guides and exercises for each stage."),
+    ("journal.pair_journal", "Recaps and action items",
+     "A few lines after each meeting, and who does what next."),
+    ("journal.messages", "Messages", "Check in between meetings."),
+)
+
+
+# --- Access and helpers ----------------------------------------------------------------------
+
+def _pair(pair_id: int) -> Pair:
+    """A pair of this program whose member the viewer is (404 elsewhere, 403 for others,
+    staff included)."""
+    pair = db.get_or_404(Pair, pair_id)
+    if pair.program_id != current_program().id:
+        abort(404)
+    if g.enrolment.person_id not in (pair.mentee_id, pair.mentor_id):
+        abort(403)
+    return pair
+
+
+def _back(endpoint: str, message: str, category: str = "success", **values):
+    flash(message, category)
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def _first_error(form) -> str | None:
+    if form.validate_on_submit():
+        return None
+    if "csrf_token" in form.errors:
+        abort(400, "The form has expired; reload the page and try again.")
+    field, messages = next(iter(form.errors.items()))
+    return f"{getattr(form, field).label.text}: {messages[0]}"
+
+
+def _attempt(action, endpoint: str, success: str, **values):
+    """One change as one transaction; a refusal rolls back and says why."""
+    try:
+        action()
+    except services.WorkspaceError as exc:
+        db.session.rollback()
+        return _back(endpoint, str(exc), "error", **values)
+    db.session.commit()
+    return _back(endpoint, success, **values)
+
+
+def _zone(person: Person, program: Program) -> str:
+    zone = meetings.zone_of(person, program)
+    try:
+        return localtime.validate_zone(zone)
+    except localtime.TimeZoneError:
+        return "UTC"
+
+
+def _common(pair: Pair) -> dict:
+    """What every workspace page shows: who is who, the privacy line, whether it is closed."""
+    viewer = g.enrolment.person
+    other = services.other_member(pair, viewer)
+    zone = _zone(viewer, pair.program)
+
+    def when(moment: datetime) -> str:
+        local = localtime.to_local(as_utc(moment), zone)
+        return f"{localtime.long_date(local)}, {local:%H:%M}"
+
+    return {"pair": pair, "viewer": viewer, "other": other, "zone": zone, "when": when,
+            "on": lambda day: localtime.long_date(day) if isinstance(day, date) else "",
+            "privacy": PRIVACY.format(other=other.display_name),
+            "closed": pair.status != "active"}
+
+
+# --- The hub ---------------------------------------------------------------------------------
+
+@blueprint.get("/pairs/<int:pair_id>")
+@login_required
+def hub(pair_id: int):
+    pair = _pair(pair_id)
+    common = _common(pair)
+    viewer, other = common["viewer"], common["other"]
+    theirs = _zone(other, pair.program)
+    upcoming = services.next_meeting(pair, viewer)
+    latest = services.latest_version(pair)
+    goals = services.goals_of(pair)
+    return render_template(
+        "workspace/hub.html", **common, theirs=theirs,
+        their_now=localtime.zoned(utcnow(), theirs),
+        next_meeting=upcoming and (upcoming[0], localtime.for_viewer(
+            upcoming[1].start, common["zone"], theirs).text()),
+        signed=services.in_force(pair), latest=latest,
+        awaiting=services.awaiting(latest) if latest else None,
+        my_progress=services.checklist_progress(pair, viewer),
+        their_progress=services.checklist_progress(pair, other),
+        active_goals=sum(goal.status == "active" for goal in goals),
+        achieved_goals=sum(goal.status == "achieved" for goal in goals),
+        modalities=MODALITY_LABELS, links=_links(pair))
+
+
+def _links(pair: Pair) -> list[tuple[str, str, str]]:
+    """(label, url, what it is) for the pages of this pair; other features' pages only when
+    they are installed."""
+    own = [
+        ("Getting started", url_for("workspace.getting_started", pair_id=pair.id),
+         "Set-up, video etiquette and data safety, and your first steps together."),
+        ("Agreement", url_for("workspace.agreement", pair_id=pair.id),
+         "How often you meet, how you keep in touch, what you each want."),
+        ("Meetings", url_for("meetings.pair_meetings", pair_id=pair.id),
+         "Find a time, book it, and add it to your calendar."),
+        ("Goals", url_for("workspace.goals", pair_id=pair.id),
+         "Your development plan: goals, milestones and progress."),
+    ]
+    others = [(label, url_for(endpoint, pair_id=pair.id), note)
+              for endpoint, label, note in ELSEWHERE
+              if endpoint in current_app.view_functions]
+    return own[:3] + others + own[3:]
+
+
+# --- Getting started -------------------------------------------------------------------------
+
+@blueprint.get("/pairs/<int:pair_id>/getting-started")
+@login_required
+def getting_started(pair_id: int):
+    pair = _pair(pair_id)
+    common = _common(pair)
+    automatic = services.automatic_items(pair)
+    mine = services.checklist(pair, common["viewer"], automatic)
+    theirs = services.checklist(pair, common["other"], automatic)
+    return render_template("workspace/getting_started.html", **common,
+                           rows=list(zip(mine, theirs, strict=True)),
+                           done=(sum(s.done for s in mine), len(mine)),
+                           their_done=(sum(s.done for s in theirs), len(theirs)),
+                           form=TickForm())
+
+
+@blueprint.post("/pairs/<int:pair_id>/getting-started")
+@login_required
+def tick(pair_id: int):
+    pair, form = _pair(pair_id), TickForm()
+    if (problem := _first_error(form)) is not None:
+        return _back("workspace.getting_started", problem, "error", pair_id=pair.id)
+    done = form.done.data == "1"
+    return _attempt(lambda: services.tick(pair, g.enrolment.person, form.item.data, done),
+                    "workspace.getting_started", "Ticked." if done else "Unticked.",
+                    pair_id=pair.id)
+
+
+# --- The agreement ---------------------------------------------------------------------------
+
+@blueprint.get("/pairs/<int:pair_id>/agreement")
+@login_required
+def agreement(pair_id: int):
+    pair = _pair(pair_id)
+    return _agreement_page(pair, TermsForm(data=services.draft_terms(pair).values()))
+
+
+def _agreement_page(pair: Pair, form: TermsForm, status: int = 200):
+    common = _common(pair)
+    _name_hopes(form, pair)
+    versions = services.versions_of(pair)
+    changes = {v.id: services.changed_terms(v, versions[i + 1] if i + 1 < len(versions)
+                                            else None) for i, v in enumerate(versions)}
+    latest = versions[0] if versions else None
+    # The version the next edit builds on: after a refusal because someone proposed a newer
+    # one, the page shows that version, and the typed text can then be sent on top of it.
+    form.base.data = str(latest.number) if latest else ""
+    return render_template(
+        "workspace/agreement.html", **common, form=form, accept_form=AcceptForm(),
+        versions=versions, latest=latest, signed=services.in_force(pair), changes=changes,
+        awaiting=services.awaiting(latest) if latest else None,
+        accepted_at=services.accepted_at, labels=_labels(pair),
+        options={"frequency": FREQUENCIES, "preferred_channel": CHANNELS,
+                 "fallback_channel": CHANNELS, "response_time": RESPONSE_TIMES},
+        template_used=latest is None and services.template_of(pair.program) is not None,
+    ), status
+
+
+def _labels(pair: Pair) -> dict[str, str]:
+    labels = dict(services.TERM_LABELS)
+    labels["mentee_hopes"] = f"What {pair.mentee.display_name} wants from the relationship"
+    labels["mentor_hopes"] = f"What {pair.mentor.display_name} wants from the relationship"
+    return labels
+
+
+def _name_hopes(form: TermsForm, pair: Pair) -> None:
+    labels = _labels(pair)
+    form.mentee_hopes.label.text = labels["mentee_hopes"]
+    form.mentor_hopes.label.text = labels["mentor_hopes"]
+
+
+@blueprint.post("/pairs/<int:pair_id>/agreement")
+@login_required
+def propose(pair_id: int):
+    pair, form = _pair(pair_id), TermsForm()
+    _name_hopes(form, pair)
+    problem = _first_error(form)
+    version = None
+    if problem is None:
+        try:
+            version = services.propose_agreement(pair, g.enrolment.person, form.terms(),
+                                                 form.base_number())
+        except services.WorkspaceError as exc:
+            problem = str(exc)
+    if problem is not None:  # the page comes back with everything typed still there
+        db.session.rollback()
+        flash(problem, "error")
+        return _agreement_page(pair, form, status=400)
+    db.session.commit()
+    other = services.other_member(pair, g.enrolment.person)
+    return _back("workspace.agreement", f"Version {version.number} is proposed. "
+                 f"{other.display_name} has been told and can accept it or suggest changes.",
+                 pair_id=pair.id)
+
+
+@blueprint.post("/pairs/<int:pair_id>/agreement/accept")
+@login_required
+def accept(pair_id: int):
+    pair, form = _pair(pair_id), AcceptForm()
+    if (problem := _first_error(form)) is not None:
+        return _back("workspace.agreement", problem, "error", pair_id=pair.id)
+    number = form.version.data.strip()
+    if not number.isdigit():
+        return _back("workspace.agreement", "Choose a version to accept.", "error",
+                     pair_id=pair.id)
+    return _attempt(lambda: services.accept_agreement(pair, g.enrolment.person, int(number)),
+                    "workspace.agreement", "Accepted: your agreement is signed.",
+                    pair_id=pair.id)
+
+
+# --- Goals -----------------------------------------------------------------------------------
+
+@blueprint.get("/pairs/<int:pair_id>/goals")
+@login_required
+def goals(pair_id: int):
+    return _goals_page(_pair(pair_id), GoalForm())
+
+
+def _goals_page(pair: Pair, form: GoalForm, status: int = 200):
+    return render_template(
+        "workspace/goals.html", **_common(pair), goals=services.goals_of(pair), form=form,
+        statuses=GOAL_STATUSES, milestone_form=MilestoneForm(), confirm=ConfirmForm(),
+        today=utcnow().date()), status
+
+
+@blueprint.post("/pairs/<int:pair_id>/goals")
+@login_required
+def add_goal(pair_id: int):
+    pair, form = _pair(pair_id), GoalForm()
+    problem = _first_error(form)
+    if problem is None:
+        try:
+            services.add_goal(pair, g.enrolment.person, form.goal_input())
+        except services.WorkspaceError as exc:
+            problem = str(exc)
+    if problem is not None:
+        db.session.rollback()
+        flash(problem, "error")
+        return _goals_page(pair, form, status=400)
+    db.session.commit()
+    return _back("workspace.goals", "Goal added.", pair_id=pair.id)
+
+
+def _goal(goal_id: int) -> Goal:
+    goal = db.get_or_404(Goal, goal_id)
+    _pair(goal.pair_id)
+    return goal
+
+
+@blueprint.get("/goals/<int:goal_id>/edit")
+@login_required
+def edit_goal(goal_id: int):
+    goal = _goal(goal_id)
+    form = EditGoalForm(data={
+        "title": goal.title, "description": goal.description,
+        "success_measure": goal.success_measure, "target_date": goal.target_date,
+        "milestones": "\n".join(m.title for m in goal.milestones),
+        "progress": goal.progress, "status": goal.status})
+    return _edit_page(goal, form)
+
+
+def _edit_page(goal: Goal, form: EditGoalForm, status: int = 200):
+    return render_template("workspace/goal_edit.html", **_common(goal.pair), goal=goal,
+                           form=form), status
+
+
+@blueprint.post("/goals/<int:goal_id>/edit")
+@login_required
+def save_goal(goal_id: int):
+    goal, form = _goal(goal_id), EditGoalForm()
+    problem = _first_error(form)
+    if problem is None:
+        try:
+            services.edit_goal(goal, g.enrolment.person, form.goal_input(form.status.data))
+        except services.WorkspaceError as exc:
+            problem = str(exc)
+    if problem is not None:
+        db.session.rollback()
+        flash(problem, "error")
+        return _edit_page(goal, form, status=400)
+    db.session.commit()
+    return _back("workspace.goals", "Goal saved.", pair_id=goal.pair_id)
+
+
+@blueprint.post("/goals/<int:goal_id>/review")
+@login_required
+def review_goal(goal_id: int):
+    goal = _goal(goal_id)
+    if (problem := _first_error(ConfirmForm())) is not None:
+        return _back("workspace.goals", problem, "error", pair_id=goal.pair_id)
+    return _attempt(lambda: services.mark_reviewed(goal, g.enrolment.person),
+                    "workspace.goals", "Marked as reviewed.", pair_id=goal.pair_id)
+
+
+@blueprint.post("/milestones/<int:milestone_id>/done")
+@login_required
+def milestone_done(milestone_id: int):
+    milestone = db.get_or_404(Milestone, milestone_id)
+    pair, form = _pair(milestone.goal.pair_id), MilestoneForm()
+    if (problem := _first_error(form)) is not None:
+        return _back("workspace.goals", problem, "error", pair_id=pair.id)
+    done = form.done.data == "1"
+    return _attempt(lambda: services.set_milestone(milestone, g.enrolment.person, done),
+                    "workspace.goals", "Milestone done." if done else "Milestone reopened.",
+                    pair_id=pair.id)
+
+
+# --- Staff: the program's agreement template --------------------------------------------------
+
+@blueprint.get("/agreement-template")
+@role_required(Role.STAFF)
+def agreement_template():
+    program = current_program()
+    return _template_page(program, TermsForm(data=services.template_terms(program).values()))
+
+
+def _template_page(program: Program, form: TermsForm, status: int = 200):
+    form.mentee_hopes.label.text = "A starting text for what the mentee wants (optional)"
+    form.mentor_hopes.label.text = "A starting text for what the mentor wants (optional)"
+    return render_template("workspace/template.html", program=program, form=form,
+                           template=services.template_of(program)), status
+
+
+@blueprint.post("/agreement-template")
+@role_required(Role.STAFF)
+def save_template():
+    program, form = current_program(), TermsForm()
+    problem = _first_error(form)
+    if problem is None:
+        try:
+            services.save_template(program, g.enrolment.person, form.terms())
+        except services.WorkspaceError as exc:
+            problem = str(exc)
+    if problem is not None:
+        db.session.rollback()
+        flash(problem, "error")
+        return _template_page(program, form, status=400)
+    db.session.commit()
+    return _back("workspace.agreement_template", "Template saved. Pairs who have not "
+                 "started their agreement will find it filled in.")
