@@ -13,6 +13,7 @@ from lti_tool.courses.models import Role
 from lti_tool.courses.roster import sync_roster
 from lti_tool.extensions import db
 from lti_tool.intake import services as intake
+from lti_tool.journal import services as journal
 from lti_tool.lti import deep_linking
 from lti_tool.lti.advantage import ServiceUnavailable
 from lti_tool.meetings import services as meetings
@@ -20,6 +21,8 @@ from lti_tool.meetings.models import OUTCOMES
 from lti_tool.pairs import choice
 from lti_tool.pairs.forms import AnswerForm, RequestForm
 from lti_tool.pairs.services import pairs_of
+from lti_tool.relationships import stories
+from lti_tool.surveys import services as surveys
 from lti_tool.web.auth import current_link, login_required, role_required
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,9 @@ def home():
         if mentee_view and not pairs else [],
         "my_requests": choice.requests_of(program, person) if mentee_view else [],
         "requests_to_me": choice.requests_to(program, person) if program else [],
+        "checkins": {p.id: due for p in pairs if (due := surveys.due_for(p, person))},
+        "unread": {p.id: journal.unread_count(p, person) for p in pairs},
+        "stories": stories.published(program, limit=3) if program else [],
     }
     db.session.commit()  # lapsed requests are recorded as such
     return render_template("courses/participant_home.html", program=program, profile=profile,

@@ -21,6 +21,7 @@ from wtforms.validators import ValidationError
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
+from lti_tool.guides import services as guides
 from lti_tool.journal import services as journal
 from lti_tool.lti.registrations import base_url
 from lti_tool.meetings import calendars, ics, localtime, overlap, services
@@ -124,6 +125,7 @@ def _page(pair: Pair, propose_form: ProposeForm, status: int = 200):
         cancel_form=CancelForm(), attendance_form=AttendanceForm(), confirm=ConfirmForm(),
         modalities=MODALITY_LABELS, outcomes=OUTCOMES, feed_url=_feed_url(viewer),
         open_items=journal.open_items(pair),
+        guides_for_meeting=_guides_by_meeting(pair),
         grid=_week_grid(pair, viewer, mine)), status
 
 
@@ -141,6 +143,15 @@ def _week_grid(pair: Pair, viewer, zone: str) -> dict[tuple[int, int], str]:
                 marks.setdefault((local.weekday(), local.hour), set()).add(who)
                 moment += timedelta(minutes=30)
     return {key: "both" if len(found) == 2 else found.pop() for key, found in marks.items()}
+
+
+def _guides_by_meeting(pair: Pair) -> dict[int, list]:
+    """Conversation guides the pair chose as a meeting's agenda, by meeting id."""
+    chosen: dict[int, list] = {}
+    for use in guides.uses_of(pair):
+        if use.meeting_id is not None and use.covered_at is None:
+            chosen.setdefault(use.meeting_id, []).append(use.guide)
+    return chosen
 
 
 def _feed_url(person) -> str:

@@ -1,0 +1,55 @@
+"""Per program: the health thresholds and whether long-inactive pairs are closed; per pair:
+when it was warned about inactivity. And success stories participants share."""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.courses.models import Person, Program
+from lti_tool.extensions import db
+from lti_tool.timeutil import utcnow
+
+
+class HealthSettings(db.Model):
+    __tablename__ = "relationships_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(sa.ForeignKey("program.id", ondelete="CASCADE"),
+                                            unique=True)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)  # overrides
+    auto_close: Mapped[bool] = mapped_column(default=False)
+    close_after_warning_days: Mapped[int] = mapped_column(default=14)
+
+
+class InactivityWarning(db.Model):
+    """A pair told that it will be closed unless something happens."""
+
+    __tablename__ = "relationships_inactivity_warning"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(sa.ForeignKey("pairs_pair.id", ondelete="CASCADE"),
+                                         unique=True)
+    warned_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class Story(db.Model):
+    """A success story a participant offers to share; shown once staff approve it."""
+
+    __tablename__ = "relationships_story"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(sa.ForeignKey("program.id", ondelete="CASCADE"),
+                                            index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    show_name: Mapped[bool] = mapped_column(default=False)  # else "a mentee" / "a mentor"
+    role: Mapped[str] = mapped_column(sa.String(8))  # mentee | mentor
+    status: Mapped[str] = mapped_column(sa.String(12), default="pending")  # |approved|declined
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    program: Mapped[Program] = relationship()
+    author: Mapped[Person] = relationship()

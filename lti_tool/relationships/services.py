@@ -1,0 +1,296 @@
+"""Each pair's history read from the database in a fixed number of queries (whatever the
+number of pairs), assessed by `signals`; the program overview for the staff dashboard; the
+participation export; nudges; closing pairs that stayed inactive after a warning."""
+
+import csv
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from lti_tool.courses.models import Enrolment, Program, Role
+from lti_tool.extensions import db
+from lti_tool.journal.models import ActionItem, Message, Recap
+from lti_tool.meetings import services as meetings
+from lti_tool.meetings.models import Meeting
+from lti_tool.notify import services as notify
+from lti_tool.pairs import services as pairs
+from lti_tool.pairs.models import Pair
+from lti_tool.relationships import signals
+from lti_tool.relationships.models import HealthSettings, InactivityWarning
+from lti_tool.surveys.services import pair_ratings
+from lti_tool.timeutil import as_utc, utcnow
+
+WEEKS_SHOWN = 8
+
+
+def settings_of(program: Program) -> HealthSettings:
+    row = db.session.scalars(sa.select(HealthSettings).filter_by(program_id=program.id)).first()
+    if row is None:
+        row = HealthSettings(program_id=program.id, thresholds={}, auto_close=False,
+                             close_after_warning_days=14)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def thresholds_of(program: Program) -> signals.Thresholds:
+    known = {f.name for f in fields(signals.Thresholds)}
+    overrides = {k: v for k, v in (settings_of(program).thresholds or {}).items() if k in known}
+    return signals.Thresholds(**overrides)
+
+
+# --- Histories -------------------------------------------------------------------------------
+
+@dataclass
+class PairFacts:
+    """What the dashboard and the export show for one pair besides its health."""
+
+    pair: Pair
+    history: signals.PairHistory
+    health: signals.Health
+    meetings_held: int
+    last_met: date | None
+    messages: int
+    recaps: int
+
+
+def pair_facts(program: Program, today: date | None = None) -> list[PairFacts]:
+    """Every active pair of the program with its history and health."""
+    today = today or utcnow().date()
+    active = list(db.session.scalars(
+        sa.select(Pair).where(Pair.program_id == program.id, Pair.status == "active")
+        .options(selectinload(Pair.mentee), selectinload(Pair.mentor)).order_by(Pair.id)))
+    ids = [p.id for p in active]
+    records = _meeting_records(ids, today)
+    writing = _writing(ids)
+    actions = _actions(ids, today)
+    ratings = pair_ratings(ids)
+    extras = _workspace_facts(active)
+    limits = thresholds_of(program)
+    result = []
+    for pair in active:
+        side = {pair.mentee_id: "mentee", pair.mentor_id: "mentor"}
+        activity: Counter = Counter()
+        for author, count in writing["by_author"][pair.id].items():
+            if author in side:
+                activity[side[author]] += count
+        for author, count in actions["by_creator"][pair.id].items():
+            if author in side:
+                activity[side[author]] += count
+        for proposer, count in records["proposers"][pair.id].items():
+            if proposer in side:
+                activity[side[proposer]] += count
+        signed, goals = extras.get(pair.id, (None, 0))
+        history = signals.PairHistory(
+            today=today, matched_on=as_utc(pair.started_at).date(),
+            meetings=records["records"][pair.id], contact_days=writing["days"][pair.id],
+            agreement_signed_on=signed, goals=goals, overdue_actions=actions["overdue"][pair.id],
+            ratings=ratings.get(pair.id, []), activity=dict(activity))
+        held = [r.day for r in history.meetings if r.outcome == "held"]
+        result.append(PairFacts(pair, history, signals.assess(history, limits), len(held),
+                                max(held, default=None), writing["messages"][pair.id],
+                                writing["recaps"][pair.id]))
+    return result
+
+
+def _meeting_records(pair_ids: list[int], today: date) -> dict:
+    """Per pair: a MeetingRecord per planned occurrence, and meetings proposed per person."""
+    records: dict[int, list] = defaultdict(list)
+    proposers: dict[int, Counter] = defaultdict(Counter)
+    rows = db.session.scalars(sa.select(Meeting).where(
+        Meeting.pair_id.in_(pair_ids), Meeting.status.in_(("scheduled", "cancelled")))
+        .options(selectinload(Meeting.attendance))) if pair_ids else []
+    now = utcnow()
+    for meeting in rows:
+        proposers[meeting.pair_id][meeting.proposed_by_id] += 1
+        if meeting.status == "cancelled":
+            if meeting.start_at is not None:
+                records[meeting.pair_id].append(signals.MeetingRecord(
+                    as_utc(meeting.start_at).date(), "cancelled"))
+            continue
+        answers = meetings.attendance_by_occurrence(meeting)
+        recurrence = meetings.recurrence_of(meeting)
+        for original in (recurrence.cancelled if recurrence else ()):
+            records[meeting.pair_id].append(signals.MeetingRecord(original.date(),
+                                                                  "cancelled"))
+        for occurrence in meetings.occurrences(meeting):
+            said = set(answers.get(occurrence.original_start, {}).values())
+            outcome = ("upcoming" if occurrence.end > now else
+                       "missed" if said & {"missed", "cancelled_late"} else
+                       "held" if "held" in said else "unconfirmed")
+            changes = 1 if occurrence.moved else (meeting.sequence if not recurrence else 0)
+            records[meeting.pair_id].append(signals.MeetingRecord(
+                occurrence.start.date(), outcome, changes))
+    return {"records": records, "proposers": proposers}
+
+
+def _writing(pair_ids: list[int]) -> dict:
+    """Messages and recaps per pair and author, and the days of the latest of each."""
+    by_author: dict[int, Counter] = defaultdict(Counter)
+    days: dict[int, list[date]] = defaultdict(list)
+    messages: Counter = Counter()
+    recaps: Counter = Counter()
+    for model, counter in ((Message, messages), (Recap, recaps)):
+        if not pair_ids:
+            break
+        rows = db.session.execute(
+            sa.select(model.pair_id, model.author_id, sa.func.count(),
+                      sa.func.max(model.created_at))
+            .where(model.pair_id.in_(pair_ids)).group_by(model.pair_id, model.author_id))
+        for pair_id, author_id, count, last in rows:
+            by_author[pair_id][author_id] += count
+            counter[pair_id] += count
+            days[pair_id].append(as_utc(last).date())
+    return {"by_author": by_author, "days": days, "messages": messages, "recaps": recaps}
+
+
+def _actions(pair_ids: list[int], today: date) -> dict:
+    overdue: Counter = Counter()
+    by_creator: dict[int, Counter] = defaultdict(Counter)
+    rows = db.session.execute(
+        sa.select(ActionItem.pair_id, ActionItem.created_by_id, ActionItem.status,
+                  ActionItem.due_on).where(ActionItem.pair_id.in_(pair_ids))) if pair_ids else []
+    for pair_id, creator, status, due_on in rows:
+        by_creator[pair_id][creator] += 1
+        if status == "open" and due_on is not None and due_on < today:
+            overdue[pair_id] += 1
+    return {"overdue": overdue, "by_creator": by_creator}
+
+
+def _workspace_facts(active: list[Pair]) -> dict[int, tuple[date | None, int]]:
+    """(agreement signed on, goals set) per pair, from the workspace when it is installed."""
+    try:
+        from lti_tool.workspace import services as workspace
+    except ImportError:
+        return {}
+    bulk = getattr(workspace, "agreement_and_goals", None)
+    if bulk is not None:
+        return bulk([p.id for p in active])
+    facts = {}
+    for pair in active:
+        signed = workspace.agreement_signed(pair)
+        facts[pair.id] = (as_utc(signed).date() if signed else None,
+                          len(workspace.goals_of(pair)))
+    return facts
+
+
+# --- The program overview --------------------------------------------------------------------
+
+def overview(program: Program, today: date | None = None) -> dict:
+    today = today or utcnow().date()
+    facts = pair_facts(program, today)
+    learners = db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment).where(
+        Enrolment.course_id == program.course_id, Enrolment.active.is_(True),
+        Enrolment.role == Role.LEARNER))
+    mentors = db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment).where(
+        Enrolment.course_id == program.course_id, Enrolment.active.is_(True),
+        Enrolment.role == Role.MENTOR))
+    paired = len({f.pair.mentee_id for f in facts})
+    monday = today - timedelta(days=today.weekday())
+    weeks = [monday - timedelta(weeks=n) for n in range(WEEKS_SHOWN - 1, -1, -1)]
+    held_per_week = Counter(r.day - timedelta(days=r.day.weekday()) for f in facts
+                            for r in f.history.meetings if r.outcome == "held")
+    recent = today - timedelta(days=30)
+    taking_part = sum(1 for f in facts if f.last_met and f.last_met >= recent)
+    statuses = Counter(f.health.status for f in facts)
+    return {
+        "learners": learners or 0, "mentors": mentors or 0, "pairs": len(facts),
+        "matched_share": round(100 * paired / learners) if learners else 0,
+        "held_per_week": [(week, held_per_week.get(week, 0)) for week in weeks],
+        "health": {status: statuses.get(status, 0) for status in signals.STATUSES},
+        "participation": round(100 * taking_part / len(facts)) if facts else 0,
+        "attention": sorted((f for f in facts if f.health.status != signals.HEALTHY),
+                            key=lambda f: (signals.STATUSES.index(f.health.status) * -1,
+                                           -sum(r.weight for r in f.health.reasons))),
+        "facts": facts,
+    }
+
+
+# --- Export ----------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = ("lms_user_id", "name", "role", "pair_id", "partner_lms_user_id",
+                  "matched_on", "meetings_held", "last_met", "messages", "recaps",
+                  "goals", "agreement_signed_on", "health", "health_reasons")
+
+
+def participation_csv(program: Program) -> str:
+    """One row per member of each active pair, keyed by LMS user id (the id_token `sub`)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for f in pair_facts(program):
+        for person, partner, role in ((f.pair.mentee, f.pair.mentor, "mentee"),
+                                      (f.pair.mentor, f.pair.mentee, "mentor")):
+            writer.writerow([_cell(v) for v in (
+                person.subject, person.display_name, role, f.pair.id, partner.subject,
+                f.history.matched_on, f.meetings_held, f.last_met or "", f.messages,
+                f.recaps, f.history.goals, f.history.agreement_signed_on or "",
+                f.health.status, f.health.summary)])
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    """Spreadsheets run cells starting with = + - @ (and tab / CR) as formulas: neutralise."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# --- Acting on a pair ----------------------------------------------------------------------
+
+NUDGE = ("Your program team is checking in: it has been a while since your mentoring pair "
+         "last met or wrote. A short message or a 30-minute call keeps the routine going.")
+
+
+def nudge(pair: Pair, kind: str = "nudge") -> int:
+    """Tell both members (at most once a day per kind); returns how many were queued."""
+    today = utcnow().date().isoformat()
+    subject, body = {
+        "nudge": ("A nudge from your mentoring program", NUDGE),
+        "checkin": ("How is your mentoring going?",
+                    "Your program team would like to hear how your mentoring relationship is "
+                    "going: please answer the short check-in in Pairwise."),
+    }[kind]
+    queued = 0
+    for person in (pair.mentee, pair.mentor):
+        if notify.enqueue(person, f"pair_{kind}", subject, body,
+                          dedupe_key=f"pair:{pair.id}:{kind}:{today}:{person.id}"):
+            queued += 1
+    return queued
+
+
+def sweep_inactive(program: Program, today: date | None = None) -> dict[str, int]:
+    """Warn inactive pairs, and close those still inactive a while after the warning
+    (when the program asks for it). The caller commits."""
+    settings = settings_of(program)
+    done = {"warned": 0, "closed": 0}
+    if not settings.auto_close:
+        return done
+    today = today or utcnow().date()
+    warnings = {w.pair_id: w for w in db.session.scalars(
+        sa.select(InactivityWarning).join(Pair, InactivityWarning.pair_id == Pair.id)
+        .where(Pair.program_id == program.id))}
+    for f in pair_facts(program, today):
+        warning = warnings.get(f.pair.id)
+        if f.health.status != signals.INACTIVE:
+            if warning is not None:
+                db.session.delete(warning)  # activity resumed
+            continue
+        if warning is None:
+            db.session.add(InactivityWarning(pair_id=f.pair.id))
+            for person in (f.pair.mentee, f.pair.mentor):
+                notify.enqueue(person, "pair_inactive", "Your mentoring pair is inactive",
+                               f"Nothing has happened in your mentoring pair lately. Unless "
+                               f"you meet or write within {settings.close_after_warning_days} "
+                               "days, the program will close the pair.",
+                               dedupe_key=f"pair:{f.pair.id}:inactive-warning:{person.id}")
+            done["warned"] += 1
+        elif as_utc(warning.warned_at).date() + timedelta(
+                days=settings.close_after_warning_days) <= today:
+            pairs.end_pair(f.pair, "ended", "Closed after a long time without activity")
+            db.session.delete(warning)
+            done["closed"] += 1
+    return done

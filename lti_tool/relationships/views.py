@@ -1,0 +1,128 @@
+"""The staff dashboard (overview, health, at-risk list with nudges), the participation export,
+health settings, and success stories (participants submit, staff approve)."""
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
+
+from lti_tool.courses.forms import ConfirmForm
+from lti_tool.courses.models import Role
+from lti_tool.extensions import db
+from lti_tool.pairs.models import Pair
+from lti_tool.relationships import services, signals, stories
+from lti_tool.relationships.forms import HealthSettingsForm, StoryForm
+from lti_tool.surveys.services import results as survey_results
+from lti_tool.web.auth import current_program, login_required, role_required
+
+blueprint = Blueprint("relationships", __name__)
+staff_only = role_required(Role.STAFF)
+
+
+@blueprint.get("/dashboard")
+@staff_only
+def dashboard():
+    program = current_program()
+    overview = services.overview(program)
+    trend = survey_results(program)["trend"][-services.WEEKS_SHOWN:]
+    db.session.commit()  # settings rows made on first view
+    return render_template(
+        "relationships/dashboard.html", program=program, o=overview, confirm=ConfirmForm(),
+        week_bars=[(f"{week:%d %b}", count) for week, count in overview["held_per_week"]],
+        trend_bars=[(f"{week:%d %b}", mean) for week, mean, _ in trend],
+        statuses=signals.STATUSES, pending=stories.pending(program))
+
+
+@blueprint.get("/dashboard/participation.csv")
+@staff_only
+def participation_csv():
+    program = current_program()
+    return Response(services.participation_csv(program), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="participation-{program.key}.csv"',
+        "Cache-Control": "private, no-store"})
+
+
+def _pair(pair_id: int) -> Pair:
+    pair = db.get_or_404(Pair, pair_id)
+    if pair.program_id != current_program().id:
+        abort(404)
+    return pair
+
+
+@blueprint.post("/dashboard/pairs/<int:pair_id>/<any(nudge, checkin):kind>")
+@staff_only
+def nudge(pair_id: int, kind: str):
+    pair = _pair(pair_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, "The form has expired; reload the page and try again.")
+    services.nudge(pair, kind)
+    db.session.commit()
+    flash(f"{pair.mentee.display_name} and {pair.mentor.display_name} have been "
+          + ("nudged." if kind == "nudge" else "asked for a check-in."), "success")
+    return redirect(url_for("relationships.dashboard"), code=303)
+
+
+@blueprint.route("/dashboard/settings", methods=["GET", "POST"])
+@staff_only
+def health_settings():
+    program = current_program()
+    settings = services.settings_of(program)
+    limits = services.thresholds_of(program)
+    form = HealthSettingsForm(data={"auto_close": settings.auto_close,
+                                    "close_after_warning_days":
+                                        settings.close_after_warning_days,
+                                    **{name: getattr(limits, name)
+                                       for name in HealthSettingsForm.THRESHOLDS}})
+    if form.validate_on_submit():
+        settings.thresholds = {name: float(getattr(form, name).data) if name == "low_rating"
+                               else getattr(form, name).data
+                               for name in HealthSettingsForm.THRESHOLDS}
+        settings.auto_close = bool(form.auto_close.data)
+        settings.close_after_warning_days = form.close_after_warning_days.data
+        db.session.commit()
+        flash("Health settings saved.", "success")
+        return redirect(url_for("relationships.dashboard"), code=303)
+    db.session.commit()
+    return render_template("relationships/settings.html", form=form), \
+        400 if form.is_submitted() else 200
+
+
+# --- Success stories -----------------------------------------------------------------------
+
+@blueprint.route("/stories/new", methods=["GET", "POST"])
+@role_required(Role.LEARNER, Role.MENTOR)
+def new_story():
+    program, form = current_program(), StoryForm()
+    if form.validate_on_submit():
+        try:
+            stories.submit(program, g.enrolment.person, g.enrolment.role, form.title.data,
+                           form.body.data, bool(form.show_name.data), bool(form.consent.data))
+        except stories.StoryError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return render_template("relationships/story_form.html", form=form), 400
+        db.session.commit()
+        flash("Thank you! Your story will appear once the program team has read it.",
+              "success")
+        return redirect(url_for("courses.home"), code=303)
+    return render_template("relationships/story_form.html", form=form), \
+        400 if form.is_submitted() else 200
+
+
+@blueprint.post("/stories/<int:story_id>/<any(approve, decline):decision>")
+@staff_only
+def decide_story(story_id: int, decision: str):
+    story = db.get_or_404(stories.Story, story_id)
+    if story.program_id != current_program().id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, "The form has expired; reload the page and try again.")
+    stories.decide(story, approve=decision == "approve")
+    db.session.commit()
+    flash("Story published on the program's home page." if decision == "approve"
+          else "Story declined.", "success")
+    return redirect(url_for("relationships.dashboard"), code=303)
+
+
+@blueprint.get("/stories")
+@login_required
+def published_stories():
+    return render_template("relationships/stories.html",
+                           stories=stories.published(current_program()))
