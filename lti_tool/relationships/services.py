@@ -6,22 +6,22 @@ import csv
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, fields
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from lti_tool.courses.models import Enrolment, Program, Role
 from lti_tool.extensions import db
 from lti_tool.journal.models import ActionItem, Message, Recap
-from lti_tool.meetings import services as meetings
-from lti_tool.meetings.models import Meeting
+from lti_tool.meetings.models import Attendance, Meeting
+from lti_tool.meetings.recurrence import cached_rule_starts
 from lti_tool.notify import services as notify
 from lti_tool.pairs import services as pairs
 from lti_tool.pairs.models import Pair
 from lti_tool.relationships import signals
 from lti_tool.relationships.models import HealthSettings, InactivityWarning
-from lti_tool.surveys.services import pair_ratings
+from lti_tool.surveys.models import SurveyResponse
 from lti_tool.timeutil import as_utc, utcnow
 
 WEEKS_SHOWN = 8
@@ -58,32 +58,35 @@ class PairFacts:
     recaps: int
 
 
-def pair_facts(program: Program, today: date | None = None) -> list[PairFacts]:
-    """Every active pair of the program with its history and health."""
+def pair_facts(program: Program, today: date | None = None, *,
+               objects: bool = True) -> list[PairFacts]:
+    """Every active pair of the program with its history and health, in a fixed number of
+    queries: each reads one kind of row for the whole program (plain rows, no ORM objects,
+    where there are many). With `objects=False` each `PairFacts.pair` is a plain row (id,
+    mentee_id, mentor_id, started_at), for pages that show only a few pairs by name."""
     today = today or utcnow().date()
+    where = (Pair.program_id == program.id, Pair.status == "active")
     active = list(db.session.scalars(
-        sa.select(Pair).where(Pair.program_id == program.id, Pair.status == "active")
-        .options(selectinload(Pair.mentee), selectinload(Pair.mentor)).order_by(Pair.id)))
-    ids = [p.id for p in active]
-    records = _meeting_records(ids, today)
-    writing = _writing(ids)
-    actions = _actions(ids, today)
-    ratings = pair_ratings(ids)
+        sa.select(Pair).where(*where).options(joinedload(Pair.mentee), joinedload(Pair.mentor))
+        .order_by(Pair.id)) if objects else db.session.execute(
+        sa.select(Pair.id, Pair.mentee_id, Pair.mentor_id, Pair.started_at).where(*where)
+        .order_by(Pair.id)))
+    in_program = sa.and_(Pair.program_id == program.id, Pair.status == "active")
+    records = _meeting_records(in_program, today)
+    writing = _writing(in_program)
+    actions = _actions(in_program, today)
+    ratings = _ratings(in_program)
     extras = _workspace_facts(active)
     limits = thresholds_of(program)
     result = []
     for pair in active:
         side = {pair.mentee_id: "mentee", pair.mentor_id: "mentor"}
         activity: Counter = Counter()
-        for author, count in writing["by_author"][pair.id].items():
-            if author in side:
-                activity[side[author]] += count
-        for author, count in actions["by_creator"][pair.id].items():
-            if author in side:
-                activity[side[author]] += count
-        for proposer, count in records["proposers"][pair.id].items():
-            if proposer in side:
-                activity[side[proposer]] += count
+        for counts in (writing["by_author"][pair.id], actions["by_creator"][pair.id],
+                       records["proposers"][pair.id]):
+            for person_id, count in counts.items():
+                if person_id in side:
+                    activity[side[person_id]] += count
         signed, goals = extras.get(pair.id, (None, 0))
         history = signals.PairHistory(
             today=today, matched_on=as_utc(pair.started_at).date(),
@@ -97,50 +100,82 @@ def pair_facts(program: Program, today: date | None = None) -> list[PairFacts]:
     return result
 
 
-def _meeting_records(pair_ids: list[int], today: date) -> dict:
-    """Per pair: a MeetingRecord per planned occurrence, and meetings proposed per person."""
+def _meeting_records(in_program, today: date) -> dict:
+    """Per pair: a MeetingRecord per planned occurrence, and meetings proposed per person.
+
+    This runs over every occurrence of every pair on each dashboard view, so it reads plain
+    Core rows, folds the two members' answers in SQL, keys occurrences by naive UTC time
+    (as SQLite returns them), and expands series from the cached rule without building
+    Recurrence objects unless a series has exceptions."""
+    attendance, meeting, pair = Attendance.__table__, Meeting.__table__, Pair.__table__
+    held = sa.func.max(sa.case((attendance.c.outcome == "held", 1), else_=0))
+    missed = sa.func.max(sa.case((attendance.c.outcome != "held", 1), else_=0))
+    said = {(meeting_id, _naive(start)): "missed" if was_missed else "held" if was_held
+            else "" for meeting_id, start, was_held, was_missed in db.session.connection().execute(
+                sa.select(attendance.c.meeting_id, attendance.c.occurrence_start, held, missed)
+                .select_from(attendance.join(meeting).join(pair)).where(in_program)
+                .group_by(attendance.c.meeting_id, attendance.c.occurrence_start))}
     records: dict[int, list] = defaultdict(list)
     proposers: dict[int, Counter] = defaultdict(Counter)
-    rows = db.session.scalars(sa.select(Meeting).where(
-        Meeting.pair_id.in_(pair_ids), Meeting.status.in_(("scheduled", "cancelled")))
-        .options(selectinload(Meeting.attendance))) if pair_ids else []
-    now = utcnow()
-    for meeting in rows:
-        proposers[meeting.pair_id][meeting.proposed_by_id] += 1
-        if meeting.status == "cancelled":
-            if meeting.start_at is not None:
-                records[meeting.pair_id].append(signals.MeetingRecord(
-                    as_utc(meeting.start_at).date(), "cancelled"))
+    now = _naive(utcnow())
+    rows = db.session.connection().execute(
+        sa.select(meeting.c.id, meeting.c.pair_id, meeting.c.proposed_by_id, meeting.c.status,
+                  meeting.c.start_at, meeting.c.minutes, meeting.c.timezone,
+                  meeting.c.recurrence, meeting.c.sequence)
+        .select_from(meeting.join(pair))
+        .where(in_program, meeting.c.status.in_(("scheduled", "cancelled"))))
+    for row in rows:
+        proposers[row.pair_id][row.proposed_by_id] += 1
+        mine = records[row.pair_id]
+        if row.start_at is None:
             continue
-        answers = meetings.attendance_by_occurrence(meeting)
-        recurrence = meetings.recurrence_of(meeting)
-        for original in (recurrence.cancelled if recurrence else ()):
-            records[meeting.pair_id].append(signals.MeetingRecord(original.date(),
-                                                                  "cancelled"))
-        for occurrence in meetings.occurrences(meeting):
-            said = set(answers.get(occurrence.original_start, {}).values())
-            outcome = ("upcoming" if occurrence.end > now else
-                       "missed" if said & {"missed", "cancelled_late"} else
-                       "held" if "held" in said else "unconfirmed")
-            changes = 1 if occurrence.moved else (meeting.sequence if not recurrence else 0)
-            records[meeting.pair_id].append(signals.MeetingRecord(
-                occurrence.start.date(), outcome, changes))
+        start = _naive(row.start_at)
+        if row.status == "cancelled":
+            mine.append(signals.MeetingRecord(start.date(), "cancelled"))
+            continue
+        length = timedelta(minutes=row.minutes)
+        rule = row.recurrence
+        if not rule:
+            moved_to, cancelled, originals = {}, set(), [start]
+        else:
+            originals = [_naive(o) for o in _series(row.start_at, row.timezone, rule)]
+            cancelled = {_naive(datetime.fromisoformat(v)) for v in rule.get("cancelled") or ()}
+            moved_to = {_naive(datetime.fromisoformat(k)): _naive(datetime.fromisoformat(v))
+                        for k, v in (rule.get("moved") or {}).items()}
+        for original in originals:
+            if original in cancelled:
+                mine.append(signals.MeetingRecord(original.date(), "cancelled"))
+                continue
+            actual = moved_to.get(original, original)
+            answer = said.get((row.id, original), "")
+            outcome = "upcoming" if actual + length > now else answer or "unconfirmed"
+            changes = (actual != original) if rule else row.sequence
+            mine.append(signals.MeetingRecord(actual.date(), outcome, int(changes)))
     return {"records": records, "proposers": proposers}
 
 
-def _writing(pair_ids: list[int]) -> dict:
+def _series(start: datetime, timezone: str, rule: dict) -> tuple[datetime, ...]:
+    until = date.fromisoformat(rule["until"]) if rule.get("until") else None
+    return cached_rule_starts(as_utc(start), timezone, rule["frequency"], rule.get("count"), until)
+
+
+def _naive(moment: datetime) -> datetime:
+    """UTC without tzinfo: SQLite hands these back, and they compare and hash fast."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _writing(in_program) -> dict:
     """Messages and recaps per pair and author, and the days of the latest of each."""
     by_author: dict[int, Counter] = defaultdict(Counter)
     days: dict[int, list[date]] = defaultdict(list)
     messages: Counter = Counter()
     recaps: Counter = Counter()
     for model, counter in ((Message, messages), (Recap, recaps)):
-        if not pair_ids:
-            break
         rows = db.session.execute(
             sa.select(model.pair_id, model.author_id, sa.func.count(),
                       sa.func.max(model.created_at))
-            .where(model.pair_id.in_(pair_ids)).group_by(model.pair_id, model.author_id))
+            .join(Pair, model.pair_id == Pair.id).where(in_program)
+            .group_by(model.pair_id, model.author_id))
         for pair_id, author_id, count, last in rows:
             by_author[pair_id][author_id] += count
             counter[pair_id] += count
@@ -148,17 +183,31 @@ def _writing(pair_ids: list[int]) -> dict:
     return {"by_author": by_author, "days": days, "messages": messages, "recaps": recaps}
 
 
-def _actions(pair_ids: list[int], today: date) -> dict:
+def _actions(in_program, today: date) -> dict:
     overdue: Counter = Counter()
     by_creator: dict[int, Counter] = defaultdict(Counter)
     rows = db.session.execute(
         sa.select(ActionItem.pair_id, ActionItem.created_by_id, ActionItem.status,
-                  ActionItem.due_on).where(ActionItem.pair_id.in_(pair_ids))) if pair_ids else []
+                  ActionItem.due_on).join(Pair, ActionItem.pair_id == Pair.id)
+        .where(in_program))
     for pair_id, creator, status, due_on in rows:
         by_creator[pair_id][creator] += 1
         if status == "open" and due_on is not None and due_on < today:
             overdue[pair_id] += 1
     return {"overdue": overdue, "by_creator": by_creator}
+
+
+def _ratings(in_program) -> dict[int, list[tuple[date, int]]]:
+    """Check-in ratings per pair (never per person)."""
+    ratings: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for pair_id, day, rating in db.session.execute(
+            sa.select(SurveyResponse.pair_id, SurveyResponse.answered_on,
+                      SurveyResponse.rating)
+            .join(Pair, SurveyResponse.pair_id == Pair.id)
+            .where(in_program, SurveyResponse.kind == "checkin",
+                   SurveyResponse.rating.is_not(None))):
+        ratings[pair_id].append((day, rating))
+    return ratings
 
 
 def _workspace_facts(active: list[Pair]) -> dict[int, tuple[date | None, int]]:
@@ -180,9 +229,11 @@ def _workspace_facts(active: list[Pair]) -> dict[int, tuple[date | None, int]]:
 
 # --- The program overview --------------------------------------------------------------------
 
-def overview(program: Program, today: date | None = None) -> dict:
+def overview(program: Program, today: date | None = None, shown: int = 50) -> dict:
+    """The dashboard's figures; the first `shown` pairs needing attention carry their Pair
+    (with both people) for display, the others stay plain rows."""
     today = today or utcnow().date()
-    facts = pair_facts(program, today)
+    facts = pair_facts(program, today, objects=False)
     learners = db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment).where(
         Enrolment.course_id == program.course_id, Enrolment.active.is_(True),
         Enrolment.role == Role.LEARNER))
@@ -203,11 +254,22 @@ def overview(program: Program, today: date | None = None) -> dict:
         "held_per_week": [(week, held_per_week.get(week, 0)) for week in weeks],
         "health": {status: statuses.get(status, 0) for status in signals.STATUSES},
         "participation": round(100 * taking_part / len(facts)) if facts else 0,
-        "attention": sorted((f for f in facts if f.health.status != signals.HEALTHY),
-                            key=lambda f: (signals.STATUSES.index(f.health.status) * -1,
-                                           -sum(r.weight for r in f.health.reasons))),
-        "facts": facts,
+        "attention": _with_people(sorted(
+            (f for f in facts if f.health.status != signals.HEALTHY),
+            key=lambda f: (-signals.STATUSES.index(f.health.status),
+                           -sum(r.weight for r in f.health.reasons))), shown),
     }
+
+
+def _with_people(facts: list[PairFacts], shown: int) -> list[PairFacts]:
+    """Load the first `shown` pairs with both people (one query) for display."""
+    ids = [f.pair.id for f in facts[:shown]]
+    loaded = {p.id: p for p in db.session.scalars(
+        sa.select(Pair).where(Pair.id.in_(ids))
+        .options(joinedload(Pair.mentee), joinedload(Pair.mentor)))} if ids else {}
+    for f in facts[:shown]:
+        f.pair = loaded[f.pair.id]
+    return facts
 
 
 # --- Export ----------------------------------------------------------------------------------

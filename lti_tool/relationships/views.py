@@ -9,25 +9,29 @@ from lti_tool.extensions import db
 from lti_tool.pairs.models import Pair
 from lti_tool.relationships import services, signals, stories
 from lti_tool.relationships.forms import HealthSettingsForm, StoryForm
-from lti_tool.surveys.services import results as survey_results
+from lti_tool.surveys.services import checkin_trend
+from lti_tool.surveys.services import settings_of as survey_settings
 from lti_tool.web.auth import current_program, login_required, role_required
 
 blueprint = Blueprint("relationships", __name__)
 staff_only = role_required(Role.STAFF)
+ATTENTION_SHOWN = 50  # rows of the at-risk table; the CSV has them all
 
 
 @blueprint.get("/dashboard")
 @staff_only
 def dashboard():
     program = current_program()
-    overview = services.overview(program)
-    trend = survey_results(program)["trend"][-services.WEEKS_SHOWN:]
-    db.session.commit()  # settings rows made on first view
+    services.settings_of(program)
+    survey_settings(program)
+    db.session.commit()  # settings rows made on first view (a commit later would expire all)
+    overview = services.overview(program, shown=ATTENTION_SHOWN)
+    trend = checkin_trend(program)[-services.WEEKS_SHOWN:]
     return render_template(
         "relationships/dashboard.html", program=program, o=overview, confirm=ConfirmForm(),
         week_bars=[(f"{week:%d %b}", count) for week, count in overview["held_per_week"]],
         trend_bars=[(f"{week:%d %b}", mean) for week, mean, _ in trend],
-        statuses=signals.STATUSES, pending=stories.pending(program))
+        statuses=signals.STATUSES, pending=stories.pending(program), shown=ATTENTION_SHOWN)
 
 
 @blueprint.get("/dashboard/participation.csv")

@@ -174,6 +174,14 @@ def results(program: Program) -> dict:
     }
 
 
+def checkin_trend(program: Program) -> list[tuple[date, float, int]]:
+    """The weekly check-in average, from plain rows (the dashboard reads it on every view)."""
+    return _weekly(list(db.session.execute(
+        sa.select(SurveyResponse.answered_on, SurveyResponse.rating).where(
+            SurveyResponse.program_id == program.id, SurveyResponse.kind == "checkin",
+            SurveyResponse.rating.is_not(None)))))
+
+
 def _mean(values) -> float | None:
     values = [v for v in values if v is not None]
     return round(sum(values) / len(values), 2) if values else None

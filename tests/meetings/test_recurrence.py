@@ -177,3 +177,43 @@ def test_an_end_before_the_start_is_refused():
 def test_a_meeting_must_have_a_length():
     with pytest.raises(RecurrenceError, match="end after it starts"):
         expand(ny(date(2024, 3, 5), 9), timedelta(0), NY, Recurrence("weekly", count=2))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_weekly_fast_path_matches_dateutil(seed):
+    """Weekly series step the wall clock without dateutil; they must give exactly the
+    instants dateutil expands from the same RRULE (DST gaps and folds included)."""
+    import itertools
+    import random
+    from datetime import UTC, date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from dateutil.rrule import rrulestr
+
+    from lti_tool.meetings.recurrence import (
+        Recurrence,
+        RecurrenceError,
+        rrule_string,
+        rule_starts,
+    )
+
+    rng = random.Random(seed)
+    zone = rng.choice(["America/New_York", "Europe/Berlin", "Australia/Lord_Howe",
+                       "Asia/Kathmandu", "Pacific/Auckland", "UTC"])
+    day = date(2026, 1, 1) + timedelta(days=rng.randrange(700))
+    local = datetime(day.year, day.month, day.day, rng.choice([0, 1, 2, 9, 23]),
+                     rng.choice([0, 30]), tzinfo=ZoneInfo(zone))
+    start = local.astimezone(UTC)
+    if start.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != local.replace(tzinfo=None):
+        pytest.skip("a start in a DST gap is refused earlier")
+    frequency = rng.choice(["weekly", "biweekly"])
+    recurrence = (Recurrence(frequency, count=rng.randint(1, 52)) if rng.random() < 0.5 else
+                  Recurrence(frequency, until=day + timedelta(days=rng.randint(0, 500))))
+    theirs = [m.astimezone(UTC) for m in itertools.islice(
+        rrulestr(rrule_string(start, zone, recurrence),
+                 dtstart=start.astimezone(ZoneInfo(zone))), 60)]
+    if len(theirs) > 52:  # too long a series: refused
+        with pytest.raises(RecurrenceError, match="more than 52"):
+            rule_starts(start, zone, recurrence)
+    else:
+        assert rule_starts(start, zone, recurrence) == theirs
