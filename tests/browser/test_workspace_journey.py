@@ -1,0 +1,495 @@
+"""A pair works in its workspace inside the sandbox course page's iframe, in a real browser.
+
+Lena (learner) opens her workspace from her home page, ticks an item of the getting-started
+checklist and proposes the mentoring agreement; Mona (mentor) finds it waiting for her and
+accepts it, and both see it signed (the checklist's automatic item ticks itself). Lena adds a
+goal with two milestones and marks one done; she picks the "first meeting" conversation guide
+as the agenda and reads it (its Markdown rendered as headings and lists); she writes a recap
+with an action item for herself, whose takeaways hold a `<script>` that must come out as text
+(no dialog ever opens), and sends Mona a message. Mona finds "1 new message" on her home page,
+reads it, and reads Lena's recap.
+
+Getting there goes over plain HTTP (`lti_tool.sandbox.testing`), through real sandbox
+launches, as in test_meetings_journey: Mona and Lena fill their intakes and the instructor
+proposes and publishes the match.
+
+It runs in both of browser_page's cookie modes (about 20-30 s each): with third-party cookies
+blocked, every request of the frame carries the signed session token instead of a cookie."""
+
+import html
+import re
+from urllib.parse import urljoin
+
+import pytest
+import requests
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from lti_tool.extensions import db
+from lti_tool.guides.models import GuideUse
+from lti_tool.journal.models import ActionItem, Message, Recap, ThreadState
+from lti_tool.pairs.models import Pair
+from lti_tool.sandbox.setup import add_activity
+from lti_tool.sandbox.testing import browser_launch, launch_form, parse_form
+from lti_tool.workspace.models import AgreementVersion, ChecklistTick, Goal
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+PROGRAM = "Spring mentoring"
+# Sandbox user ids (lti_tool/sandbox/lms.py DEMO_PEOPLE).
+IRIS, MONA, LENA = "3", "4", "6"
+WEEKDAYS = range(5)
+
+CONFIDENTIALITY = "What we say about our workplaces stays between us."
+BOUNDARIES = "No calls after 20:00 Berlin time; we tell each other a day ahead if we cancel."
+LENA_HOPES = "Honest feedback on my leadership style and my first team project."
+GOAL = "Lead my first project team"
+MILESTONES = ("Ask my manager for a small project", "Run the kick-off meeting")
+GUIDE = "First meeting and rapport"
+TAKEAWAYS = "Ask before deciding <script>alert(1)</script> & listen first."
+ACTION = "Book a chat with my manager about the project"
+MESSAGE = "Thanks for today, Mona! I booked the chat with my manager for Friday."
+TOTAL_ITEMS = 6  # lti_tool/workspace/checklist.py ITEMS
+
+
+def _launch_in_frame(page, name):
+    page.get_by_role("button", name=f"Launch as {name}").first.click()
+
+
+def _query(server, function):
+    with server.app.app_context():
+        return function()
+
+
+def _launch_over_http(server, http, user_id, activity_id):
+    with server.app.app_context():
+        login_url, fields = launch_form(user_id, activity_id)
+    return browser_launch(http, login_url, fields).response
+
+
+def _intake_over_http(server, user_id, activity_id, **answers):
+    """A participant's first launch from the sandbox and their intake, without a browser."""
+    with requests.Session() as http:
+        page = _launch_over_http(server, http, user_id, activity_id)
+        assert "Tell us about yourself" in page.text, page.text[:300]
+        action, form = parse_form(page.text, page.url)
+        data = {"csrf_token": form["csrf_token"], "modality": "video", "languages": ["en"],
+                **answers}
+        saved = http.post(action, data=data, timeout=10)
+        assert "your answers are saved" in saved.text, saved.text[:500]
+
+
+def _link(page: requests.Response, pattern: str) -> str:
+    """The absolute address of the first link or form action of a page matching `pattern`."""
+    found = re.search(rf'(?:href|action)="([^"]*{pattern}[^"]*)"', page.text)
+    assert found, f"nothing like {pattern} in {page.url}: {page.text[:300]}"
+    return urljoin(page.url, html.unescape(found.group(1)))
+
+
+def _publish_over_http(server, activity_id) -> int:
+    """The instructor proposes matches and publishes them; returns the pair's id."""
+    with requests.Session() as http:
+        home = _launch_over_http(server, http, IRIS, activity_id)
+        matching = http.get(_link(home, "/matching"), timeout=10)
+        assert "1 learners ready to be matched · 1 mentors" in matching.text, matching.text[:500]
+        action, form = parse_form(matching.text, matching.url)
+        proposed = http.post(action, data={**form, "policy": "optimal"}, timeout=10)
+        assert "Proposed 1 pairs. Review them, then publish." in proposed.text
+        published = http.post(_link(proposed, r"/matching/\d+/publish"),
+                              data={"csrf_token": form["csrf_token"]}, timeout=10)
+        assert "Published 1 pairs" in published.text, published.text[:500]
+
+    def read():
+        pair = db.session.scalars(sa.select(Pair)).one()
+        return pair.id, pair.status, pair.mentor.display_name, pair.mentee.display_name
+    pair_id, *pair = _query(server, read)
+    assert pair == ["active", "Mona Mentor", "Lena Learner"]
+    return pair_id
+
+
+def _section(frame, heading):
+    """The card (section or article) a heading names."""
+    return frame.locator("section, article").filter(
+        has=frame.get_by_role("heading", name=heading, exact=True))
+
+
+def _ticked(frame, title):
+    """A checklist item shown done: its tick is in the heading, hidden from screen readers
+    (who read "done" in the line below)."""
+    item = _section(frame, title)
+    expect(item.locator("h2")).to_have_text(f"✓ {title}")
+    return item
+
+
+def _flash(frame, text):
+    expect(frame.locator("p.flash")).to_contain_text(text)
+
+
+def _show(frame, heading):
+    """Scroll the frame (not the course page) to a heading before a screenshot."""
+    frame.get_by_role("heading", name=heading, exact=True).evaluate("h => h.scrollIntoView()")
+
+
+def _open_workspace(page, frame, name, other):
+    """Launch as `name` and open the workspace from the home page."""
+    _launch_in_frame(page, name)
+    frame.get_by_role("heading", name=f"Welcome, {name.split()[0]}").wait_for()
+    frame.get_by_role("link", name="Open your workspace").click()
+    frame.get_by_role("heading", name=f"You and {other}", exact=True).wait_for()
+
+
+def _action(verb, what):
+    """A button's name: the visible verb, then a visually hidden ": what". Chromium counts the
+    hidden span (absolutely positioned, so a block) as a separate word: "Mark done : ..."."""
+    return re.compile(rf"^{re.escape(verb)} ?: {re.escape(what)}$")
+
+
+def _state(frame, term):
+    """The value of one line of the hub's "Where you are"."""
+    return frame.locator("dl.facts dt", has_text=term).locator("xpath=following-sibling::dd[1]")
+
+
+# --- Reading the database --------------------------------------------------------------------
+
+def _agreement(server):
+    def read():
+        rows = db.session.scalars(sa.select(AgreementVersion)).all()
+        return [{"number": v.number, "proposed_by": v.proposed_by.display_name,
+                 "mentee_accepted": v.mentee_accepted_at is not None,
+                 "mentor_accepted": v.mentor_accepted_at is not None,
+                 "signed": v.signed_at is not None, "frequency": v.frequency,
+                 "minutes": v.minutes, "fallback": v.fallback_channel,
+                 "confidentiality": v.confidentiality, "boundaries": v.boundaries,
+                 "mentee_hopes": v.mentee_hopes} for v in rows]
+    return _query(server, read)
+
+
+def _ticks(server):
+    def read():
+        rows = db.session.execute(sa.select(ChecklistTick.item, ChecklistTick.person_id))
+        return sorted(rows.all())
+    return _query(server, read)
+
+
+def _person_id(server, pair_id, role):
+    return _query(server, lambda: getattr(db.session.get(Pair, pair_id), f"{role}_id"))
+
+
+def _goals(server):
+    def read():
+        return [(g.title, g.created_by.display_name, g.percent,
+                 [(m.title, m.done, m.done_at is not None) for m in g.milestones])
+                for g in db.session.scalars(sa.select(Goal))]
+    return _query(server, read)
+
+
+def _journal(server):
+    def read():
+        recaps = [(r.author.display_name, r.takeaways, r.shared, r.meeting_id)
+                  for r in db.session.scalars(sa.select(Recap))]
+        actions = [(a.title, a.owner.display_name, a.created_by.display_name, a.status,
+                    a.recap_id is not None) for a in db.session.scalars(sa.select(ActionItem))]
+        messages = [(m.author.display_name, m.body, m.id)
+                    for m in db.session.scalars(sa.select(Message))]
+        uses = [(u.guide.title, u.chosen_by.display_name, u.covered_at)
+                for u in db.session.scalars(sa.select(GuideUse))]
+        return {"recaps": recaps, "actions": actions, "messages": messages, "uses": uses}
+    return _query(server, read)
+
+
+def _last_read(server, person_id):
+    def read():
+        state = db.session.scalars(sa.select(ThreadState).filter_by(person_id=person_id)).first()
+        return state.last_read_id if state else 0
+    return _query(server, read)
+
+
+# --- The journey -----------------------------------------------------------------------------
+
+def test_a_pair_works_in_its_workspace_in_the_iframe(live_sandbox, browser_page):
+    page, server = browser_page, live_sandbox
+    dialogs = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+    page.on("dialog", on_dialog)
+
+    activity_id = _query(server, lambda: add_activity(PROGRAM, score_maximum=50).id)
+    _intake_over_http(server, MONA, activity_id, expertise=["Leadership"],
+                      timezone="Europe/Berlin", capacity="2",
+                      availability=[f"{d}-{h}" for d in WEEKDAYS for h in (18, 19)])
+    _intake_over_http(server, LENA, activity_id, topics=["Leadership"],
+                      timezone="America/New_York",
+                      availability=[f"{d}-{h}" for d in WEEKDAYS for h in (12, 13)])
+    pair_id = _publish_over_http(server, activity_id)
+    lena_id = _person_id(server, pair_id, "mentee")
+    mona_id = _person_id(server, pair_id, "mentor")
+
+    page.goto(server.sandbox_url + "/")
+    frame = page.frame_locator("iframe[name=tool-frame]")
+
+    _learner_starts(page, frame)
+    assert _ticks(server) == [("tech", lena_id)]
+    [version] = _agreement(server)
+    assert version == {
+        "number": 1, "proposed_by": "Lena Learner", "mentee_accepted": True,
+        "mentor_accepted": False, "signed": False, "frequency": "weekly", "minutes": 45,
+        "fallback": "chat", "confidentiality": CONFIDENTIALITY, "boundaries": BOUNDARIES,
+        "mentee_hopes": LENA_HOPES}
+
+    _mentor_signs(page, frame)
+    [version] = _agreement(server)
+    assert version["signed"] and version["mentor_accepted"] and version["number"] == 1
+
+    _learner_plans(page, frame)
+    assert _goals(server) == [(GOAL, "Lena Learner", 50, [(MILESTONES[0], True, True),
+                                                          (MILESTONES[1], False, False)])]
+    journal = _journal(server)
+    assert journal["uses"] == [(GUIDE, "Lena Learner", None)]
+    assert journal["recaps"] == [("Lena Learner", TAKEAWAYS, False, None)]
+    assert journal["actions"] == [(ACTION, "Lena Learner", "Lena Learner", "open", True)]
+    [(author, body, message_id)] = journal["messages"]
+    assert (author, body) == ("Lena Learner", MESSAGE)
+    assert _last_read(server, mona_id) == 0
+
+    _mentor_reads(page, frame)
+    assert _last_read(server, mona_id) == message_id
+
+    assert dialogs == []  # the <script> in the recap never ran
+    if page.cookie_mode == "third-party cookies blocked":
+        # The whole journey ran without a cookie from the tool's frame.
+        assert not [c for c in page.context.cookies(server.tool_url)
+                    if c["name"] == "pairwise_session"]
+
+
+def _learner_starts(page, frame):
+    """Lena ticks the set-up check of her checklist and proposes the agreement."""
+    _open_workspace(page, frame, "Lena Learner", "Mona Mentor")
+    expect(frame.get_by_role("heading", name="Your mentor: Mona Mentor")).to_be_visible()
+    expect(_state(frame, "Agreement")).to_have_text("Not started yet")
+    expect(_state(frame, "Getting started")).to_contain_text(f"You: 0 of {TOTAL_ITEMS} done")
+
+    frame.get_by_role("link", name="Getting started", exact=True).click()
+    frame.get_by_role("heading", name="Getting started with Mona Mentor").wait_for()
+    expect(frame.get_by_text(f"You: 0 of {TOTAL_ITEMS} done")).to_be_visible()
+    tech = _section(frame, "Check your set-up before the first call")
+    expect(tech).to_contain_text("Use headphones or earbuds with a microphone")
+    expect(tech).to_contain_text("You: not yet · Mona: not yet")
+    agreement = _section(frame, "Sign your mentoring agreement")
+    expect(agreement).to_contain_text("Not yet: this one ticks itself.")
+    expect(agreement.get_by_role("button")).to_have_count(0)  # nothing to tick by hand
+    tech.get_by_role("button", name="Done: tick it").click()
+    _flash(frame, "Ticked.")
+    expect(frame.get_by_text(f"You: 1 of {TOTAL_ITEMS} done")).to_be_visible()
+    tech = _ticked(frame, "Check your set-up before the first call")
+    expect(tech).to_contain_text("You: done (")
+    expect(tech.get_by_role("button", name="Untick")).to_be_visible()
+    expect(frame.get_by_role("progressbar", name="Your progress")).to_have_attribute("value", "1")
+    screenshot(page, "workspace-1-learner-checklist")
+
+    frame.get_by_role("link", name="Agreement", exact=True).click()
+    frame.get_by_role("heading", name="Your mentoring agreement with Mona Mentor").wait_for()
+    # A writing page says who can read it.
+    expect(frame.locator("p.privacy")).to_have_text(
+        "Only you and Mona Mentor can read this. Program staff see only dates, counts and "
+        "statuses.")
+    frame.get_by_label("How often you meet").select_option(label="Every week")
+    frame.get_by_label("How long (minutes)").fill("45")
+    frame.get_by_label("How you meet first of all").select_option(label="Video call")
+    frame.get_by_label("When that is not possible").select_option(label="Chat or e-mail")
+    frame.get_by_label("How soon you answer each other's messages").select_option(
+        label="Within two working days")
+    frame.get_by_label("Confidentiality: what stays between you").fill(CONFIDENTIALITY)
+    frame.get_by_label("Boundaries: what you keep to, and what is off limits").fill(BOUNDARIES)
+    frame.get_by_label("What Lena Learner wants from the relationship").fill(LENA_HOPES)
+    _show(frame, "Propose your agreement")
+    screenshot(page, "workspace-2-learner-proposes-agreement")
+    frame.get_by_role("button", name="Propose it to Mona Mentor").click()
+
+    _flash(frame, "Version 1 is proposed. Mona Mentor has been told")
+    pending = _section(frame, "Version 1, proposed by you")
+    expect(pending).to_contain_text("Waiting for Mona Mentor to accept it or suggest changes.")
+    expect(pending).to_contain_text(CONFIDENTIALITY)
+    expect(pending.get_by_role("button", name="I accept version 1")).to_have_count(0)
+
+
+def _mentor_signs(page, frame):
+    """Mona finds the agreement waiting for her and accepts it; the checklist ticks itself."""
+    _open_workspace(page, frame, "Mona Mentor", "Lena Learner")
+    expect(frame.get_by_role("heading", name="Your mentee: Lena Learner")).to_be_visible()
+    expect(_state(frame, "Agreement")).to_have_text("version 1 waits for you to accept it")
+    expect(_state(frame, "Getting started")).to_contain_text(
+        f"You: 0 of {TOTAL_ITEMS} done · Lena: 1 of {TOTAL_ITEMS}")
+
+    frame.get_by_role("link", name="Agreement", exact=True).click()
+    pending = _section(frame, "Version 1, proposed by Lena Learner")
+    expect(pending).to_contain_text(BOUNDARIES)
+    expect(pending).to_contain_text(LENA_HOPES)
+    expect(pending).to_contain_text("Every week")
+    screenshot(page, "workspace-3-mentor-agreement-waits")
+    pending.get_by_role("button", name="I accept version 1").click()
+
+    _flash(frame, "Accepted: your agreement is signed.")
+    signed = _section(frame, "Your agreement (version 1)")
+    expect(signed).to_contain_text("Signed on ")
+    expect(signed).to_contain_text("Accepted by Lena Learner on ")
+    expect(signed).to_contain_text(" and by you on ")
+    expect(signed).to_contain_text(CONFIDENTIALITY)
+    expect(frame.get_by_role("button", name=re.compile("I accept"))).to_have_count(0)
+    screenshot(page, "workspace-4-mentor-agreement-signed")
+
+    frame.get_by_role("link", name="Getting started", exact=True).click()
+    agreement = _ticked(frame, "Sign your mentoring agreement")
+    expect(agreement).to_contain_text("Done: this one ticks itself.")
+    expect(frame.get_by_text(f"You: 1 of {TOTAL_ITEMS} done")).to_be_visible()
+    expect(frame.get_by_text(f"Lena: 2 of {TOTAL_ITEMS} done")).to_be_visible()
+
+
+def _learner_plans(page, frame):
+    """Lena sees the agreement signed, adds a goal, picks and reads a guide, writes a recap
+    with an action item and sends a message."""
+    _open_workspace(page, frame, "Lena Learner", "Mona Mentor")
+    expect(_state(frame, "Agreement")).to_contain_text("Signed on ")
+    expect(_state(frame, "Agreement")).to_contain_text("(version 1)")
+    frame.get_by_role("link", name="Getting started", exact=True).click()
+    expect(_ticked(frame, "Sign your mentoring agreement")).to_contain_text(
+        "Done: this one ticks itself.")
+    expect(frame.get_by_text(f"You: 2 of {TOTAL_ITEMS} done")).to_be_visible()
+
+    # A goal with two milestones, one of them done.
+    frame.get_by_role("link", name="Goals", exact=True).click()
+    frame.get_by_role("heading", name="Goals with Mona Mentor").wait_for()
+    expect(frame.get_by_text("No goals yet.")).to_be_visible()
+    frame.get_by_label("The goal").fill(GOAL)
+    frame.get_by_label("How you will know you have reached it").fill(
+        "The team delivers its first milestone on time.")
+    frame.get_by_label("Milestones, one a line (optional)").fill("\n".join(MILESTONES))
+    frame.get_by_role("button", name="Add the goal").click()
+    _flash(frame, "Goal added.")
+    goal = _section(frame, f"{GOAL} Active")
+    progress = goal.get_by_role("progressbar", name=f"Progress of {GOAL}")
+    expect(progress).to_have_attribute("value", "0")
+    expect(goal).to_contain_text("(0 of 2 milestones)")
+    goal.get_by_role("button", name=_action("Mark done", MILESTONES[0])).click()
+    _flash(frame, "Milestone done.")
+    goal = _section(frame, f"{GOAL} Active")
+    expect(goal.get_by_role("progressbar", name=f"Progress of {GOAL}")).to_have_attribute(
+        "value", "50")
+    expect(goal).to_contain_text("50 % (1 of 2 milestones)")
+    expect(goal.locator("ul.milestones li").first).to_contain_text(f"☑ {MILESTONES[0]} (done ")
+    expect(goal.locator("ul.milestones li").nth(1)).to_contain_text(f"☐ {MILESTONES[1]}")
+    expect(goal.get_by_role("button", name=_action("Reopen", MILESTONES[0]))).to_be_visible()
+    expect(goal.get_by_role("button", name=_action("Mark done", MILESTONES[1]))).to_be_visible()
+    _show(frame, "Goals with Mona Mentor")
+    screenshot(page, "workspace-5-learner-goal")
+
+    # The first-meeting guide as the agenda, then read.
+    frame.get_by_role("link", name="Your workspace with Mona Mentor").click()
+    frame.get_by_role("link", name="Guides", exact=True).click()
+    frame.get_by_role("heading", name="Conversation guides with Mona Mentor").wait_for()
+    agenda = _section(frame, "Your agenda")
+    expect(agenda).to_contain_text("Nothing on your agenda yet")
+    row = frame.get_by_role("row").filter(has=frame.get_by_role("link", name=GUIDE))
+    expect(row).to_contain_text("Not chosen yet")
+    row.get_by_role("button", name="Choose", exact=True).click()
+    _flash(frame, f"“{GUIDE}” is on your agenda.")
+    agenda = _section(frame, "Your agenda")
+    expect(agenda).to_contain_text("chosen by you")
+    expect(frame.get_by_role("row").filter(has=frame.get_by_role("link", name=GUIDE))
+           ).to_contain_text("On the agenda")
+    agenda.get_by_role("link", name=GUIDE).click()
+
+    guide = frame.locator("article.guide")
+    expect(guide.get_by_role("heading", name=GUIDE, level=1)).to_be_visible()
+    expect(guide).to_contain_text("Suggested for week 1")
+    for section in ("Purpose", "Discussion questions", "Exercise", "Resources"):
+        expect(guide.get_by_role("heading", name=section, level=2)).to_be_visible()
+    questions = guide.locator("ol > li")
+    expect(questions.first).to_have_text(re.compile(r"^What is your story so far"))
+    expect(questions.first).to_be_visible()
+    expect(guide.locator("ul > li").first).to_be_visible()
+    expect(guide.locator("strong", has_text="Three things in common")).to_be_visible()
+    assert "## " not in guide.inner_text()  # rendered, not shown as Markdown
+    external = guide.get_by_role("link", name="https://en.wikipedia.org/wiki/Active_listening")
+    expect(external).to_have_attribute("target", "_blank")
+    expect(external).to_have_attribute("rel", "noopener noreferrer")
+    screenshot(page, "workspace-6-learner-reads-guide")
+
+    # A recap with an action item for herself; the <script> comes out as text.
+    frame.get_by_role("link", name="Guides with Mona Mentor").click()
+    frame.get_by_role("link", name="Recaps and action items").click()
+    frame.get_by_role("heading", name="Recaps and action items with Mona Mentor").wait_for()
+    expect(frame.locator("p.privacy")).to_have_text(
+        "Only you and Mona Mentor can read this. Program staff see only dates, counts and "
+        "statuses, and the recaps you choose to share.")
+    expect(frame.get_by_text("No recap yet.")).to_be_visible()
+    write = _section(frame, "Write a recap")
+    write.get_by_label("What you take away").fill(TAKEAWAYS)
+    write.get_by_label("New action item (optional)").fill(ACTION)
+    write.get_by_label("Whose").select_option(label="Me")
+    expect(write.get_by_label("Share this recap with the program staff")).not_to_be_checked()
+    write.get_by_role("button", name="Save the recap").click()
+
+    _flash(frame, "Recap saved.")
+    recap = frame.locator("article.recap")
+    expect(recap).to_have_count(1)
+    expect(recap.locator("h3")).to_contain_text("by you")
+    expect(recap.locator("div.text").first).to_have_text(TAKEAWAYS)
+    expect(recap.locator("script")).to_have_count(0)
+    actions = _section(frame, "Action items").get_by_role("row").filter(has_text=ACTION)
+    expect(actions).to_have_count(1)
+    expect(actions.get_by_role("cell").nth(1)).to_have_text("Me")
+    expect(actions.get_by_label(f"Status of {ACTION}")).to_have_value("open")
+    _show(frame, "Recaps")
+    screenshot(page, "workspace-7-learner-recap")
+
+    # A message for Mona.
+    frame.get_by_role("link", name="Messages", exact=True).click()
+    frame.get_by_role("heading", name="Messages with Mona Mentor").wait_for()
+    expect(frame.locator("p.privacy")).to_have_text(
+        "Only you and Mona Mentor can read this. Program staff see only dates, counts and "
+        "statuses.")
+    frame.get_by_label("Your message").fill(MESSAGE)
+    frame.get_by_role("button", name="Send", exact=True).click()
+    mine = frame.locator("ol.thread li.mine")
+    expect(mine).to_have_count(1)
+    expect(mine.locator("p.meta")).to_contain_text("You · ")
+    expect(mine.locator("div.text")).to_have_text(MESSAGE)
+
+
+def _mentor_reads(page, frame):
+    """Mona finds "1 new message" on her home page, reads it, and reads Lena's recap."""
+    _launch_in_frame(page, "Mona Mentor")
+    frame.get_by_role("heading", name="Welcome, Mona").wait_for()
+    new = frame.get_by_role("link", name="1 new message", exact=True)
+    expect(new).to_be_visible()
+    screenshot(page, "workspace-8-mentor-new-message")
+    new.click()
+
+    frame.get_by_role("heading", name="Messages with Lena Learner").wait_for()
+    theirs = frame.locator("ol.thread li.theirs.unread")
+    expect(theirs).to_have_count(1)
+    expect(theirs.locator("p.meta")).to_contain_text("Lena Learner · ")
+    expect(theirs.locator("p.meta")).to_contain_text("· new")
+    expect(theirs.locator("div.text")).to_have_text(MESSAGE)
+    screenshot(page, "workspace-9-mentor-reads-message")
+
+    frame.get_by_role("link", name="Recaps and action items").click()
+    frame.get_by_role("heading", name="Recaps and action items with Lena Learner").wait_for()
+    recap = frame.locator("article.recap")
+    expect(recap).to_have_count(1)
+    expect(recap.locator("h3")).to_contain_text("by Lena Learner")
+    expect(recap.locator("div.text").first).to_have_text(TAKEAWAYS)
+    expect(recap.locator("script")).to_have_count(0)
+    expect(recap.locator("details")).to_have_count(0)  # only its author edits it
+    actions = _section(frame, "Action items").get_by_role("row").filter(has_text=ACTION)
+    expect(actions.get_by_role("cell").nth(1)).to_have_text("Lena Learner")
+    expect(actions.get_by_role("cell").nth(3)).to_have_text("Open")  # not hers to change
+    _show(frame, "Recaps")
+    screenshot(page, "workspace-10-mentor-reads-recap")
+
+    frame.get_by_role("link", name="Back to your program").click()
+    frame.get_by_role("heading", name="Welcome, Mona").wait_for()
+    expect(frame.get_by_role("link", name=re.compile(r"new message"))).to_have_count(0)
