@@ -6,6 +6,7 @@ One hook here instead of a call in every feature; features stay unaware of gradi
 
 import logging
 
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -40,7 +41,8 @@ def _watched() -> tuple[type, ...]:
             Pair)
 
 
-def _note(session: Session, flush_context, instances) -> None:
+def _note(session: Session, flush_context) -> None:
+    """After a flush (when new rows have their ids), note the pairs whose rows changed."""
     watched = _watched()
     for instance in (*session.new, *session.dirty):
         if isinstance(instance, watched):
@@ -50,6 +52,10 @@ def _note(session: Session, flush_context, instances) -> None:
 
 
 def _recompute(session: Session) -> None:
+    if not has_app_context() or not current_app.config.get("GRADES_FOLLOW_ACTIVITY", True):
+        session.info.pop(PENDING, None)
+        return
+    session.flush()  # the commit's own flush comes after this hook: note its changes first
     pending = session.info.pop(PENDING, None)
     if not pending:
         return
@@ -77,7 +83,7 @@ def init_app(app) -> None:
         session_class = db.session.session_factory.class_
     if getattr(session_class, "_grades_hooks", False):
         return
-    event.listen(session_class, "before_flush", _note)
+    event.listen(session_class, "after_flush", _note)
     event.listen(session_class, "before_commit", _recompute)
     event.listen(session_class, "after_rollback", _forget)
     session_class._grades_hooks = True

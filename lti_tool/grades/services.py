@@ -39,6 +39,7 @@ from lti_tool.grades.models import (
 )
 from lti_tool.grades.rubric import ParticipationFacts, assess
 from lti_tool.pairs.models import Pair
+from lti_tool.security import audit
 from lti_tool.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -290,6 +291,9 @@ def _audit(record: GradeRecord, actor: Person | None, action: str, old: float | 
     db.session.add(GradeAudit(program_id=record.program_id, person_id=record.person_id,
                               actor_id=actor.id if actor else None, action=action,
                               old_score=old, new_score=new, reason=reason))
+    audit.record(f"grades.{action}", actor=actor, program=record.program_id,
+                 target=f"person:{record.person_id}", old_score=old, new_score=new,
+                 reason=reason)
 
 
 def override(record: GradeRecord, actor: Person, score: float, reason: str,

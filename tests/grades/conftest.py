@@ -36,7 +36,9 @@ class Grading:
 @pytest.fixture
 def grading(live_sandbox) -> Grading:
     app = live_sandbox.app
-    app.config.update(GRADES_RETRY_SECONDS=60, GRADES_MAX_ATTEMPTS=3)
+    # These tests drive recompute explicitly; tests/grades/test_hooks.py covers the hook.
+    app.config.update(GRADES_RETRY_SECONDS=60, GRADES_MAX_ATTEMPTS=3,
+                      GRADES_FOLLOW_ACTIVITY=False)
     with app.app_context():
         keys.ensure_key()  # generated now, not while the LMS fetches the tool's JWKS
         db.session.commit()

@@ -21,6 +21,7 @@ from tests.grades.helpers import build_cohort, hold_meetings
 def cohort(app):
     from lti_tool.sandbox.setup import setup_sandbox
 
+    app.config["GRADES_FOLLOW_ACTIVITY"] = False  # these tests call recompute themselves
     with app.app_context():
         setup_sandbox("http://127.0.0.1:5000")
         yield build_cohort(learners=2, mentors=1)
