@@ -62,3 +62,38 @@ NOTIFY_CLAIM_TIMEOUT_SECONDS = 900
 # Meetings (lti_tool/meetings): video meetings get a fresh room on this Jitsi Meet server
 # unless the pair pastes their own link; no account or API key is needed.
 JITSI_BASE_URL = "https://meet.jit.si"
+
+# Security (lti_tool/security): headers, rate limits, audit log.
+# Extra origins (scheme://host[:port]) allowed to frame the tool and receive its forms, beyond
+# the registered platforms' issuer and login URL origins (which are added automatically), for
+# an LMS whose course pages live on another host than its issuer (e.g. Canvas). Separated by
+# spaces or commas, e.g. PAIRWISE_CSP_EXTRA_ORIGINS="https://school.instructure.com".
+CSP_EXTRA_ORIGINS = ""
+# How long the platform origins in the Content-Security-Policy are cached per process; a
+# registration change made by this process refreshes them at once.
+CSP_PLATFORM_CACHE_SECONDS = 30
+# Strict-Transport-Security, sent only over https (on in production).
+HSTS_ENABLED = False
+HSTS_SECONDS = 365 * 24 * 3600
+HSTS_INCLUDE_SUBDOMAINS = True
+# Fixed-window limits per client IP ("<count>/<second|minute|hour|day>", or "<count>/<n>
+# minutes"), counted in the database so every worker on every machine shares them. Behind a
+# proxy set PROXY_COUNT, or every client shares the proxy's address. A whole campus behind one
+# NAT address launches together at the start of a lecture: keep the launch limits generous.
+# None: on, except under TESTING (the suite's tests of rate limits switch it on themselves).
+RATE_LIMIT_ENABLED = None
+RATE_LIMIT_LOGIN = "300/minute"  # /lti/login (OIDC login initiation)
+RATE_LIMIT_LAUNCH = "300/minute"  # /lti/launch (id_token validation)
+RATE_LIMIT_REGISTER = "30/minute"  # /lti/register (dynamic registration; fetches URLs)
+RATE_LIMIT_ADMIN_SIGN_IN = "10/minute"  # POST /admin/sign-in (guessing the admin token)
+
+# Participation grades (lti_tool/grades): score changes wait in an outbox and are posted to the
+# LMS gradebook (AGS) by `flask --app wsgi grades sync` (cron) or `grades worker`, never during
+# a web request; `grades roster-sync` (cron) flags people who left the course.
+# Recompute the members' scores in the transaction of each change that can move them.
+GRADES_FOLLOW_ACTIVITY = True
+GRADES_MAX_ATTEMPTS = 6  # then the change is "failed" (`flask grades retry-failed`)
+GRADES_RETRY_SECONDS = 60  # backoff: 1, 2, 4, 8, 16 minutes after failed attempts 1..5
+# A person whose scores a worker claimed and did not finish within this long (it died) is
+# claimed again. Keep it well above LTI_HTTP_TIMEOUT_SECONDS.
+GRADES_CLAIM_TIMEOUT_SECONDS = 300

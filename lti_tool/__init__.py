@@ -27,6 +27,8 @@ def create_app(test_config: dict | None = None, env: str | None = None) -> Flask
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_security(app)
+    register_hooks(app)
     return app
 
 
@@ -114,21 +116,39 @@ def _sqlite_pragmas(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from lti_tool.admin.views import blueprint as admin
     from lti_tool.courses.views import blueprint as courses
+    from lti_tool.grades.views import blueprint as grades
+    from lti_tool.guides.views import blueprint as guides
     from lti_tool.health import blueprint as health
     from lti_tool.intake.views import blueprint as intake
     from lti_tool.journal.views import blueprint as journal
     from lti_tool.lti.views import blueprint as lti
     from lti_tool.meetings.views import blueprint as meetings
     from lti_tool.pairs.views import blueprint as pairs
+    from lti_tool.relationships.views import blueprint as relationships
     from lti_tool.surveys.views import blueprint as surveys
+    from lti_tool.workspace.views import blueprint as workspace
 
-    for blueprint in (lti, courses, admin, health, intake, pairs, meetings, journal,
-                      surveys):
+    for blueprint in (lti, courses, admin, health, intake, pairs,
+                      meetings, guides, journal, workspace, surveys, relationships, grades):
         app.register_blueprint(blueprint)
     if app.config["SANDBOX_ENABLED"]:
         from lti_tool import sandbox
 
         sandbox.init_app(app)
+
+
+def register_hooks(app: Flask) -> None:
+    """Participation scores follow activity within its transaction (lti_tool/grades)."""
+    from lti_tool.grades import hooks
+
+    hooks.init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    """Security headers, rate limits, the audit log's commands (lti_tool/security)."""
+    from lti_tool import security
+
+    security.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -140,6 +160,11 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from lti_tool.lti.commands import lti_cli
     from lti_tool.notify.commands import notify_cli
+    from lti_tool.relationships.commands import relationships_cli
 
     app.cli.add_command(lti_cli)
     app.cli.add_command(notify_cli)
+    app.cli.add_command(relationships_cli)
+    from lti_tool.grades.commands import grades_cli
+
+    app.cli.add_command(grades_cli)

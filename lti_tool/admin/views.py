@@ -30,6 +30,7 @@ from lti_tool.lti.registrations import (
     register_platform,
     tool_urls,
 )
+from lti_tool.security import audit
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -84,6 +85,9 @@ def add_platform():
             db.session.rollback()
             form.issuer.errors.append(str(exc))
         else:
+            audit.record("platform.registered", platform=platform,
+                         target=f"{platform.issuer} client {platform.client_id}", via="admin",
+                         deployment_ids=platform.deployment_ids)
             db.session.commit()
             log.info("platform registered manually: iss=%s client_id=%s", platform.issuer,
                      platform.client_id)
@@ -112,6 +116,9 @@ def remove_platform(platform_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     platform = db.get_or_404(Platform, platform_id)
+    audit.record("platform.removed", platform=platform.id,
+                 target=f"{platform.issuer} client {platform.client_id}", via="admin",
+                 name=platform.name)
     db.session.delete(platform)
     db.session.commit()
     log.info("platform removed: iss=%s client_id=%s", platform.issuer, platform.client_id)

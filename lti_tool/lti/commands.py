@@ -17,6 +17,7 @@ from lti_tool.lti.registrations import (
     remove_platform,
     tool_urls,
 )
+from lti_tool.security import audit
 
 lti_cli = AppGroup("lti", help="LTI registrations, tool configuration and keys.")
 
@@ -105,6 +106,8 @@ def tool_config(as_json):
 def rotate_keys():
     """Add a new signing key; the old one stays published for the grace period."""
     key = keys.rotate()
+    audit.record("lti.key_rotated", target=f"signing key {key.kid}", via="cli")
+    db.session.commit()
     grace = current_app.config["KEY_ROTATION_GRACE_DAYS"]
     click.echo(f"New signing key {key.kid}; previous keys stay in the JWKS for {grace} days.")
 

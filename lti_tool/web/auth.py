@@ -18,7 +18,7 @@ PUBLIC_ENDPOINT_PREFIXES = ("static", "sandbox.", "health.", "lti.jwks", "lti.lo
 def init_app(app: Flask) -> None:
     app.before_request(load_enrolment)
     app.url_defaults(add_session_token)
-    app.after_request(security_headers)
+    # Security headers (CSP, HSTS, Referrer-Policy...) are set by lti_tool/security/headers.py.
     app.context_processor(lambda: {"current": g.get("enrolment")})
 
 
@@ -60,13 +60,6 @@ def add_session_token(endpoint: str, values: dict) -> None:
     token = session_token()
     if token:
         values[TOKEN_PARAM] = token
-
-
-def security_headers(response):
-    # The session token travels in URLs: never leak it to other sites through Referer.
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
 
 
 def login_required(view):
@@ -112,3 +105,16 @@ def wants_json() -> bool:
     accept = request.accept_mimetypes
     best = accept.best_match(["application/json", "text/html"])
     return best == "application/json" and accept[best] > accept["text/html"]
+
+
+def member_pair(pair_id: int):
+    """A pair of the launched program whose member the viewer is: 404 for a pair elsewhere,
+    403 for anyone else (staff included: what a pair writes is theirs)."""
+    from lti_tool.pairs.models import Pair  # pairs' views import this module
+
+    pair = db.get_or_404(Pair, pair_id)
+    if pair.program_id != current_program().id:
+        abort(404)
+    if g.enrolment.person_id not in (pair.mentee_id, pair.mentor_id):
+        abort(403)
+    return pair

@@ -1,0 +1,33 @@
+"""gunicorn settings for Pairwise: `gunicorn -c deploy/gunicorn.conf.py wsgi:app`.
+
+Every value can be changed from the environment, so that the same file serves a small VM and
+a larger one. Threads suit the app: a request mostly waits on PostgreSQL or, during a launch,
+on the platform's JWKS (LTI_HTTP_TIMEOUT_SECONDS). Each worker process has its own database
+pool (config/production.py: 5 + 10 overflow): keep workers x 15 under PostgreSQL's
+max_connections, with room for the notify and grades workers.
+"""
+
+import multiprocessing
+import os
+
+# Behind nginx on the same machine (deploy/nginx.conf); PAIRWISE_PROXY_COUNT=1.
+bind = os.environ.get("PAIRWISE_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+worker_class = "gthread"
+threads = int(os.environ.get("PAIRWISE_THREADS", "4"))
+# A launch may wait LTI_HTTP_TIMEOUT_SECONDS (10) for the platform's JWKS: leave room.
+timeout = int(os.environ.get("PAIRWISE_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5  # nginx keeps upstream connections open (keepalive in its upstream block)
+# Recycle workers now and then (slow leaks in long-lived processes), not all at once.
+max_requests = 2000
+max_requests_jitter = 200
+# Heartbeat files in memory, not on a disk that may stall.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - mkstemp
+proc_name = "pairwise"
+# Access log without query strings: the session token travels in URLs (`?pw=...`).
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+# The app is not imported before forking: each worker opens its own database connections.
+preload_app = False

@@ -1,0 +1,46 @@
+"""Fixtures for the security tests: apps built with other settings than the suite's default
+(rate limits on, behind a proxy, production), on the suite's database."""
+
+import re
+
+import pytest
+
+from lti_tool import create_app
+from lti_tool.extensions import db
+from tests.conftest import _dispose, _make_app
+
+
+def csrf_token(html: bytes) -> str:
+    return re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1).decode()
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """`make_app(**settings)`: a testing app on a fresh schema; disposed after the test."""
+    made = []
+
+    def make(**settings):
+        settings = {"BASE_URL": "http://127.0.0.1:5000",
+                    "SANDBOX_URL": "http://localhost:5000/sandbox", **settings}
+        app = _make_app(database_url, tmp_path, **settings)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        _dispose(app)
+
+
+@pytest.fixture
+def production_app(database_url, tmp_path):
+    """The production configuration (HSTS, secure cookies, one proxy) on the test database."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url,
+                      "SECRET_KEY": "a-long-random-production-secret-for-tests",
+                      "ADMIN_TOKEN": "production-admin-token",
+                      "BASE_URL": "https://tool.example.edu"}, env="production")
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    _dispose(app)

@@ -1,0 +1,213 @@
+"""Rate limits: fixed windows counted in the database, per client IP (behind a proxy too),
+429 pages and JSON with Retry-After, a log line, housekeeping."""
+
+import json
+import threading
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+
+from lti_tool import create_app
+from lti_tool.extensions import db
+from lti_tool.security import ratelimit
+from lti_tool.security.models import RateLimitWindow
+from lti_tool.security.ratelimit import Limit
+from tests.platform_double import launch
+from tests.security.conftest import csrf_token
+
+
+@pytest.fixture
+def limited(app):
+    app.config.update(RATE_LIMIT_ENABLED=True, RATE_LIMIT_LOGIN="3/minute",
+                      RATE_LIMIT_LAUNCH="3/minute", RATE_LIMIT_REGISTER="2/minute",
+                      RATE_LIMIT_ADMIN_SIGN_IN="2/minute")
+    return app
+
+
+@pytest.mark.parametrize(("text", "count", "seconds"), [
+    ("120/minute", 120, 60), ("10 per hour", 10, 3600), ("30/5 minutes", 30, 300),
+    ("5/second", 5, 1), ("1000/day", 1000, 86400), (" 7 / 2 Hours ", 7, 7200),
+])
+def test_limits_are_parsed(text, count, seconds):
+    assert Limit.parse(text) == Limit(count, seconds)
+
+
+@pytest.mark.parametrize("text", ["", "120", "minute", "120/fortnight", "-1/minute",
+                                  "1/0 minutes", "12O/minute"])
+def test_bad_limits_are_refused(text):
+    with pytest.raises(ValueError, match="rate limit"):
+        Limit.parse(text)
+
+
+def test_a_bad_limit_stops_the_app_from_starting(database_url):
+    with pytest.raises(ValueError, match="rate limit"):
+        create_app({"SQLALCHEMY_DATABASE_URI": database_url, "RATE_LIMIT_LAUNCH": "lots"},
+                   env="testing")
+
+
+def test_rate_limits_are_on_outside_the_test_suite(database_url):
+    assert create_app({"SQLALCHEMY_DATABASE_URI": database_url},
+                      env="development").config["RATE_LIMIT_ENABLED"] is True
+    assert create_app({"SQLALCHEMY_DATABASE_URI": database_url},
+                      env="testing").config["RATE_LIMIT_ENABLED"] is False
+
+
+def test_windows_count_and_restart(app):
+    limit = Limit(10, 60)
+    with app.app_context():
+        assert ratelimit.hit("b", limit, now=6000) == (1, 60)
+        assert ratelimit.hit("b", limit, now=6030) == (2, 30)
+        assert ratelimit.hit("other", limit, now=6059) == (1, 1)
+        assert ratelimit.hit("b", limit, now=6060) == (1, 60)  # a new window
+        rows = db.session.execute(sa.select(RateLimitWindow.bucket, RateLimitWindow.window_start,
+                                            RateLimitWindow.count, RateLimitWindow.expires_at)
+                                  .order_by(RateLimitWindow.bucket,
+                                            RateLimitWindow.window_start)).all()
+    assert [tuple(r) for r in rows] == [("b", 6000, 2, 6060), ("b", 6060, 1, 6120),
+                                        ("other", 6000, 1, 6060)]
+
+
+def test_concurrent_hits_are_all_counted(app):
+    """The upsert is atomic: workers racing on one window lose no count."""
+    limit = Limit(1000, 3600)
+    errors = []
+
+    def worker():
+        try:
+            with app.app_context():
+                for _ in range(10):
+                    ratelimit.hit("race", limit, now=7200)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        assert ratelimit.hit("race", limit, now=7200)[0] == 81
+
+
+def test_over_the_limit_the_login_gets_a_429_page(limited, client, platform, caplog):
+    params = platform.login_params()
+    for _ in range(3):
+        assert client.post("/lti/login", data=params).status_code == 302
+    response = client.post("/lti/login", data=params)
+    assert response.status_code == 429
+    assert response.mimetype == "text/html"
+    assert b"Too many requests" in response.data
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert "Content-Security-Policy" in response.headers
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("rate limited")]
+    assert len(lines) == 1
+    assert "limit=login client=127.0.0.1 count=4 allowed=3 per 60s path=/lti/login" in lines[0]
+
+
+def test_json_clients_get_json(limited, client):
+    for _ in range(3):
+        client.post("/lti/launch", data={})
+    response = client.post("/lti/launch", data={}, headers={"Accept": "application/json"})
+    assert response.status_code == 429
+    body = response.get_json()
+    assert body["error"] == "rate_limited"
+    assert body["retry_after"] == int(response.headers["Retry-After"])
+
+
+def test_refused_and_failed_requests_count_too(limited, client):
+    for _ in range(3):
+        assert client.post("/lti/launch", data={"id_token": "x"}).status_code == 400
+    assert client.post("/lti/launch", data={"id_token": "x"}).status_code == 429
+
+
+def test_limits_are_per_client_and_per_endpoint(limited, client, platform):
+    for _ in range(4):
+        client.post("/lti/login", data=platform.login_params())
+    assert client.post("/lti/login", data=platform.login_params()).status_code == 429
+    other = limited.test_client()
+    assert other.post("/lti/login", data=platform.login_params(),
+                      environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 302
+    # The launch endpoint has its own count: refused here for lack of a login, not a 429.
+    assert client.post("/lti/launch", data={"id_token": "x"}).status_code == 400
+    fresh = limited.test_client()
+    fresh.environ_base["REMOTE_ADDR"] = "192.0.2.8"
+    assert launch(fresh, platform).status_code == 303
+
+
+def test_behind_a_proxy_the_forwarded_client_counts(make_app, platform):
+    app = make_app(PROXY_COUNT=1, RATE_LIMIT_ENABLED=True, RATE_LIMIT_LOGIN="2/minute")
+    with app.app_context():
+        platform.register()
+    client = app.test_client()
+
+    def login(client_address):
+        return client.post("/lti/login", data=platform.login_params(),
+                           headers={"X-Forwarded-For": client_address}).status_code
+
+    assert [login("198.51.100.1") for _ in range(3)] == [302, 302, 429]
+    assert login("198.51.100.2") == 302  # same proxy address, another client
+    # Only the last hop is trusted: a client cannot pick its own address by prepending one.
+    assert login("203.0.113.5, 198.51.100.1") == 429
+
+
+def test_admin_sign_in_attempts_are_limited_but_not_the_page(limited, client):
+    page = client.get("/admin/sign-in")
+    token = csrf_token(page.data)
+    for _ in range(2):
+        assert client.post("/admin/sign-in", data={"token": "guess",
+                                                   "csrf_token": token}).status_code == 401
+    assert client.post("/admin/sign-in", data={"token": "testing-admin-token",
+                                               "csrf_token": token}).status_code == 429
+    for _ in range(5):
+        assert client.get("/admin/sign-in").status_code == 200
+
+
+def test_dynamic_registration_is_limited(limited, client):
+    query = {"openid_configuration": "https://lms.example.edu/oc"}
+    assert [client.get("/lti/register", query_string=query).status_code
+            for _ in range(3)] == [200, 200, 429]
+
+
+def test_unlimited_endpoints_are_not_counted(limited, client):
+    for _ in range(10):
+        client.get("/lti/jwks")
+    with limited.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RateLimitWindow)) == 0
+
+
+def test_the_limiter_lets_requests_through_when_its_table_fails(limited, client, monkeypatch,
+                                                                caplog):
+    def broken(*_args, **_kwargs):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(ratelimit, "hit", broken)
+    for _ in range(5):
+        assert client.post("/lti/launch", data={}).status_code == 400
+    assert any("counter unavailable" in r.getMessage() for r in caplog.records)
+
+
+def test_purge_deletes_only_ended_windows(app, runner):
+    with app.app_context():
+        ratelimit.hit("old", Limit(5, 60), now=0)
+        ratelimit.hit("current", Limit(5, 86400))
+    result = runner.invoke(args=["security", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 ended rate-limit windows." in result.output
+    with app.app_context():
+        buckets = db.session.scalars(sa.select(RateLimitWindow.bucket)).all()
+    assert buckets == ["current"]
+
+
+def test_limits_come_from_the_environment(monkeypatch, database_url):
+    monkeypatch.setenv("PAIRWISE_RATE_LIMIT_LAUNCH", "50/5 minutes")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, env="testing")
+    assert Limit.parse(app.config["RATE_LIMIT_LAUNCH"]) == Limit(50, 300)
+    assert json.dumps(app.config["RATE_LIMIT_LAUNCH"]) == '"50/5 minutes"'
+
+
+def test_requests_refused_by_other_checks_count_too(limited, client):
+    """The limiter runs first: sign-in attempts without a CSRF token count as well."""
+    assert [client.post("/admin/sign-in", data={"token": "x"}).status_code
+            for _ in range(3)] == [400, 400, 429]
