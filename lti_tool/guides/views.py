@@ -16,26 +16,18 @@ from lti_tool.meetings import services as meetings
 from lti_tool.meetings.localtime import for_viewer
 from lti_tool.meetings.models import Meeting
 from lti_tool.pairs.models import Pair
-from lti_tool.web.auth import current_program, login_required, role_required
+from lti_tool.web.auth import current_program, login_required, member_pair, role_required
+from lti_tool.web.forms import first_error
 
 blueprint = Blueprint("guides", __name__)
 
 
 # --- Access ----------------------------------------------------------------------------------
 
-def _pair(pair_id: int) -> Pair:
-    """A pair of this program whose member the viewer is (404 elsewhere, 403 for others)."""
-    pair = db.get_or_404(Pair, pair_id)
-    if pair.program_id != current_program().id:
-        abort(404)
-    if g.enrolment.person_id not in (pair.mentee_id, pair.mentor_id):
-        abort(403)
-    return pair
-
 
 def _use(use_id: int) -> GuideUse:
     use = db.get_or_404(GuideUse, use_id)
-    _pair(use.pair_id)
+    member_pair(use.pair_id)
     return use
 
 
@@ -43,14 +35,6 @@ def _guide(guide_id: int) -> Guide:
     """A guide of this program (404 for another program's)."""
     return services.guide_of(current_program(), guide_id) or abort(404)
 
-
-def _first_error(form) -> str | None:
-    if form.validate_on_submit():
-        return None
-    if "csrf_token" in form.errors:
-        abort(400, "The form has expired; reload the page and try again.")
-    field, messages = next(iter(form.errors.items()))
-    return f"{getattr(form, field).label.text}: {messages[0]}"
 
 
 def _back(endpoint: str, message: str, category: str = "success", **values):
@@ -60,7 +44,7 @@ def _back(endpoint: str, message: str, category: str = "success", **values):
 
 def _attempt(pair: Pair, form, action, success: str):
     """One change to a pair's agenda as one transaction; a refusal rolls back and says why."""
-    problem = _first_error(form)
+    problem = first_error(form)
     if problem is None:
         try:
             action()
@@ -78,7 +62,7 @@ def _attempt(pair: Pair, form, action, success: str):
 @blueprint.get("/pairs/<int:pair_id>/guides")
 @login_required
 def pair_guides(pair_id: int):
-    pair = _pair(pair_id)
+    pair = member_pair(pair_id)
     viewer = g.enrolment.person
     guides = services.guides_for(pair.program)
     db.session.commit()  # the program's first visit copied the library in
@@ -105,7 +89,7 @@ def _scheduled(pair: Pair, viewer) -> list[Meeting]:
 @blueprint.post("/pairs/<int:pair_id>/guides/<int:guide_id>/choose")
 @login_required
 def choose(pair_id: int, guide_id: int):
-    pair, guide, form = _pair(pair_id), _guide(guide_id), ChooseForm()
+    pair, guide, form = member_pair(pair_id), _guide(guide_id), ChooseForm()
 
     def action():
         meeting = None
@@ -174,7 +158,7 @@ def manage():
 @blueprint.post("/guides/manage/restore")
 @role_required(Role.STAFF)
 def restore():
-    if _first_error(ConfirmForm()) is not None:
+    if first_error(ConfirmForm()) is not None:
         abort(400)
     added = services.restore_builtins(current_program(), g.enrolment.person)
     db.session.commit()
@@ -188,7 +172,7 @@ def restore():
 @role_required(Role.STAFF)
 def move(guide_id: int):
     guide, form = _guide(guide_id), MoveForm()
-    problem = _first_error(form)
+    problem = first_error(form)
     if problem is None:
         try:
             services.move(guide, -1 if form.direction.data == "up" else 1)
@@ -222,7 +206,7 @@ def edit(guide_id: int):
 
 def _save(form: GuideForm, guide: Guide | None):
     """Save, or show a preview of what was typed; a refusal keeps the text (400)."""
-    problem = _first_error(form)
+    problem = first_error(form)
     if problem is None and request.form.get("action") == "preview":
         return _edit_page(form, guide, preview=True)
     if problem is None:
@@ -262,7 +246,7 @@ def confirm_delete(guide_id: int):
 @role_required(Role.STAFF)
 def delete(guide_id: int):
     guide = _guide(guide_id)
-    if _first_error(ConfirmForm()) is not None:
+    if first_error(ConfirmForm()) is not None:
         abort(400)
     title = guide.title
     services.delete_guide(guide)

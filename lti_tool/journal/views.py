@@ -1,7 +1,7 @@
 """The pair's journal (recaps and action items) and message thread. Only the pair's two
 members reach them; staff read only recaps a pair shared, on their own page."""
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
@@ -22,35 +22,19 @@ from lti_tool.meetings.localtime import for_viewer
 from lti_tool.meetings.models import Meeting
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.auth import current_program, login_required, role_required
+from lti_tool.web.auth import current_program, login_required, member_pair, role_required
+from lti_tool.web.forms import first_error
 
 blueprint = Blueprint("journal", __name__)
 PRIVACY = ("Only you and {other} can read this. Program staff see only dates, counts and "
            "statuses{shared}.")
 
 
-def _pair(pair_id: int) -> Pair:
-    """A pair of this program whose member the viewer is (404 elsewhere, 403 for others)."""
-    pair = db.get_or_404(Pair, pair_id)
-    if pair.program_id != current_program().id:
-        abort(404)
-    if g.enrolment.person_id not in (pair.mentee_id, pair.mentor_id):
-        abort(403)
-    return pair
-
 
 def _back(endpoint: str, pair: Pair, message: str, category: str = "success"):
     flash(message, category)
     return redirect(url_for(endpoint, pair_id=pair.id), code=303)
 
-
-def _first_error(form) -> str | None:
-    if form.validate_on_submit():
-        return None
-    if "csrf_token" in form.errors:
-        abort(400, "The form has expired; reload the page and try again.")
-    field, messages = next(iter(form.errors.items()))
-    return f"{getattr(form, field).label.text}: {messages[0]}"
 
 
 def _people(pair: Pair):
@@ -64,7 +48,7 @@ def _people(pair: Pair):
 @blueprint.get("/pairs/<int:pair_id>/journal")
 @login_required
 def pair_journal(pair_id: int):
-    return _journal_page(_pair(pair_id), RecapForm(), ActionForm())
+    return _journal_page(member_pair(pair_id), RecapForm(), ActionForm())
 
 
 def _journal_page(pair: Pair, recap_form: RecapForm, action_form: ActionForm,
@@ -93,10 +77,10 @@ def _journal_page(pair: Pair, recap_form: RecapForm, action_form: ActionForm,
 @blueprint.post("/pairs/<int:pair_id>/journal/recaps")
 @login_required
 def write_recap(pair_id: int):
-    pair, form = _pair(pair_id), RecapForm()
+    pair, form = member_pair(pair_id), RecapForm()
     viewer, other = _people(pair)
     form.action_owner.choices = [(viewer.id, "Me"), (other.id, other.display_name)]
-    problem = _first_error(form)
+    problem = first_error(form)
     if problem is None:
         try:
             meeting, occurrence = _meeting_choice(pair, form.meeting.data)
@@ -128,7 +112,7 @@ def _meeting_choice(pair: Pair, value: str):
 
 def _recap(recap_id: int) -> Recap:
     recap = db.get_or_404(Recap, recap_id)
-    _pair(recap.pair_id)
+    member_pair(recap.pair_id)
     return recap
 
 
@@ -136,7 +120,7 @@ def _recap(recap_id: int) -> Recap:
 @login_required
 def edit_recap(recap_id: int):
     recap, form = _recap(recap_id), EditRecapForm()
-    problem = _first_error(form)
+    problem = first_error(form)
     if problem is None:
         try:
             services.edit_recap(recap, g.enrolment.person, form.takeaways.data,
@@ -153,10 +137,10 @@ def edit_recap(recap_id: int):
 @blueprint.post("/pairs/<int:pair_id>/journal/actions")
 @login_required
 def add_action(pair_id: int):
-    pair, form = _pair(pair_id), ActionForm()
+    pair, form = member_pair(pair_id), ActionForm()
     viewer, other = _people(pair)
     form.owner.choices = [(viewer.id, "Me"), (other.id, other.display_name)]
-    problem = _first_error(form)
+    problem = first_error(form)
     if problem is None:
         try:
             services.add_action(pair, viewer, form.title.data, form.owner.data,
@@ -175,8 +159,8 @@ def add_action(pair_id: int):
 @login_required
 def action_status(item_id: int):
     item = db.get_or_404(ActionItem, item_id)
-    pair, form = _pair(item.pair_id), ActionStatusForm()
-    problem = _first_error(form)
+    pair, form = member_pair(item.pair_id), ActionStatusForm()
+    problem = first_error(form)
     if problem is None:
         try:
             services.update_action(item, g.enrolment.person, status=form.status.data)
@@ -194,7 +178,7 @@ def action_status(item_id: int):
 @blueprint.get("/pairs/<int:pair_id>/messages")
 @login_required
 def messages(pair_id: int):
-    return _messages_page(_pair(pair_id), MessageForm())
+    return _messages_page(member_pair(pair_id), MessageForm())
 
 
 def _messages_page(pair: Pair, form: MessageForm, status: int = 200):
@@ -217,8 +201,8 @@ def _messages_page(pair: Pair, form: MessageForm, status: int = 200):
 @blueprint.post("/pairs/<int:pair_id>/messages")
 @login_required
 def post_message(pair_id: int):
-    pair, form = _pair(pair_id), MessageForm()
-    problem = _first_error(form)
+    pair, form = member_pair(pair_id), MessageForm()
+    problem = first_error(form)
     if problem is None:
         try:
             services.post_message(pair, g.enrolment.person, form.body.data)
@@ -235,8 +219,8 @@ def post_message(pair_id: int):
 @blueprint.post("/pairs/<int:pair_id>/messages/email")
 @login_required
 def message_email(pair_id: int):
-    pair, form = _pair(pair_id), EmailForm()
-    if _first_error(form) is None:
+    pair, form = member_pair(pair_id), EmailForm()
+    if first_error(form) is None:
         try:
             services.set_email(pair, g.enrolment.person, form.email.data == "on")
         except services.JournalError as exc:

@@ -40,7 +40,8 @@ from lti_tool.meetings.localtime import LocalTimeError, for_viewer, to_utc
 from lti_tool.meetings.models import MODALITY_LABELS, OUTCOMES, Meeting, ProgramEvent
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.auth import current_program, login_required, role_required
+from lti_tool.web.auth import current_program, login_required, member_pair, role_required
+from lti_tool.web.forms import first_error
 
 blueprint = Blueprint("meetings", __name__)
 LISTED_TIMES = 24
@@ -48,19 +49,10 @@ LISTED_TIMES = 24
 
 # --- Access ----------------------------------------------------------------------------------
 
-def _pair(pair_id: int) -> Pair:
-    """A pair of this program whose member the viewer is (404 elsewhere, 403 for others)."""
-    pair = db.get_or_404(Pair, pair_id)
-    if pair.program_id != current_program().id:
-        abort(404)
-    if g.enrolment.person_id not in (pair.mentee_id, pair.mentor_id):
-        abort(403)
-    return pair
-
 
 def _meeting(meeting_id: int) -> Meeting:
     meeting = db.get_or_404(Meeting, meeting_id)
-    _pair(meeting.pair_id)
+    member_pair(meeting.pair_id)
     return meeting
 
 
@@ -80,21 +72,13 @@ def _attempt(pair: Pair, action, success: str):
     return _back(pair, success)
 
 
-def _first_error(form) -> str | None:
-    if form.validate_on_submit():
-        return None
-    if "csrf_token" in form.errors:
-        abort(400, "The form has expired; reload the page and try again.")
-    field, messages = next(iter(form.errors.items()))
-    return f"{getattr(form, field).label.text}: {messages[0]}"
-
 
 # --- The pair's meetings page ---------------------------------------------------------------
 
 @blueprint.get("/pairs/<int:pair_id>/meetings")
 @login_required
 def pair_meetings(pair_id: int):
-    pair = _pair(pair_id)
+    pair = member_pair(pair_id)
     return _page(pair, ProposeForm(minutes=pair.program.meeting_minutes))
 
 
@@ -164,9 +148,9 @@ def _feed_url(person) -> str:
 @blueprint.post("/pairs/<int:pair_id>/meetings/propose")
 @login_required
 def propose(pair_id: int):
-    pair = _pair(pair_id)
+    pair = member_pair(pair_id)
     form = ProposeForm()
-    problem = _first_error(form)
+    problem = first_error(form)
     starts, recurrence = [], None
     if problem is None:
         starts, problem = _proposed_starts(form, pair)
@@ -214,8 +198,8 @@ def _details(form, recurrence=None) -> services.Details:
 @blueprint.post("/pairs/<int:pair_id>/meetings/book")
 @login_required
 def book(pair_id: int):
-    pair, form = _pair(pair_id), BookForm()
-    if (problem := _first_error(form)) is not None:
+    pair, form = member_pair(pair_id), BookForm()
+    if (problem := first_error(form)) is not None:
         return _back(pair, problem, "error")
     start = parse_instant(form.start.data)
     if start is None:
@@ -229,7 +213,7 @@ def book(pair_id: int):
 @login_required
 def respond(meeting_id: int):
     meeting, form = _meeting(meeting_id), RespondForm()
-    if (problem := _first_error(form)) is not None:
+    if (problem := first_error(form)) is not None:
         return _back(meeting.pair, problem, "error")
     option = None if form.option.data == "decline" else _int(form.option.data)
     if form.option.data != "decline" and option is None:
@@ -250,7 +234,7 @@ def _int(value) -> int | None:
 @login_required
 def reschedule(meeting_id: int):
     meeting, form = _meeting(meeting_id), RescheduleForm()
-    if (problem := _first_error(form)) is not None:
+    if (problem := first_error(form)) is not None:
         return _back(meeting.pair, problem, "error")
     zone = services.zone_of(g.enrolment.person, meeting.pair.program)
     try:
@@ -267,7 +251,7 @@ def reschedule(meeting_id: int):
 @login_required
 def cancel(meeting_id: int):
     meeting, form = _meeting(meeting_id), CancelForm()
-    if (problem := _first_error(form)) is not None:
+    if (problem := first_error(form)) is not None:
         return _back(meeting.pair, problem, "error")
     occurrence = parse_instant(form.occurrence.data) if form.occurrence.data else None
     return _attempt(meeting.pair, lambda: services.cancel(
@@ -279,7 +263,7 @@ def cancel(meeting_id: int):
 @login_required
 def attendance(meeting_id: int):
     meeting, form = _meeting(meeting_id), AttendanceForm()
-    if (problem := _first_error(form)) is not None:
+    if (problem := first_error(form)) is not None:
         return _back(meeting.pair, problem, "error")
     occurrence = parse_instant(form.occurrence.data)
     if occurrence is None:
@@ -357,7 +341,7 @@ def _events_page(form: EventForm, status: int = 200):
 @role_required(Role.STAFF)
 def create_event():
     form, program = EventForm(), current_program()
-    problem = _first_error(form)
+    problem = first_error(form)
     if problem is None:
         try:
             calendars.create_event(
@@ -402,7 +386,7 @@ def cancel_event(event_id: int):
 
 
 def _event_change(form, action, success: str):
-    if (problem := _first_error(form)) is None:
+    if (problem := first_error(form)) is None:
         try:
             action()
         except services.MeetingError as exc:

@@ -26,6 +26,7 @@ from lti_tool.pairs.forms import (
     SettingsForm,
 )
 from lti_tool.pairs.models import AvoidedPair, MatchRun, MentorRequest, Pair, Proposal
+from lti_tool.security import audit
 from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.choices import choices
 
@@ -173,8 +174,14 @@ def exclude(run_id: int):
 def publish(run_id: int):
     _valid(ConfirmForm())
     run = _run(run_id)
+    def publish_and_record():
+        pairs = services.publish(run)
+        audit.record("matching.published", program=run.program, target=f"run:{run.id}",
+                     pairs=len(pairs), policy=run.policy)
+        return pairs
+
     return _attempt(
-        lambda: services.publish(run),
+        publish_and_record,
         lambda pairs: f"Published {len(pairs)} pairs: mentors and mentees now see their match.")
 
 
@@ -301,8 +308,13 @@ def end_pair(pair_id: int):
     pair, form = _pair(pair_id), EndPairForm()
     _valid(form)
     names = f"{pair.mentee.display_name} – {pair.mentor.display_name}"
-    return _attempt(lambda: services.end_pair(pair, form.status.data, form.reason.data or "",
-                                              bool(form.avoid_again.data)),
+    def end_and_record():
+        services.end_pair(pair, form.status.data, form.reason.data or "",
+                          bool(form.avoid_again.data))
+        audit.record("pairs.ended", program=pair.program, target=f"pair:{pair.id}",
+                     status=form.status.data, avoid_again=bool(form.avoid_again.data))
+
+    return _attempt(end_and_record,
                     lambda _: f"The pair {names} has ended; the mentee can be matched again.")
 
 

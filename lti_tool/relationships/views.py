@@ -9,6 +9,7 @@ from lti_tool.extensions import db
 from lti_tool.pairs.models import Pair
 from lti_tool.relationships import services, signals, stories
 from lti_tool.relationships.forms import HealthSettingsForm, StoryForm
+from lti_tool.security import audit
 from lti_tool.surveys.services import checkin_trend
 from lti_tool.surveys.services import settings_of as survey_settings
 from lti_tool.web.auth import current_program, login_required, role_required
@@ -38,7 +39,10 @@ def dashboard():
 @staff_only
 def participation_csv():
     program = current_program()
-    return Response(services.participation_csv(program), mimetype="text/csv", headers={
+    body = services.participation_csv(program)
+    audit.record("export.participation_csv", program=program, rows=body.count("\n") - 1)
+    db.session.commit()
+    return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="participation-{program.key}.csv"',
         "Cache-Control": "private, no-store"})
 

@@ -4,28 +4,19 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
-from lti_tool.pairs.models import Pair
 from lti_tool.surveys import services
 from lti_tool.surveys.forms import QuestionForm, SettingsForm, SurveyForm
 from lti_tool.surveys.models import KINDS
-from lti_tool.web.auth import current_program, login_required, role_required
+from lti_tool.web.auth import current_program, login_required, member_pair, role_required
 
 blueprint = Blueprint("surveys", __name__)
 
-
-def _pair(pair_id: int) -> Pair:
-    pair = db.get_or_404(Pair, pair_id)
-    if pair.program_id != current_program().id:
-        abort(404)
-    if g.enrolment.person_id not in (pair.mentee_id, pair.mentor_id):
-        abort(403)
-    return pair
 
 
 @blueprint.route("/pairs/<int:pair_id>/checkin", methods=["GET", "POST"])
 @login_required
 def checkin(pair_id: int):
-    pair, person = _pair(pair_id), g.enrolment.person
+    pair, person = member_pair(pair_id), g.enrolment.person
     due = services.due_for(pair, person)
     anonymous = services.settings_of(pair.program).anonymous
     db.session.commit()  # the program's survey settings exist from now on

@@ -5,7 +5,7 @@ program's agreement template on a page of their own."""
 
 from datetime import date, datetime
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Person, Program, Role
@@ -15,7 +15,8 @@ from lti_tool.meetings import services as meetings
 from lti_tool.meetings.models import MODALITY_LABELS
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.auth import current_program, login_required, role_required
+from lti_tool.web.auth import current_program, login_required, member_pair, role_required
+from lti_tool.web.forms import first_error
 from lti_tool.workspace import services
 from lti_tool.workspace.forms import (
     AcceptForm,
@@ -48,29 +49,11 @@ ELSEWHERE = (
 
 # --- Access and helpers ----------------------------------------------------------------------
 
-def _pair(pair_id: int) -> Pair:
-    """A pair of this program whose member the viewer is (404 elsewhere, 403 for others,
-    staff included)."""
-    pair = db.get_or_404(Pair, pair_id)
-    if pair.program_id != current_program().id:
-        abort(404)
-    if g.enrolment.person_id not in (pair.mentee_id, pair.mentor_id):
-        abort(403)
-    return pair
-
 
 def _back(endpoint: str, message: str, category: str = "success", **values):
     flash(message, category)
     return redirect(url_for(endpoint, **values), code=303)
 
-
-def _first_error(form) -> str | None:
-    if form.validate_on_submit():
-        return None
-    if "csrf_token" in form.errors:
-        abort(400, "The form has expired; reload the page and try again.")
-    field, messages = next(iter(form.errors.items()))
-    return f"{getattr(form, field).label.text}: {messages[0]}"
 
 
 def _attempt(action, endpoint: str, success: str, **values):
@@ -113,7 +96,7 @@ def _common(pair: Pair) -> dict:
 @blueprint.get("/pairs/<int:pair_id>")
 @login_required
 def hub(pair_id: int):
-    pair = _pair(pair_id)
+    pair = member_pair(pair_id)
     common = _common(pair)
     viewer, other = common["viewer"], common["other"]
     theirs = _zone(other, pair.program)
@@ -158,7 +141,7 @@ def _links(pair: Pair) -> list[tuple[str, str, str]]:
 @blueprint.get("/pairs/<int:pair_id>/getting-started")
 @login_required
 def getting_started(pair_id: int):
-    pair = _pair(pair_id)
+    pair = member_pair(pair_id)
     common = _common(pair)
     automatic = services.automatic_items(pair)
     mine = services.checklist(pair, common["viewer"], automatic)
@@ -173,8 +156,8 @@ def getting_started(pair_id: int):
 @blueprint.post("/pairs/<int:pair_id>/getting-started")
 @login_required
 def tick(pair_id: int):
-    pair, form = _pair(pair_id), TickForm()
-    if (problem := _first_error(form)) is not None:
+    pair, form = member_pair(pair_id), TickForm()
+    if (problem := first_error(form)) is not None:
         return _back("workspace.getting_started", problem, "error", pair_id=pair.id)
     done = form.done.data == "1"
     return _attempt(lambda: services.tick(pair, g.enrolment.person, form.item.data, done),
@@ -187,7 +170,7 @@ def tick(pair_id: int):
 @blueprint.get("/pairs/<int:pair_id>/agreement")
 @login_required
 def agreement(pair_id: int):
-    pair = _pair(pair_id)
+    pair = member_pair(pair_id)
     return _agreement_page(pair, TermsForm(data=services.draft_terms(pair).values()))
 
 
@@ -228,9 +211,9 @@ def _name_hopes(form: TermsForm, pair: Pair) -> None:
 @blueprint.post("/pairs/<int:pair_id>/agreement")
 @login_required
 def propose(pair_id: int):
-    pair, form = _pair(pair_id), TermsForm()
+    pair, form = member_pair(pair_id), TermsForm()
     _name_hopes(form, pair)
-    problem = _first_error(form)
+    problem = first_error(form)
     version = None
     if problem is None:
         try:
@@ -252,8 +235,8 @@ def propose(pair_id: int):
 @blueprint.post("/pairs/<int:pair_id>/agreement/accept")
 @login_required
 def accept(pair_id: int):
-    pair, form = _pair(pair_id), AcceptForm()
-    if (problem := _first_error(form)) is not None:
+    pair, form = member_pair(pair_id), AcceptForm()
+    if (problem := first_error(form)) is not None:
         return _back("workspace.agreement", problem, "error", pair_id=pair.id)
     number = form.version.data.strip()
     if not number.isdigit():
@@ -269,7 +252,7 @@ def accept(pair_id: int):
 @blueprint.get("/pairs/<int:pair_id>/goals")
 @login_required
 def goals(pair_id: int):
-    return _goals_page(_pair(pair_id), GoalForm())
+    return _goals_page(member_pair(pair_id), GoalForm())
 
 
 def _goals_page(pair: Pair, form: GoalForm, status: int = 200):
@@ -282,8 +265,8 @@ def _goals_page(pair: Pair, form: GoalForm, status: int = 200):
 @blueprint.post("/pairs/<int:pair_id>/goals")
 @login_required
 def add_goal(pair_id: int):
-    pair, form = _pair(pair_id), GoalForm()
-    problem = _first_error(form)
+    pair, form = member_pair(pair_id), GoalForm()
+    problem = first_error(form)
     if problem is None:
         try:
             services.add_goal(pair, g.enrolment.person, form.goal_input())
@@ -299,7 +282,7 @@ def add_goal(pair_id: int):
 
 def _goal(goal_id: int) -> Goal:
     goal = db.get_or_404(Goal, goal_id)
-    _pair(goal.pair_id)
+    member_pair(goal.pair_id)
     return goal
 
 
@@ -324,7 +307,7 @@ def _edit_page(goal: Goal, form: EditGoalForm, status: int = 200):
 @login_required
 def save_goal(goal_id: int):
     goal, form = _goal(goal_id), EditGoalForm()
-    problem = _first_error(form)
+    problem = first_error(form)
     if problem is None:
         try:
             services.edit_goal(goal, g.enrolment.person, form.goal_input(form.status.data))
@@ -342,7 +325,7 @@ def save_goal(goal_id: int):
 @login_required
 def review_goal(goal_id: int):
     goal = _goal(goal_id)
-    if (problem := _first_error(ConfirmForm())) is not None:
+    if (problem := first_error(ConfirmForm())) is not None:
         return _back("workspace.goals", problem, "error", pair_id=goal.pair_id)
     return _attempt(lambda: services.mark_reviewed(goal, g.enrolment.person),
                     "workspace.goals", "Marked as reviewed.", pair_id=goal.pair_id)
@@ -352,8 +335,8 @@ def review_goal(goal_id: int):
 @login_required
 def milestone_done(milestone_id: int):
     milestone = db.get_or_404(Milestone, milestone_id)
-    pair, form = _pair(milestone.goal.pair_id), MilestoneForm()
-    if (problem := _first_error(form)) is not None:
+    pair, form = member_pair(milestone.goal.pair_id), MilestoneForm()
+    if (problem := first_error(form)) is not None:
         return _back("workspace.goals", problem, "error", pair_id=pair.id)
     done = form.done.data == "1"
     return _attempt(lambda: services.set_milestone(milestone, g.enrolment.person, done),
@@ -381,7 +364,7 @@ def _template_page(program: Program, form: TermsForm, status: int = 200):
 @role_required(Role.STAFF)
 def save_template():
     program, form = current_program(), TermsForm()
-    problem = _first_error(form)
+    problem = first_error(form)
     if problem is None:
         try:
             services.save_template(program, g.enrolment.person, form.terms())

@@ -74,6 +74,11 @@ def test_participation_csv_is_keyed_by_lms_ids_and_formula_safe(app, pair):
     mentee = next(r for r in rows if r["role"] == "mentee")
     assert mentee["name"].startswith("'=")  # not a live formula
     assert mentee["partner_lms_user_id"] == "2" and mentee["meetings_held"] == "0"
+    from lti_tool.security.models import AuditEvent
+
+    with app.app_context():  # exports and publishing are in the audit log
+        actions = {e.action for e in db.session.scalars(sa.select(AuditEvent))}
+    assert {"export.participation_csv", "matching.published"} <= actions
 
 
 def test_held_meetings_and_messages_make_a_healthy_pair(app, pair, monkeypatch):
