@@ -116,20 +116,20 @@ class LaunchContext:
             lis_roles=roles,
             role=lis.pairwise_role(list(roles)),
             context_id=str(context.get("id", "")),
-            context_label=_text(context.get("label")),
-            context_title=_text(context.get("title")),
-            name=_text(claims.get("name")),
-            given_name=_text(claims.get("given_name")),
-            family_name=_text(claims.get("family_name")),
-            email=_text(claims.get("email")),
-            username=_text(ext.get("user_username") or claims.get("preferred_username")),
-            locale=_text(presentation.get("locale")),
+            context_label=_short(context.get("label")),
+            context_title=_short(context.get("title")),
+            name=_short(claims.get("name")),
+            given_name=_short(claims.get("given_name")),
+            family_name=_short(claims.get("family_name")),
+            email=_short(claims.get("email")),
+            username=_short(ext.get("user_username") or claims.get("preferred_username")),
+            locale=_short(presentation.get("locale"), 35),
             document_target=_text(presentation.get("document_target")),
             return_url=_text(presentation.get("return_url")),
             resource_link_id=_text(link.get("id")),
-            resource_link_title=_text(link.get("title")),
-            product_family=_text(platform.get("product_family_code")),
-            platform_name=_text(platform.get("name")),
+            resource_link_title=_short(link.get("title")),
+            product_family=_short(platform.get("product_family_code")),
+            platform_name=_short(platform.get("name")),
             custom={str(k): _text(v) for k, v in _dict(claims.get(LTI + "custom")).items()},
             ags=_ags(claims.get(AGS_ENDPOINT)),
             nrps_url=_dict(claims.get(NRPS)).get("context_memberships_url") or None,
@@ -160,6 +160,13 @@ def _dict(value: Any) -> dict:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _short(value: Any, limit: int = 255) -> str:
+    """Text for a column of `limit` characters: Moodle allows longer activity and course
+    names (1,333 characters), which are shown cut rather than refused."""
+    text = _text(value).strip()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _ags(claim: Any) -> AgsEndpoint | None:

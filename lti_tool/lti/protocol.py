@@ -77,6 +77,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             return (
                 self.validate_state()
                 .validate_jwt_format()
+                .validate_claim_shapes()
                 .validate_registration()
                 .validate_jwt_signature()
                 .validate_audience()
@@ -127,6 +128,24 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             self._registration.set_key_set(None)
             return super().get_public_key()
 
+    def validate_claim_shapes(self):
+        """Claims pylti1p3 reads without checking their type (an audience that is not a
+        string or a non-empty list of strings, a resource link or context that is not an
+        object), and a subject longer than the 255 characters LTI allows, refused as an
+        invalid launch before anything reads them."""
+        body = self._get_jwt_body()
+        aud = body.get("aud")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if not audiences or not all(isinstance(a, str) and a for a in audiences):
+            raise LtiMessageValidationException("The audience (aud) is not a client id.")
+        for claim in ("resource_link", "context", "launch_presentation", "tool_platform"):
+            if LTI_CLAIM + claim in body and not isinstance(body[LTI_CLAIM + claim], dict):
+                raise LtiMessageValidationException(f"The {claim} claim is not an object.")
+        sub = body.get("sub")
+        if sub is not None and (not isinstance(sub, str) or len(sub) > MAX_SUBJECT):
+            raise LtiMessageValidationException("The subject (sub) is not an LTI user id.")
+        return self
+
     def validate_audience(self):
         body = self._get_jwt_body()
         aud = body.get("aud")
@@ -157,6 +176,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     @property
     def target_link_uri(self) -> str:
         return self._bound_state.get("target_link_uri", "")
+
+
+LTI_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+MAX_SUBJECT = 255  # LTI 1.3 core: sub is at most 255 ASCII characters
 
 
 def _used_key(state: str) -> str:

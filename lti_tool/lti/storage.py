@@ -6,7 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
+from sqlalchemy.orm.util import identity_key
 
+from lti_tool.dbutil import upsert
 from lti_tool.extensions import db
 from lti_tool.lti.models import LaunchData
 from lti_tool.timeutil import as_utc, utcnow
@@ -31,11 +33,13 @@ class DatabaseLaunchDataStorage(LaunchDataStorage[Any]):
 
     def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
         key = self._prepare_key(key)
-        row = db.session.get(LaunchData, key) or LaunchData(key=key)
-        row.value = value
-        row.expires_at = utcnow() + timedelta(seconds=exp or DEFAULT_LIFETIME)
-        db.session.add(row)
-        db.session.flush()
+        # An upsert: concurrent launches caching the same platform keys must not collide.
+        upsert(LaunchData, ["key"], {"key": key, "value": value,
+                                     "expires_at": utcnow() + timedelta(
+                                         seconds=exp or DEFAULT_LIFETIME)})
+        cached = db.session.identity_map.get(identity_key(LaunchData, key))
+        if cached is not None:
+            db.session.expire(cached)  # the row changed under the ORM
 
     def check_value(self, key: str) -> bool:
         return self.get_value(key) is not None

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from lti_tool.courses.models import Enrolment, Program, Role
+from lti_tool.dbutil import insert_unless_present
 from lti_tool.extensions import db
 from lti_tool.journal.models import ActionItem, Message, Recap
 from lti_tool.meetings.models import Attendance, Meeting
@@ -28,12 +29,13 @@ WEEKS_SHOWN = 8
 
 
 def settings_of(program: Program) -> HealthSettings:
-    row = db.session.scalars(sa.select(HealthSettings).filter_by(program_id=program.id)).first()
-    if row is None:
-        row = HealthSettings(program_id=program.id, thresholds={}, auto_close=False,
-                             close_after_warning_days=14)
-        db.session.add(row)
-        db.session.flush()
+    query = sa.select(HealthSettings).filter_by(program_id=program.id)
+    row = db.session.scalars(query).first()
+    if row is None:  # two first views at once must not collide
+        insert_unless_present(HealthSettings, ["program_id"], {
+            "program_id": program.id, "thresholds": {}, "auto_close": False,
+            "close_after_warning_days": 14})
+        row = db.session.scalars(query).one()
     return row
 
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from lti_tool.courses.models import Person, Program
+from lti_tool.dbutil import insert_unless_present
 from lti_tool.extensions import db
 from lti_tool.pairs.models import Pair
 from lti_tool.surveys.models import KINDS, SurveyReceipt, SurveyResponse, SurveySettings
@@ -53,11 +54,12 @@ class Due:
 
 
 def settings_of(program: Program) -> SurveySettings:
-    row = db.session.scalars(sa.select(SurveySettings).filter_by(program_id=program.id)).first()
-    if row is None:
-        row = SurveySettings(program=program, anonymous=True, checkin_days=14, questions=[])
-        db.session.add(row)
-        db.session.flush()
+    query = sa.select(SurveySettings).filter_by(program_id=program.id)
+    row = db.session.scalars(query).first()
+    if row is None:  # two first views at once must not collide
+        insert_unless_present(SurveySettings, ["program_id"], {
+            "program_id": program.id, "anonymous": True, "checkin_days": 14, "questions": []})
+        row = db.session.scalars(query).one()
     return row
 
 

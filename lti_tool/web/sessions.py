@@ -7,6 +7,7 @@ drop the cookie inside the LMS iframe. Flask's `session`, and with it Flask-WTF'
 work the same either way.
 """
 
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -24,6 +25,9 @@ TOKEN_PARAM = "pw"  # noqa: S105 - a parameter name, not a secret
 TOKEN_HEADER = "X-Pairwise-Session"  # noqa: S105
 # Writing the row again only to extend its life is skipped when it was extended recently.
 REFRESH_AFTER = timedelta(minutes=5)
+
+
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
 class WebSession(db.Model):
@@ -87,6 +91,8 @@ class DatabaseSessionInterface(SessionInterface):
         token = token_from_request()
         sid = read_token(token) if token else None
         sid = sid or request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+        if sid and not SESSION_ID.fullmatch(sid):  # ours are token_urlsafe(32): 43 characters
+            sid = None
         row = db.session.get(WebSession, sid) if sid else None
         if row is None or as_utc(row.expires_at) <= utcnow():
             return ServerSession()

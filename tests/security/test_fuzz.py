@@ -391,8 +391,8 @@ def test_signed_launches_with_random_claims_never_fail(fuzz_app, rows, claims, d
 ON_POSTGRESQL = os.environ.get("PAIRWISE_TEST_DATABASE_URL", "").startswith("postgresql")
 LONG = "x" * 300
 KNOWN_CRASHES = {
-    # pylti1p3's resource-link validator calls .get on it: AttributeError, which
-    # lti/rejections.classify does not turn into a LaunchRejected.
+    # pylti1p3's resource-link validator calls .get on it (AttributeError): now refused by
+    # ToolMessageLaunch.validate_claim_shapes.
     "resource_link null": {LTI + "resource_link": None},
     "resource_link a list": {LTI + "resource_link": ["1"]},
     # An empty audience list: IndexError in the registration lookup.
@@ -414,8 +414,7 @@ CRASH_CASES = [pytest.param(claims, id=name) for name, claims in KNOWN_CRASHES.i
     for name, claims in LONG_VALUES.items()]
 
 
-@pytest.mark.xfail(strict=True, reason="launch crashes (500) on these signed claims; remove "
-                   "this mark once the launch refuses them with a 400 (or stores them cut)")
 @pytest.mark.parametrize("claims", CRASH_CASES)
-def test_known_launch_crashes(fuzz_app, rows, claims):
+def test_claims_that_once_crashed_the_launch(fuzz_app, rows, claims):
+    """Refused as invalid (odd shapes) or stored cut to their columns (long names)."""
     _signed_launch(rows, fuzz_app, claims)
