@@ -9,7 +9,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
-from tests.browser.conftest import BASE_ARGS, CHROMIUM, playwright_instance  # noqa: F401
+from tests.browser.conftest import BASE_ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,7 @@ document.addEventListener("securitypolicyviolation", (e) => console.error(
 
 
 @pytest.fixture
-def page(playwright_instance):  # noqa: F811 - the fixture imported above
+def page(playwright_instance):
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
     context = browser.new_context()
     context.set_default_timeout(15000)
