@@ -133,6 +133,9 @@ class Program(db.Model):
     request_days: Mapped[int] = mapped_column(default=7)
     # How long a relationship runs before it is due to complete (staff may extend a pair).
     term_weeks: Mapped[int] = mapped_column(default=12, server_default="12")
+    # Delete the pairs' private writing this many days after the program ended (None: keep);
+    # see lti_tool/privacy/retention.py for when a program has ended.
+    retention_days: Mapped[int | None] = mapped_column()
 
     course: Mapped[Course] = relationship()
 
