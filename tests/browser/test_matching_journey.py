@@ -5,13 +5,13 @@ mentee by hand, propose again around the locked pairs and publish; then a learne
 mentor, why, and the weekly slot, and nothing of the other learners.
 
 The other mentor's and learners' intakes go through real sandbox launches over plain HTTP
-(`lti_tool.sandbox.testing`), to keep the browser for the steps a person does on screen.
+(tests/browser/journeys.py `intake_over_http`), to keep the browser for the steps a person
+does on screen.
 
 It runs in both of browser_page's cookie modes (about 10 s each): with third-party cookies
 blocked, every request of the frame carries the signed session token instead of a cookie."""
 
 import pytest
-import requests
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -19,40 +19,29 @@ from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
 from lti_tool.intake.models import Profile
 from lti_tool.pairs.models import MatchRun, Pair
-from lti_tool.sandbox.setup import add_activity
-from lti_tool.sandbox.testing import browser_launch, launch_form, parse_form
 from tests.browser.conftest import screenshot
+from tests.browser.journeys import (
+    LENA,
+    LIAM,
+    LUCIA,
+    LUIS,
+    MATEO,
+    add_sandbox_activity,
+    assert_no_tool_cookie_if_blocked,
+    fill_intake_in_frame,
+    intake_over_http,
+    launch_in_frame,
+    open_course_page,
+    query,
+    save_intake_in_frame,
+)
 
 pytestmark = pytest.mark.browser
 
 PROGRAM = "Autumn mentoring"
-# Sandbox user ids (lti_tool/sandbox/lms.py DEMO_PEOPLE) of those launched without a browser.
-MATEO, LENA, LUIS, LUCIA, LIAM = "5", "6", "7", "8", "9"
 CAPACITY = 3  # two mentors x 3 places for 4 learners: room to move a mentee by hand
 OTHER_LEARNERS = ("Luis Learner", "Lucia Learner", "Liam Learner")
 MENTORS = ("Mona Mentor", "Mateo Mentor")
-
-
-def _launch_in_frame(page, name):
-    page.get_by_role("button", name=f"Launch as {name}").first.click()
-
-
-def _intake_over_http(server, user_id, activity_id, **answers):
-    """A participant's first launch from the sandbox and their intake, without a browser."""
-    with requests.Session() as http:
-        with server.app.app_context():
-            login_url, fields = launch_form(user_id, activity_id)
-        page = browser_launch(http, login_url, fields).response
-        assert "Tell us about yourself" in page.text, page.text[:300]
-        action, form = parse_form(page.text, page.url)
-        data = {"csrf_token": form["csrf_token"], "modality": "video", **answers}
-        saved = http.post(action, data=data, timeout=10)
-        assert "your answers are saved" in saved.text, saved.text[:500]
-
-
-def _query(server, function):
-    with server.app.app_context():
-        return function()
 
 
 def _row(frame, rows, mentee):
@@ -67,81 +56,67 @@ def _draft(server):
         return run.id, {p.mentee.display_name: (p.mentor.display_name, p.score, p.explanation,
                                                 p.slot, p.locked, p.manual)
                         for p in run.proposals}
-    return _query(server, read)
+    return query(server, read)
 
 
 def test_staff_match_review_adjust_publish_in_the_iframe(live_sandbox, browser_page):
     page, server = browser_page, live_sandbox
-    activity_id = _query(server, lambda: add_activity(PROGRAM, score_maximum=50).id)
-    page.goto(server.sandbox_url + "/")
-    frame = page.frame_locator("iframe[name=tool-frame]")
+    activity_id = add_sandbox_activity(server, PROGRAM, score_maximum=50)
+    frame = open_course_page(page, server)
 
     # The instructor launches the activity: the program exists, nobody to match yet.
-    _launch_in_frame(page, "Iris Instructor")
+    launch_in_frame(page, "Iris Instructor")
     frame.get_by_role("heading", name=PROGRAM).wait_for()
     expect(frame.get_by_role("link", name="Matching", exact=True)).to_be_visible()
-    assert _query(server, lambda: db.session.scalars(sa.select(Program.title)).all()) == [PROGRAM]
+    assert query(server, lambda: db.session.scalars(sa.select(Program.title)).all()) == [PROGRAM]
     screenshot(page, "journey-1-instructor-home")
 
     _mentor_intake_in_the_browser(page, frame)
     _learner_intake_in_the_browser(page, frame, server)
     # The others, faster: real launches from the sandbox, intake posted without a browser.
-    _intake_over_http(server, MATEO, activity_id, expertise=["Career paths", "Leadership"],
-                      languages=["en", "es"], timezone="Europe/London",
-                      availability=["1-17", "2-17", "3-17"], capacity=str(CAPACITY))
+    intake_over_http(server, MATEO, activity_id, expertise=["Career paths", "Leadership"],
+                     languages=["en", "es"], timezone="Europe/London",
+                     availability=["1-17", "2-17", "3-17"], capacity=str(CAPACITY))
     for user_id, topics, languages, timezone, hours in (
             (LUIS, ["Career paths"], ["es"], "Europe/Berlin", ["1-18"]),
             (LUCIA, ["Communication"], ["en"], "Europe/Lisbon", ["1-17", "3-17"]),
             (LIAM, ["Leadership", "Career paths"], ["en"], "Europe/Berlin", ["2-18"])):
-        _intake_over_http(server, user_id, activity_id, topics=topics, languages=languages,
-                          timezone=timezone, availability=hours)
+        intake_over_http(server, user_id, activity_id, topics=topics, languages=languages,
+                         timezone=timezone, availability=hours)
 
-    _launch_in_frame(page, "Iris Instructor")
+    launch_in_frame(page, "Iris Instructor")
     _set_capacities(frame)
     rows = _propose_and_review(page, frame, server)
     draft = _lock_assign_and_rerun(page, frame, server, rows)
     active = _publish(page, frame, server, draft)
     _learner_sees_only_her_match(page, frame, active)
 
-    if page.cookie_mode == "third-party cookies blocked":
-        # The whole journey ran without a cookie from the tool's frame.
-        assert not [c for c in page.context.cookies(server.tool_url)
-                    if c["name"] == "pairwise_session"]
+    assert_no_tool_cookie_if_blocked(page, server)
 
 
 def _mentor_intake_in_the_browser(page, frame):
     """Mona's first launch: expertise (no topics) and a capacity across courses."""
-    _launch_in_frame(page, "Mona Mentor")
+    launch_in_frame(page, "Mona Mentor")
     frame.get_by_role("heading", name="Tell us about yourself").wait_for()
     expect(frame.get_by_text("What can you help others with?")).to_be_visible()
     expect(frame.get_by_text("What do you want to work on?")).to_have_count(0)
-    for label in ("Leadership", "Communication", "English", "Spanish",
-                  "Tuesday 18:00 to 19:00", "Wednesday 18:00 to 19:00"):
-        frame.get_by_label(label, exact=True).check()
-    frame.get_by_label("Video call", exact=True).check()
-    frame.get_by_label("How many mentees can you take").fill(str(CAPACITY))
-    timezone = frame.get_by_label("Your time zone")
-    timezone.select_option("Europe/Madrid")  # after the script's browser-zone pre-fill
-    expect(timezone).to_have_value("Europe/Madrid")
+    fill_intake_in_frame(frame, ticks=("Leadership", "Communication", "English", "Spanish",
+                                       "Tuesday 18:00 to 19:00", "Wednesday 18:00 to 19:00"),
+                         timezone="Europe/Madrid", capacity=CAPACITY)
     screenshot(page, "journey-2-mentor-intake")
-    frame.get_by_role("button", name="Save my answers").click()
-    frame.get_by_role("heading", name="Welcome, Mona").wait_for()
+    save_intake_in_frame(frame, "Mona")
     expect(frame.get_by_text("Your program's staff will match you with mentees")).to_be_visible()
 
 
 def _learner_intake_in_the_browser(page, frame, server):
     """Lena's first launch: topics instead of expertise, and no capacity."""
-    _launch_in_frame(page, "Lena Learner")
+    launch_in_frame(page, "Lena Learner")
     frame.get_by_role("heading", name="Tell us about yourself").wait_for()
     expect(frame.get_by_label("How many mentees can you take")).to_have_count(0)
-    for label in ("Leadership", "Goal setting", "English",
-                  "Tuesday 18:00 to 19:00", "Wednesday 18:00 to 19:00"):
-        frame.get_by_label(label, exact=True).check()
-    frame.get_by_label("Video call", exact=True).check()
-    frame.get_by_label("Your time zone").select_option("Europe/Berlin")
-    expect(frame.get_by_label("Your time zone")).to_have_value("Europe/Berlin")
-    frame.get_by_role("button", name="Save my answers").click()
-    frame.get_by_role("heading", name="Welcome, Lena").wait_for()
+    fill_intake_in_frame(frame, ticks=("Leadership", "Goal setting", "English",
+                                       "Tuesday 18:00 to 19:00", "Wednesday 18:00 to 19:00"),
+                         timezone="Europe/Berlin")
+    save_intake_in_frame(frame, "Lena")
     expect(frame.get_by_text("You will meet your mentor here once the matches are "
                              "published")).to_be_visible()
     screenshot(page, "journey-3-learner-after-intake")
@@ -151,7 +126,7 @@ def _learner_intake_in_the_browser(page, frame, server):
         profile = db.session.scalars(sa.select(Profile).filter_by(person_id=person.id)).one()
         return (profile.topics, profile.languages, profile.timezone, profile.modality,
                 profile.availability)
-    assert _query(server, saved_profile) == (
+    assert query(server, saved_profile) == (
         ["Goal setting", "Leadership"], ["en"], "Europe/Berlin", "video",
         [[1, 1080], [1, 1110], [2, 1080], [2, 1110]])
 
@@ -252,7 +227,7 @@ def _publish(page, frame, server, draft):
         pairs = db.session.scalars(sa.select(Pair).filter_by(status="active"))
         return runs, {p.mentee.display_name: (p.mentor.display_name, p.explanation, p.slot)
                       for p in pairs}
-    runs, active = _query(server, read)
+    runs, active = query(server, read)
     assert runs == ["discarded", "published"]
     assert {mentee: values[0] for mentee, values in active.items()} == {
         mentee: values[0] for mentee, values in draft.items()}
@@ -262,7 +237,7 @@ def _publish(page, frame, server, draft):
 def _learner_sees_only_her_match(page, frame, active):
     """Lena sees her mentor, why, and the weekly slot; nothing about the other learners, and
     her session cannot open the staff pages."""
-    _launch_in_frame(page, "Lena Learner")
+    launch_in_frame(page, "Lena Learner")
     frame.get_by_role("heading", name="Welcome, Lena").wait_for()
     mentor, explanation, slot = active["Lena Learner"]
     expect(frame.get_by_role("heading", name=f"Your mentor: {mentor}")).to_be_visible()

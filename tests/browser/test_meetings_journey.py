@@ -4,14 +4,14 @@ zone, with her mentor's local time beside them), offers two of them for a video 
 agenda and sends the proposal; the mentor launches, finds it waiting for an answer and picks
 one; both then see it coming up with its Jitsi link, and the .ics link downloads a calendar.
 
-Getting there goes over plain HTTP (`lti_tool.sandbox.testing`), through real sandbox
-launches: Mona (mentor, Berlin, free 18-20 h on weekdays) and Lena (learner, New York, free
-12-14 h) fill their intakes, and the instructor proposes and publishes the match.
+Getting there goes over plain HTTP, through real sandbox launches (tests/browser/journeys.py
+`pair_mona_with_lena`): Mona (mentor, Berlin, free 18-20 h on weekdays) and Lena (learner,
+New York, free 12-14 h) fill their intakes, and the instructor proposes and publishes the
+match.
 
 It runs in both of browser_page's cookie modes (about 10 s each): with third-party cookies
 blocked, every request of the frame carries the signed session token instead of a cookie."""
 
-import html
 import re
 from datetime import UTC, datetime
 from urllib.parse import urljoin
@@ -25,17 +25,19 @@ from playwright.sync_api import expect
 from lti_tool.extensions import db
 from lti_tool.meetings.models import Meeting
 from lti_tool.notify.models import Notification
-from lti_tool.pairs.models import Pair
-from lti_tool.sandbox.setup import add_activity
-from lti_tool.sandbox.testing import browser_launch, launch_form, parse_form
 from tests.browser.conftest import screenshot
+from tests.browser.journeys import (
+    assert_no_tool_cookie_if_blocked,
+    launch_in_frame,
+    open_course_page,
+    pair_mona_with_lena,
+    query,
+    weekly_hours,
+)
 
 pytestmark = pytest.mark.browser
 
 PROGRAM = "Autumn mentoring"
-# Sandbox user ids (lti_tool/sandbox/lms.py DEMO_PEOPLE).
-IRIS, MONA, LENA = "3", "4", "6"
-WEEKDAYS = range(5)
 AGENDA = "Getting to know each other; my goals for the term"
 # A candidate as Lena reads it: her New York time first, Mona's Berlin time beside it (the
 # zones are 5 or 6 hours apart, depending on the weeks when only one side has moved clocks).
@@ -45,67 +47,12 @@ MONA_TIME = re.compile(r"^\w{3} \d{1,2} \w{3}, 1[89]:[0-5]\d \(your time\) · "
                        r"1[23]:[0-5]\d in New York$")
 
 
-def _launch_in_frame(page, name):
-    page.get_by_role("button", name=f"Launch as {name}").first.click()
-
-
-def _query(server, function):
-    with server.app.app_context():
-        return function()
-
-
-def _launch_over_http(server, http, user_id, activity_id):
-    with server.app.app_context():
-        login_url, fields = launch_form(user_id, activity_id)
-    return browser_launch(http, login_url, fields).response
-
-
-def _intake_over_http(server, user_id, activity_id, **answers):
-    """A participant's first launch from the sandbox and their intake, without a browser."""
-    with requests.Session() as http:
-        page = _launch_over_http(server, http, user_id, activity_id)
-        assert "Tell us about yourself" in page.text, page.text[:300]
-        action, form = parse_form(page.text, page.url)
-        data = {"csrf_token": form["csrf_token"], "modality": "video", "languages": ["en"],
-                **answers}
-        saved = http.post(action, data=data, timeout=10)
-        assert "your answers are saved" in saved.text, saved.text[:500]
-
-
-def _link(page: requests.Response, pattern: str) -> str:
-    """The absolute address of the first link or form action of a page matching `pattern`."""
-    found = re.search(rf'(?:href|action)="([^"]*{pattern}[^"]*)"', page.text)
-    assert found, f"nothing like {pattern} in {page.url}: {page.text[:300]}"
-    return urljoin(page.url, html.unescape(found.group(1)))
-
-
-def _publish_over_http(server, activity_id) -> int:
-    """The instructor proposes matches and publishes them; returns the pair's id."""
-    with requests.Session() as http:
-        home = _launch_over_http(server, http, IRIS, activity_id)
-        matching = http.get(_link(home, "/matching"), timeout=10)
-        assert "1 learners ready to be matched · 1 mentors" in matching.text, matching.text[:500]
-        action, form = parse_form(matching.text, matching.url)
-        assert action.split("?")[0].endswith("/matching/propose")
-        proposed = http.post(action, data={**form, "policy": "optimal"}, timeout=10)
-        assert "Proposed 1 pairs. Review them, then publish." in proposed.text
-        published = http.post(_link(proposed, r"/matching/\d+/publish"),
-                              data={"csrf_token": form["csrf_token"]}, timeout=10)
-        assert "Published 1 pairs" in published.text, published.text[:500]
-    def read():
-        pair = db.session.scalars(sa.select(Pair)).one()
-        return pair.id, pair.status, pair.mentor.display_name, pair.mentee.display_name
-    pair_id, *pair = _query(server, read)
-    assert pair == ["active", "Mona Mentor", "Lena Learner"]
-    return pair_id
-
-
 def _notifications(server, kind):
     def read():
         rows = db.session.scalars(sa.select(Notification).filter_by(kind=kind)
                                   .order_by(Notification.id))
         return [(n.recipient.display_name, n.body, n.calendar_method) for n in rows]
-    return _query(server, read)
+    return query(server, read)
 
 
 def _meeting(server):
@@ -117,22 +64,19 @@ def _meeting(server):
                 "proposed_by": meeting.proposed_by.display_name, "uid": meeting.uid,
                 "start_at": meeting.start_at and meeting.start_at.replace(tzinfo=UTC),
                 "options": [o.start_at.replace(tzinfo=UTC) for o in meeting.options]}
-    return _query(server, read)
+    return query(server, read)
 
 
 def test_a_pair_proposes_and_accepts_a_meeting_in_the_iframe(live_sandbox, browser_page):
     page, server = browser_page, live_sandbox
-    activity_id = _query(server, lambda: add_activity(PROGRAM, score_maximum=50).id)
-    _intake_over_http(server, MONA, activity_id, expertise=["Leadership"],
-                      timezone="Europe/Berlin", capacity="2",
-                      availability=[f"{d}-{h}" for d in WEEKDAYS for h in (18, 19)])
-    _intake_over_http(server, LENA, activity_id, topics=["Leadership"],
-                      timezone="America/New_York",
-                      availability=[f"{d}-{h}" for d in WEEKDAYS for h in (12, 13)])
-    pair_id = _publish_over_http(server, activity_id)
+    _, pair_id = pair_mona_with_lena(
+        server, PROGRAM,
+        mona={"expertise": ["Leadership"], "timezone": "Europe/Berlin", "capacity": "2",
+              "availability": weekly_hours((18, 19))},
+        lena={"topics": ["Leadership"], "timezone": "America/New_York",
+              "availability": weekly_hours((12, 13))})
 
-    page.goto(server.sandbox_url + "/")
-    frame = page.frame_locator("iframe[name=tool-frame]")
+    frame = open_course_page(page, server)
     offered = _learner_proposes(page, frame, pair_id)
     meeting = _meeting(server)
     assert meeting["status"] == "proposed" and meeting["start_at"] is None
@@ -153,22 +97,19 @@ def test_a_pair_proposes_and_accepts_a_meeting_in_the_iframe(live_sandbox, brows
     assert {method for _, _, method in accepted} == {"REQUEST"}
     _coming_up(page, frame, meeting, "mentor")
 
-    _launch_in_frame(page, "Lena Learner")
+    launch_in_frame(page, "Lena Learner")
     frame.get_by_role("heading", name="Welcome, Lena").wait_for()
     frame.get_by_role("link", name="Meetings", exact=True).click()
     frame.get_by_role("heading", name="Meetings with Mona Mentor").wait_for()
     expect(frame.get_by_role("heading", name="Waiting for an answer")).to_have_count(0)
     _coming_up(page, frame, meeting, "learner")
 
-    if page.cookie_mode == "third-party cookies blocked":
-        # The whole journey ran without a cookie from the tool's frame.
-        assert not [c for c in page.context.cookies(server.tool_url)
-                    if c["name"] == "pairwise_session"]
+    assert_no_tool_cookie_if_blocked(page, server)
 
 
 def _learner_proposes(page, frame, pair_id) -> list[datetime]:
     """Lena offers the first two common times for a video call. Returns them (UTC)."""
-    _launch_in_frame(page, "Lena Learner")
+    launch_in_frame(page, "Lena Learner")
     frame.get_by_role("heading", name="Welcome, Lena").wait_for()
     expect(frame.get_by_role("heading", name="Your mentor: Mona Mentor")).to_be_visible()
     meetings = frame.get_by_role("link", name="Meetings", exact=True)
@@ -212,7 +153,7 @@ def _learner_proposes(page, frame, pair_id) -> list[datetime]:
 
 def _mentor_accepts(page, frame, offered) -> datetime:
     """Mona finds Lena's proposal and takes the second time. Returns it (UTC)."""
-    _launch_in_frame(page, "Mona Mentor")
+    launch_in_frame(page, "Mona Mentor")
     frame.get_by_role("heading", name="Welcome, Mona").wait_for()
     expect(frame.get_by_role("heading", name="Your mentee: Lena Learner")).to_be_visible()
     frame.get_by_role("link", name="Meetings", exact=True).click()

@@ -5,15 +5,15 @@ with its reasons, nudges it, downloads the participation CSV and opens the parti
 grades, where the learner is listed. A learner who goes to the dashboard's address in the
 frame gets the "Not available to you" page.
 
-Getting there goes over plain HTTP (`lti_tool.sandbox.testing`), through real sandbox
-launches: Mona (mentor) and Lena (learner) fill their intakes and the instructor proposes and
-publishes the match; the pair's start is then moved back 25 days in the database.
+Getting there goes over plain HTTP, through real sandbox launches (tests/browser/journeys.py
+`pair_mona_with_lena`): Mona (mentor) and Lena (learner) fill their intakes and the instructor
+proposes and publishes the match; the pair's start is then moved back 25 days in the
+database.
 
 It runs in both of browser_page's cookie modes (about 10 s each): with third-party cookies
 blocked, every request of the frame carries the signed session token instead of a cookie."""
 
 import csv
-import html
 import io
 import re
 from datetime import timedelta
@@ -27,16 +27,19 @@ from playwright.sync_api import expect
 from lti_tool.extensions import db
 from lti_tool.notify.models import Notification
 from lti_tool.pairs.models import Pair
-from lti_tool.sandbox.setup import add_activity
-from lti_tool.sandbox.testing import browser_launch, launch_form, parse_form
 from lti_tool.timeutil import utcnow
 from tests.browser.conftest import screenshot
+from tests.browser.journeys import (
+    assert_no_tool_cookie_if_blocked,
+    launch_in_frame,
+    open_course_page,
+    pair_mona_with_lena,
+    query,
+)
 
 pytestmark = pytest.mark.browser
 
 PROGRAM = "Autumn mentoring"
-# Sandbox user ids (lti_tool/sandbox/lms.py DEMO_PEOPLE).
-IRIS, MONA, LENA = "3", "4", "6"
 MATCHED_DAYS_AGO = 25
 PAIR = "Lena Learner – Mona Mentor"
 # What lti_tool/relationships/signals.py says of a pair matched 25 days ago that did nothing.
@@ -46,55 +49,6 @@ REASONS = ("no meeting held 25 days after the match, and none booked",
 CHARTS = ("Meetings held per week (week of)", "Pairs by health")
 
 
-def _launch_in_frame(page, name):
-    page.get_by_role("button", name=f"Launch as {name}").first.click()
-
-
-def _query(server, function):
-    with server.app.app_context():
-        return function()
-
-
-def _launch_over_http(server, http, user_id, activity_id):
-    with server.app.app_context():
-        login_url, fields = launch_form(user_id, activity_id)
-    return browser_launch(http, login_url, fields).response
-
-
-def _intake_over_http(server, user_id, activity_id, **answers):
-    """A participant's first launch from the sandbox and their intake, without a browser."""
-    with requests.Session() as http:
-        page = _launch_over_http(server, http, user_id, activity_id)
-        assert "Tell us about yourself" in page.text, page.text[:300]
-        action, form = parse_form(page.text, page.url)
-        data = {"csrf_token": form["csrf_token"], "modality": "video", "languages": ["en"],
-                **answers}
-        saved = http.post(action, data=data, timeout=10)
-        assert "your answers are saved" in saved.text, saved.text[:500]
-
-
-def _link(page: requests.Response, pattern: str) -> str:
-    """The absolute address of the first link or form action of a page matching `pattern`."""
-    found = re.search(rf'(?:href|action)="([^"]*{pattern}[^"]*)"', page.text)
-    assert found, f"nothing like {pattern} in {page.url}: {page.text[:300]}"
-    return urljoin(page.url, html.unescape(found.group(1)))
-
-
-def _publish_over_http(server, activity_id) -> int:
-    """The instructor proposes matches and publishes them; returns the pair's id."""
-    with requests.Session() as http:
-        home = _launch_over_http(server, http, IRIS, activity_id)
-        matching = http.get(_link(home, "/matching"), timeout=10)
-        assert "1 learners ready to be matched · 1 mentors" in matching.text, matching.text[:500]
-        action, form = parse_form(matching.text, matching.url)
-        proposed = http.post(action, data={**form, "policy": "optimal"}, timeout=10)
-        assert "Proposed 1 pairs. Review them, then publish." in proposed.text
-        published = http.post(_link(proposed, r"/matching/\d+/publish"),
-                              data={"csrf_token": form["csrf_token"]}, timeout=10)
-        assert "Published 1 pairs" in published.text, published.text[:500]
-    return _query(server, lambda: db.session.scalars(sa.select(Pair.id)).one())
-
-
 def _match_long_ago(server, pair_id) -> str:
     """Move the pair's start back; returns the day of the match (ISO)."""
     def move():
@@ -102,7 +56,7 @@ def _match_long_ago(server, pair_id) -> str:
         pair.started_at = utcnow() - timedelta(days=MATCHED_DAYS_AGO)
         db.session.commit()
         return pair.started_at.date().isoformat()
-    return _query(server, move)
+    return query(server, move)
 
 
 def _nudges(server):
@@ -110,7 +64,7 @@ def _nudges(server):
         rows = db.session.scalars(sa.select(Notification).filter_by(kind="pair_nudge")
                                   .order_by(Notification.id))
         return sorted(n.recipient.display_name for n in rows)
-    return _query(server, read)
+    return query(server, read)
 
 
 def _tool_url(page, path: str) -> str:
@@ -123,17 +77,16 @@ def _tool_url(page, path: str) -> str:
 
 def test_staff_see_the_dashboard_nudge_and_export_in_the_iframe(live_sandbox, browser_page):
     page, server = browser_page, live_sandbox
-    activity_id = _query(server, lambda: add_activity(PROGRAM).id)
-    _intake_over_http(server, MONA, activity_id, expertise=["Leadership"],
-                      timezone="Europe/Berlin", capacity="2", availability=["0-18", "1-18"])
-    _intake_over_http(server, LENA, activity_id, topics=["Leadership"],
-                      timezone="Europe/Berlin", availability=["0-18", "1-18"])
-    pair_id = _publish_over_http(server, activity_id)
+    _, pair_id = pair_mona_with_lena(
+        server, PROGRAM, score_maximum=100,
+        mona={"expertise": ["Leadership"], "timezone": "Europe/Berlin", "capacity": "2",
+              "availability": ["0-18", "1-18"]},
+        lena={"topics": ["Leadership"], "timezone": "Europe/Berlin",
+              "availability": ["0-18", "1-18"]})
     matched_on = _match_long_ago(server, pair_id)
 
-    page.goto(server.sandbox_url + "/")
-    frame = page.frame_locator("iframe[name=tool-frame]")
-    _launch_in_frame(page, "Iris Instructor")
+    frame = open_course_page(page, server)
+    launch_in_frame(page, "Iris Instructor")
     frame.get_by_role("heading", name=PROGRAM, exact=True).wait_for()
     dashboard = frame.get_by_role("link", name="Dashboard", exact=True)
     assert "/dashboard" in dashboard.get_attribute("href")
@@ -146,10 +99,7 @@ def test_staff_see_the_dashboard_nudge_and_export_in_the_iframe(live_sandbox, br
     _grades(page, frame)
     _learner_is_refused(page, frame)
 
-    if page.cookie_mode == "third-party cookies blocked":
-        # The whole journey ran without a cookie from the tool's frame.
-        assert not [c for c in page.context.cookies(server.tool_url)
-                    if c["name"] == "pairwise_session"]
+    assert_no_tool_cookie_if_blocked(page, server)
 
 
 def _overview(page, frame):
@@ -235,7 +185,7 @@ def _grades(page, frame):
 
 def _learner_is_refused(page, frame):
     """Lena, in the frame, at the dashboard's address (her session token kept): refused."""
-    _launch_in_frame(page, "Lena Learner")
+    launch_in_frame(page, "Lena Learner")
     frame.get_by_role("heading", name="Welcome, Lena").wait_for()
     expect(frame.get_by_role("link", name="Dashboard", exact=True)).to_have_count(0)
     response = page.frame(name="tool-frame").goto(_tool_url(page, "/dashboard"))

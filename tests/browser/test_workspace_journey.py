@@ -9,19 +9,16 @@ with an action item for herself, whose takeaways hold a `<script>` that must com
 (no dialog ever opens), and sends Mona a message. Mona finds "1 new message" on her home page,
 reads it, and reads Lena's recap.
 
-Getting there goes over plain HTTP (`lti_tool.sandbox.testing`), through real sandbox
-launches, as in test_meetings_journey: Mona and Lena fill their intakes and the instructor
-proposes and publishes the match.
+Getting there goes over plain HTTP, through real sandbox launches (tests/browser/journeys.py
+`pair_mona_with_lena`), as in test_meetings_journey: Mona and Lena fill their intakes and the
+instructor proposes and publishes the match.
 
 It runs in both of browser_page's cookie modes (about 20-30 s each): with third-party cookies
 blocked, every request of the frame carries the signed session token instead of a cookie."""
 
-import html
 import re
-from urllib.parse import urljoin
 
 import pytest
-import requests
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -29,18 +26,20 @@ from lti_tool.extensions import db
 from lti_tool.guides.models import GuideUse
 from lti_tool.journal.models import ActionItem, Message, Recap, ThreadState
 from lti_tool.pairs.models import Pair
-from lti_tool.sandbox.setup import add_activity
-from lti_tool.sandbox.testing import browser_launch, launch_form, parse_form
 from lti_tool.workspace.models import AgreementVersion, ChecklistTick, Goal
 from tests.browser.conftest import screenshot
+from tests.browser.journeys import (
+    assert_no_tool_cookie_if_blocked,
+    launch_in_frame,
+    open_course_page,
+    pair_mona_with_lena,
+    query,
+    weekly_hours,
+)
 
 pytestmark = pytest.mark.browser
 
 PROGRAM = "Spring mentoring"
-# Sandbox user ids (lti_tool/sandbox/lms.py DEMO_PEOPLE).
-IRIS, MONA, LENA = "3", "4", "6"
-WEEKDAYS = range(5)
-
 CONFIDENTIALITY = "What we say about our workplaces stays between us."
 BOUNDARIES = "No calls after 20:00 Berlin time; we tell each other a day ahead if we cancel."
 LENA_HOPES = "Honest feedback on my leadership style and my first team project."
@@ -51,61 +50,6 @@ TAKEAWAYS = "Ask before deciding <script>alert(1)</script> & listen first."
 ACTION = "Book a chat with my manager about the project"
 MESSAGE = "Thanks for today, Mona! I booked the chat with my manager for Friday."
 TOTAL_ITEMS = 6  # lti_tool/workspace/checklist.py ITEMS
-
-
-def _launch_in_frame(page, name):
-    page.get_by_role("button", name=f"Launch as {name}").first.click()
-
-
-def _query(server, function):
-    with server.app.app_context():
-        return function()
-
-
-def _launch_over_http(server, http, user_id, activity_id):
-    with server.app.app_context():
-        login_url, fields = launch_form(user_id, activity_id)
-    return browser_launch(http, login_url, fields).response
-
-
-def _intake_over_http(server, user_id, activity_id, **answers):
-    """A participant's first launch from the sandbox and their intake, without a browser."""
-    with requests.Session() as http:
-        page = _launch_over_http(server, http, user_id, activity_id)
-        assert "Tell us about yourself" in page.text, page.text[:300]
-        action, form = parse_form(page.text, page.url)
-        data = {"csrf_token": form["csrf_token"], "modality": "video", "languages": ["en"],
-                **answers}
-        saved = http.post(action, data=data, timeout=10)
-        assert "your answers are saved" in saved.text, saved.text[:500]
-
-
-def _link(page: requests.Response, pattern: str) -> str:
-    """The absolute address of the first link or form action of a page matching `pattern`."""
-    found = re.search(rf'(?:href|action)="([^"]*{pattern}[^"]*)"', page.text)
-    assert found, f"nothing like {pattern} in {page.url}: {page.text[:300]}"
-    return urljoin(page.url, html.unescape(found.group(1)))
-
-
-def _publish_over_http(server, activity_id) -> int:
-    """The instructor proposes matches and publishes them; returns the pair's id."""
-    with requests.Session() as http:
-        home = _launch_over_http(server, http, IRIS, activity_id)
-        matching = http.get(_link(home, "/matching"), timeout=10)
-        assert "1 learners ready to be matched · 1 mentors" in matching.text, matching.text[:500]
-        action, form = parse_form(matching.text, matching.url)
-        proposed = http.post(action, data={**form, "policy": "optimal"}, timeout=10)
-        assert "Proposed 1 pairs. Review them, then publish." in proposed.text
-        published = http.post(_link(proposed, r"/matching/\d+/publish"),
-                              data={"csrf_token": form["csrf_token"]}, timeout=10)
-        assert "Published 1 pairs" in published.text, published.text[:500]
-
-    def read():
-        pair = db.session.scalars(sa.select(Pair)).one()
-        return pair.id, pair.status, pair.mentor.display_name, pair.mentee.display_name
-    pair_id, *pair = _query(server, read)
-    assert pair == ["active", "Mona Mentor", "Lena Learner"]
-    return pair_id
 
 
 def _section(frame, heading):
@@ -133,7 +77,7 @@ def _show(frame, heading):
 
 def _open_workspace(page, frame, name, other):
     """Launch as `name` and open the workspace from the home page."""
-    _launch_in_frame(page, name)
+    launch_in_frame(page, name)
     frame.get_by_role("heading", name=f"Welcome, {name.split()[0]}").wait_for()
     frame.get_by_role("link", name="Open your workspace").click()
     frame.get_by_role("heading", name=f"You and {other}", exact=True).wait_for()
@@ -162,18 +106,18 @@ def _agreement(server):
                  "minutes": v.minutes, "fallback": v.fallback_channel,
                  "confidentiality": v.confidentiality, "boundaries": v.boundaries,
                  "mentee_hopes": v.mentee_hopes} for v in rows]
-    return _query(server, read)
+    return query(server, read)
 
 
 def _ticks(server):
     def read():
         rows = db.session.execute(sa.select(ChecklistTick.item, ChecklistTick.person_id))
         return sorted(rows.all())
-    return _query(server, read)
+    return query(server, read)
 
 
 def _person_id(server, pair_id, role):
-    return _query(server, lambda: getattr(db.session.get(Pair, pair_id), f"{role}_id"))
+    return query(server, lambda: getattr(db.session.get(Pair, pair_id), f"{role}_id"))
 
 
 def _goals(server):
@@ -181,7 +125,7 @@ def _goals(server):
         return [(g.title, g.created_by.display_name, g.percent,
                  [(m.title, m.done, m.done_at is not None) for m in g.milestones])
                 for g in db.session.scalars(sa.select(Goal))]
-    return _query(server, read)
+    return query(server, read)
 
 
 def _journal(server):
@@ -195,14 +139,14 @@ def _journal(server):
         uses = [(u.guide.title, u.chosen_by.display_name, u.covered_at)
                 for u in db.session.scalars(sa.select(GuideUse))]
         return {"recaps": recaps, "actions": actions, "messages": messages, "uses": uses}
-    return _query(server, read)
+    return query(server, read)
 
 
 def _last_read(server, person_id):
     def read():
         state = db.session.scalars(sa.select(ThreadState).filter_by(person_id=person_id)).first()
         return state.last_read_id if state else 0
-    return _query(server, read)
+    return query(server, read)
 
 
 # --- The journey -----------------------------------------------------------------------------
@@ -216,19 +160,16 @@ def test_a_pair_works_in_its_workspace_in_the_iframe(live_sandbox, browser_page)
         dialog.dismiss()
     page.on("dialog", on_dialog)
 
-    activity_id = _query(server, lambda: add_activity(PROGRAM, score_maximum=50).id)
-    _intake_over_http(server, MONA, activity_id, expertise=["Leadership"],
-                      timezone="Europe/Berlin", capacity="2",
-                      availability=[f"{d}-{h}" for d in WEEKDAYS for h in (18, 19)])
-    _intake_over_http(server, LENA, activity_id, topics=["Leadership"],
-                      timezone="America/New_York",
-                      availability=[f"{d}-{h}" for d in WEEKDAYS for h in (12, 13)])
-    pair_id = _publish_over_http(server, activity_id)
+    _, pair_id = pair_mona_with_lena(
+        server, PROGRAM,
+        mona={"expertise": ["Leadership"], "timezone": "Europe/Berlin", "capacity": "2",
+              "availability": weekly_hours((18, 19))},
+        lena={"topics": ["Leadership"], "timezone": "America/New_York",
+              "availability": weekly_hours((12, 13))})
     lena_id = _person_id(server, pair_id, "mentee")
     mona_id = _person_id(server, pair_id, "mentor")
 
-    page.goto(server.sandbox_url + "/")
-    frame = page.frame_locator("iframe[name=tool-frame]")
+    frame = open_course_page(page, server)
 
     _learner_starts(page, frame)
     assert _ticks(server) == [("tech", lena_id)]
@@ -258,10 +199,7 @@ def test_a_pair_works_in_its_workspace_in_the_iframe(live_sandbox, browser_page)
     assert _last_read(server, mona_id) == message_id
 
     assert dialogs == []  # the <script> in the recap never ran
-    if page.cookie_mode == "third-party cookies blocked":
-        # The whole journey ran without a cookie from the tool's frame.
-        assert not [c for c in page.context.cookies(server.tool_url)
-                    if c["name"] == "pairwise_session"]
+    assert_no_tool_cookie_if_blocked(page, server)
 
 
 def _learner_starts(page, frame):
@@ -461,7 +399,7 @@ def _learner_plans(page, frame):
 
 def _mentor_reads(page, frame):
     """Mona finds "1 new message" on her home page, reads it, and reads Lena's recap."""
-    _launch_in_frame(page, "Mona Mentor")
+    launch_in_frame(page, "Mona Mentor")
     frame.get_by_role("heading", name="Welcome, Mona").wait_for()
     new = frame.get_by_role("link", name="1 new message", exact=True)
     expect(new).to_be_visible()
