@@ -1,5 +1,6 @@
 # `make run`: set everything up and serve the tool with its sandbox LMS on :5000.
 # `make test`: set everything up and run the whole suite on SQLite, then on PostgreSQL.
+# Node packages for the browser tests (axe-core) come from package-lock.json (`npm ci`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -28,7 +29,15 @@ lint: venv
 
 test: venv lint
 	bash .ci/system-deps
+	$(MAKE) node_modules/.installed
 	$(MAKE) test-sqlite test-postgres
+
+# axe-core (package.json, pinned in package-lock.json), injected by the browser tests.
+# Without npm (not root, not installed) the accessibility tests skip, except in CI.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the accessibility tests will be skipped" >&2; fi
 
 test-sqlite: venv
 	$(BIN)/pytest -q
@@ -37,4 +46,4 @@ test-postgres: venv
 	bash .ci/with-postgres $(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache node_modules
