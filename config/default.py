@@ -38,6 +38,9 @@ SANDBOX_URL = ""
 
 WTF_CSRF_TIME_LIMIT = None  # the session bounds the token's life
 LOG_LEVEL = "INFO"
+# Folders of compiled translations (";"-separated); empty: lti_tool/translations. README,
+# "Languages". Pages are in the launch's locale when a translation exists, else English.
+BABEL_TRANSLATION_DIRECTORIES = ""
 # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
 # (needed behind a TLS-terminating proxy so that the tool knows it is served over https).
 PROXY_COUNT = 0

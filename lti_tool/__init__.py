@@ -81,6 +81,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "lti_tool" / "migrations"),
                      render_as_batch=True, include_object=_not_sandbox)
     csrf.init_app(app)
+    from lti_tool import i18n
+
+    i18n.init_app(app)
     app.session_interface = DatabaseSessionInterface()
     _sqlite_pragmas(app)
     from lti_tool.web import auth
@@ -124,12 +127,14 @@ def register_blueprints(app: Flask) -> None:
     from lti_tool.lti.views import blueprint as lti
     from lti_tool.meetings.views import blueprint as meetings
     from lti_tool.pairs.views import blueprint as pairs
+    from lti_tool.privacy.views import blueprint as privacy
     from lti_tool.relationships.views import blueprint as relationships
     from lti_tool.surveys.views import blueprint as surveys
     from lti_tool.workspace.views import blueprint as workspace
 
     for blueprint in (lti, courses, admin, health, intake, pairs,
-                      meetings, guides, journal, workspace, surveys, relationships, grades):
+                      meetings, guides, journal, workspace, surveys, relationships, grades,
+                      privacy):
         app.register_blueprint(blueprint)
     if app.config["SANDBOX_ENABLED"]:
         from lti_tool import sandbox
@@ -168,3 +173,6 @@ def register_commands(app: Flask) -> None:
     from lti_tool.grades.commands import grades_cli
 
     app.cli.add_command(grades_cli)
+    from lti_tool.privacy.commands import privacy_cli
+
+    app.cli.add_command(privacy_cli)

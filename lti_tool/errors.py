@@ -4,6 +4,8 @@ nothing half-written survives a failed request."""
 import logging
 
 from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -14,11 +16,12 @@ from lti_tool.web.auth import wants_json
 log = logging.getLogger("lti_tool.errors")
 
 FRIENDLY = {
-    401: ("Please open Pairwise from your course",
-          "Your Pairwise session has ended or was never started. Go back to your course in "
-          "your learning platform and open the Pairwise activity again."),
-    403: ("Not available to you", "Your role in this course does not give access to this page."),
-    404: ("Page not found", "There is nothing at this address."),
+    401: (_l("Please open Pairwise from your course"),
+          _l("Your Pairwise session has ended or was never started. Go back to your course in "
+             "your learning platform and open the Pairwise activity again.")),
+    403: (_l("Not available to you"),
+          _l("Your role in this course does not give access to this page.")),
+    404: (_l("Page not found"), _l("There is nothing at this address.")),
 }
 
 
@@ -41,9 +44,9 @@ def launch_rejected(error: LaunchRejected):
 def csrf_error(error: CSRFError):
     db.session.rollback()
     log.warning("csrf rejected: %s path=%s", error.description, request.path)
-    return _page(400, "This form has expired",
-                 "For your safety the form could not be sent. Reload the page and try again; "
-                 "what you typed is still in your browser's back history.")
+    return _page(400, _("This form has expired"),
+                 _("For your safety the form could not be sent. Reload the page and try again; "
+                   "what you typed is still in your browser's back history."))
 
 
 def http_error(error: HTTPException):
@@ -63,6 +66,7 @@ def unexpected_error(error: Exception):
 
 
 def _page(status: int, title: str, text: str):
+    title, text = str(title), str(text)
     if wants_json():
         return jsonify(error=title, message=text), status
     return render_template("errors/page.html", status=status, title=title, text=text), status

@@ -1,12 +1,14 @@
 """Admin forms: sign-in with the admin token, and manual platform registration."""
 
-from flask_wtf import FlaskForm
+from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, Optional
 
+from lti_tool.web.forms import FlaskForm
+
 
 class AdminSignInForm(FlaskForm):
-    token = PasswordField("Admin token", validators=[DataRequired()])
+    token = PasswordField(_l("Admin token"), validators=[DataRequired()])
 
 
 def _url(label: str, required: bool = True):
@@ -15,15 +17,15 @@ def _url(label: str, required: bool = True):
 
 
 class PlatformForm(FlaskForm):
-    name = StringField("Name (for you)", validators=[Optional(), Length(max=255)])
-    issuer = _url("Platform ID (issuer)")
-    client_id = StringField("Client ID", validators=[DataRequired(), Length(max=255)])
-    auth_login_url = _url("Authentication request URL")
-    auth_token_url = _url("Access token URL")
-    key_set_url = _url("Public keyset URL")
-    auth_audience = _url("Token audience (if not the access token URL)", required=False)
+    name = StringField(_l("Name (for you)"), validators=[Optional(), Length(max=255)])
+    issuer = _url(_l("Platform ID (issuer)"))
+    client_id = StringField(_l("Client ID"), validators=[DataRequired(), Length(max=255)])
+    auth_login_url = _url(_l("Authentication request URL"))
+    auth_token_url = _url(_l("Access token URL"))
+    key_set_url = _url(_l("Public keyset URL"))
+    auth_audience = _url(_l("Token audience (if not the access token URL)"), required=False)
     deployment_ids = TextAreaField(
-        "Deployment ID(s), one per line", validators=[DataRequired(), Length(max=2000)]
+        _l("Deployment ID(s), one per line"), validators=[DataRequired(), Length(max=2000)]
     )
 
     def deployment_list(self) -> tuple[str, ...]:

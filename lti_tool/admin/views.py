@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 
 from lti_tool.admin.forms import AdminSignInForm, PlatformForm
 from lti_tool.courses.forms import ConfirmForm
@@ -57,7 +58,7 @@ def sign_in():
             log.info("admin signed in from %s", request.remote_addr)
             return redirect(_safe_next(), code=303)
         log.warning("admin sign-in refused from %s", request.remote_addr)
-        flash("That token is not right.", "error")
+        flash(_("That token is not right."), "error")
         return render_template("admin/sign_in.html", form=form), 401
     return render_template("admin/sign_in.html", form=form)
 
@@ -91,7 +92,7 @@ def add_platform():
             db.session.commit()
             log.info("platform registered manually: iss=%s client_id=%s", platform.issuer,
                      platform.client_id)
-            flash(f"Registered {platform.name}.", "success")
+            flash(_("Registered %(name)s.", name=platform.name), "success")
             return redirect(url_for("admin.index"), code=303)
     return render_template("admin/index.html", platforms=all_platforms(), form=form,
                            confirm=ConfirmForm(), urls=tool_urls()), 400
@@ -122,7 +123,7 @@ def remove_platform(platform_id: int):
     db.session.delete(platform)
     db.session.commit()
     log.info("platform removed: iss=%s client_id=%s", platform.issuer, platform.client_id)
-    flash(f"Removed {platform.name}.", "success")
+    flash(_("Removed %(name)s.", name=platform.name), "success")
     return redirect(url_for("admin.index"), code=303)
 
 

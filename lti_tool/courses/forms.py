@@ -1,19 +1,21 @@
 """Forms staff fill in about a course's program."""
 
-from flask_wtf import FlaskForm
+from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 
+from lti_tool.web.forms import FlaskForm
+
 
 class ProgramForm(FlaskForm):
-    title = StringField("Program title", validators=[DataRequired(), Length(max=120)],
-                        default="Mentoring program")
-    description = TextAreaField("What the program is for", validators=[Length(max=2000)])
+    title = StringField(_l("Program title"), validators=[DataRequired(), Length(max=120)],
+                        default=_l("Mentoring program"))
+    description = TextAreaField(_l("What the program is for"), validators=[Length(max=2000)])
     score_maximum = IntegerField(
-        "Maximum participation grade", default=100, validators=[NumberRange(min=1, max=1000)]
+        _l("Maximum participation grade"), default=100, validators=[NumberRange(min=1, max=1000)]
     )
     meeting_minutes = IntegerField(
-        "Usual meeting length (minutes)", default=45, validators=[NumberRange(min=15, max=120)]
+        _l("Usual meeting length (minutes)"), default=45, validators=[NumberRange(min=15, max=120)]
     )
 
 

@@ -4,6 +4,7 @@ program settings staff choose when they add the activity (deep linking)."""
 import logging
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
+from flask_babel import gettext as _
 from pylti1p3.exception import LtiException
 from requests import RequestException
 
@@ -12,6 +13,7 @@ from lti_tool.courses.forms import ConfirmForm, ProgramForm
 from lti_tool.courses.models import Role
 from lti_tool.courses.roster import sync_roster
 from lti_tool.extensions import db
+from lti_tool.i18n import translated
 from lti_tool.intake import services as intake
 from lti_tool.journal import services as journal
 from lti_tool.lti import deep_linking
@@ -38,7 +40,8 @@ def home():
         roster = services.course_roster(g.enrolment.course)
         disputed = meetings.disagreements(program) if program else []
         return render_template("courses/staff_home.html", program=program, roster=roster,
-                               form=ConfirmForm(), disputed=disputed, outcomes=OUTCOMES)
+                               form=ConfirmForm(), disputed=disputed,
+                               outcomes=translated(OUTCOMES))
     profile = intake.profile_for(program, g.enrolment.person) if program else None
     if program and profile is None:
         return redirect(url_for("intake.intake"), code=303)  # the intake comes first
@@ -81,10 +84,11 @@ def roster_sync():
     except (LtiException, RequestException) as exc:
         db.session.rollback()
         log.warning("roster sync failed: course=%s error=%s", course.id, exc)
-        flash("The platform did not answer the roster request. Try again later.", "error")
+        flash(_("The platform did not answer the roster request. Try again later."), "error")
     else:
         db.session.commit()
-        flash(f"Roster updated: {result.members} members, {result.added} new.", "success")
+        flash(_("Roster updated: %(members)s members, %(added)s new.", members=result.members,
+                added=result.added), "success")
     return redirect(url_for("courses.roster"), code=303)
 
 
@@ -92,7 +96,7 @@ def roster_sync():
 @role_required(Role.STAFF)
 def deep_link():
     if not session.get("deep_linking"):
-        abort(400, "Choose 'add an activity' in your course to configure a new program.")
+        abort(400, _("Choose 'add an activity' in your course to configure a new program."))
     form = ProgramForm()
     if not form.validate_on_submit():
         return render_template("courses/deep_link.html", form=form)

@@ -1,8 +1,10 @@
 """Staff forms of the participation grades: the rubric, and overriding or holding a score."""
 
-from flask_wtf import FlaskForm
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FloatField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from lti_tool.web.forms import FlaskForm
 
 MAX_POINTS = 1000
 
@@ -19,28 +21,28 @@ class PolicyForm(FlaskForm):
     """The rubric: points per kind of participation up to a cap, the maximum (the LMS grade
     item's), completion criteria and the grade to pass staff also set in the LMS."""
 
-    maximum = IntegerField("Maximum grade (the grade item's maximum in the LMS)",
+    maximum = IntegerField(_l("Maximum grade (the grade item's maximum in the LMS)"),
                            validators=[InputRequired(), NumberRange(min=1, max=MAX_POINTS)])
-    points_per_meeting = _points("Points per meeting held (confirmed by both)")
-    meeting_cap = _cap("Meetings that count, at most")
-    points_per_recap = _points("Points per recap written")
-    recap_cap = _cap("Recaps that count, at most")
-    agreement_points = _points("Points for signing the mentoring agreement")
-    points_per_goal = _points("Points per goal set")
-    goal_cap = _cap("Goals that count, at most")
-    points_per_action = _points("Points per action item done")
-    action_cap = _cap("Action items that count, at most")
-    points_per_survey = _points("Points per check-in survey answered")
-    survey_cap = _cap("Surveys that count, at most")
-    reflection_points = _points("Points for the final reflection")
-    min_meetings = _cap("Completed: at least this many meetings held")
-    require_agreement = BooleanField("Completed: the agreement is signed")
-    require_reflection = BooleanField("Completed: the final reflection is submitted")
-    pass_score = FloatField("Grade to pass (set the same in the LMS)",
+    points_per_meeting = _points(_l("Points per meeting held (confirmed by both)"))
+    meeting_cap = _cap(_l("Meetings that count, at most"))
+    points_per_recap = _points(_l("Points per recap written"))
+    recap_cap = _cap(_l("Recaps that count, at most"))
+    agreement_points = _points(_l("Points for signing the mentoring agreement"))
+    points_per_goal = _points(_l("Points per goal set"))
+    goal_cap = _cap(_l("Goals that count, at most"))
+    points_per_action = _points(_l("Points per action item done"))
+    action_cap = _cap(_l("Action items that count, at most"))
+    points_per_survey = _points(_l("Points per check-in survey answered"))
+    survey_cap = _cap(_l("Surveys that count, at most"))
+    reflection_points = _points(_l("Points for the final reflection"))
+    min_meetings = _cap(_l("Completed: at least this many meetings held"))
+    require_agreement = BooleanField(_l("Completed: the agreement is signed"))
+    require_reflection = BooleanField(_l("Completed: the final reflection is submitted"))
+    pass_score = FloatField(_l("Grade to pass (set the same in the LMS)"),
                             validators=[InputRequired(), NumberRange(min=0.01, max=MAX_POINTS)])
-    gate_pass = BooleanField("Keep scores below the grade to pass until the completion "
-                             "criteria are met, and lift them to it once they are")
-    grade_mentors = BooleanField("Grade mentors too")
+    gate_pass = BooleanField(_l("Keep scores below the grade to pass until the completion "
+                             "criteria are met, and lift them to it once they are"))
+    grade_mentors = BooleanField(_l("Grade mentors too"))
 
     FIELDS = ("points_per_meeting", "meeting_cap", "points_per_recap", "recap_cap",
               "agreement_points", "points_per_goal", "goal_cap", "points_per_action",
@@ -53,12 +55,12 @@ class PolicyForm(FlaskForm):
 
 
 class OverrideForm(FlaskForm):
-    score = FloatField("Score", validators=[InputRequired(), NumberRange(min=0,
+    score = FloatField(_l("Score"), validators=[InputRequired(), NumberRange(min=0,
                                                                          max=MAX_POINTS)])
-    reason = TextAreaField("Reason (kept in the audit log)",
+    reason = TextAreaField(_l("Reason (kept in the audit log)"),
                            validators=[DataRequired(), Length(max=1000)])
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason (kept in the audit log)",
+    reason = TextAreaField(_l("Reason (kept in the audit log)"),
                            validators=[Optional(), Length(max=1000)])

@@ -3,6 +3,7 @@ and sync status; a person's details with override, hold and resend; the rubric. 
 and only for the program this session was launched from (another course's person is a 404)."""
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
@@ -43,7 +44,7 @@ def _attempt(person_id: int | None, action, success: str):
 
 def _valid(form) -> None:
     if not form.validate_on_submit():
-        abort(400, "The form was incomplete or has expired; reload the page and try again.")
+        abort(400, _("The form was incomplete or has expired; reload the page and try again."))
 
 
 @blueprint.get("/grades")
@@ -82,10 +83,10 @@ def override(person_id: int):
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             _valid(form)
-        return _back(person_id, "Give a score and a reason for the audit log.", "error")
+        return _back(person_id, _("Give a score and a reason for the audit log."), "error")
     return _attempt(person_id, lambda: services.override(
         record, g.enrolment.person, form.score.data, form.reason.data),
-        "Score overridden; the new score is queued for the LMS.")
+        _("Score overridden; the new score is queued for the LMS."))
 
 
 @blueprint.post("/grades/<int:person_id>/clear")
@@ -95,7 +96,7 @@ def clear(person_id: int):
     _valid(form)
     return _attempt(person_id, lambda: services.clear_override(
         record, g.enrolment.person, form.reason.data or "Override removed"),
-        "Override removed; the rubric's score is queued for the LMS.")
+        _("Override removed; the rubric's score is queued for the LMS."))
 
 
 @blueprint.post("/grades/<int:person_id>/hold")
@@ -105,7 +106,7 @@ def hold(person_id: int):
     _valid(form)
     return _attempt(person_id, lambda: services.hold(record, g.enrolment.person,
                                                      form.reason.data),
-                    "Score held for review: it stays in Pairwise until you release it.")
+                    _("Score held for review: it stays in Pairwise until you release it."))
 
 
 @blueprint.post("/grades/<int:person_id>/release")
@@ -115,7 +116,7 @@ def release(person_id: int):
     _valid(form)
     return _attempt(person_id, lambda: services.release(record, g.enrolment.person,
                                                         form.reason.data),
-                    "Score released; it is queued for the LMS.")
+                    _("Score released; it is queued for the LMS."))
 
 
 @blueprint.post("/grades/<int:person_id>/resend")
@@ -124,7 +125,8 @@ def resend(person_id: int):
     record = _record(person_id)
     _valid(ConfirmForm())
     return _attempt(None, lambda: services.resend(record, g.enrolment.person),
-                    f"The score of {record.person.display_name} is queued to be sent again.")
+                    _("The score of %(name)s is queued to be sent again.",
+                      name=record.person.display_name))
 
 
 @blueprint.post("/grades/recompute")
@@ -134,7 +136,8 @@ def recompute():
     _valid(ConfirmForm())
     queued = services.recompute(program, trigger="staff")
     db.session.commit()
-    return _back(None, f"Scores recomputed: {queued} changed and queued for the LMS.")
+    return _back(None, _("Scores recomputed: %(queued)s changed and queued for the LMS.",
+                           queued=queued))
 
 
 @blueprint.route("/grades/rubric", methods=["GET", "POST"])
@@ -158,4 +161,5 @@ def rubric():
                                policy=services.policy_of(program),
                                untracked=services.untracked()), 400
     db.session.commit()
-    return _back(None, f"Rubric saved; {queued} scores changed and are queued for the LMS.")
+    return _back(None, _("Rubric saved; %(queued)s scores changed and are queued for the LMS.",
+                           queued=queued))

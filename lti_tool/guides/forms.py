@@ -1,22 +1,23 @@
 """Forms of the guide pages."""
 
-from flask_wtf import FlaskForm
+from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
 from lti_tool.guides.services import LIMITS, MAX_WEEK
+from lti_tool.web.forms import FlaskForm
 
 
 class GuideForm(FlaskForm):
-    title = StringField("Title", validators=[InputRequired(), Length(max=LIMITS["title"])])
-    week = IntegerField("Suggested week (optional)", validators=[
-        Optional(), NumberRange(min=1, max=MAX_WEEK, message=f"From 1 to {MAX_WEEK}.")])
-    body = TextAreaField("Guide text (Markdown)", validators=[
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=LIMITS["title"])])
+    week = IntegerField(_l("Suggested week (optional)"), validators=[
+        Optional(), NumberRange(min=1, max=MAX_WEEK, message=_l("From %(min)s to %(max)s."))])
+    body = TextAreaField(_l("Guide text (Markdown)"), validators=[
         InputRequired(), Length(max=LIMITS["body"])])
 
 
 class ChooseForm(FlaskForm):
-    meeting = SelectField("For which meeting", validate_choice=False)  # a meeting id or ""
+    meeting = SelectField(_l("For which meeting"), validate_choice=False)  # a meeting id or ""
 
 
 class MoveForm(FlaskForm):

@@ -9,6 +9,7 @@ import unicodedata
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
@@ -95,16 +96,18 @@ def guide_of(program: Program, guide_id: int) -> Guide | None:
 def _checked(title: str, body: str, week: int | None) -> tuple[str, str, int | None]:
     title, body = (title or "").strip(), (body or "").strip()
     if not title:
-        raise GuideError("Give the guide a title.")
+        raise GuideError(gettext("Give the guide a title."))
     if len(title) > LIMITS["title"]:
-        raise GuideError(f"Keep the title under {LIMITS['title']:,} characters.")
+        raise GuideError(gettext("Keep the title under %(limit)s characters.",
+                                 limit=format(LIMITS["title"], ",")))
     if not body:
-        raise GuideError("Write the guide's text first.")
+        raise GuideError(gettext("Write the guide's text first."))
     if len(body) > LIMITS["body"]:
-        raise GuideError(f"Keep the guide under {LIMITS['body']:,} characters "
-                         f"(it has {len(body):,}).")
+        raise GuideError(gettext("Keep the guide under %(limit)s characters (it has %(length)s).",
+                                 limit=format(LIMITS["body"], ","), length=format(len(body), ",")))
     if week is not None and not 1 <= week <= MAX_WEEK:
-        raise GuideError(f"The week is a number from 1 to {MAX_WEEK}, or left empty.")
+        raise GuideError(gettext("The week is a number from 1 to %(max)s, or left empty.",
+                                 max=MAX_WEEK))
     return title, body + "\n", week
 
 
@@ -142,7 +145,8 @@ def move(guide: Guide, step: int) -> None:
     index = ordered.index(guide)
     other = index + step
     if not 0 <= other < len(ordered):
-        raise GuideError("That guide is already " + ("first." if step < 0 else "last."))
+        raise GuideError(gettext("That guide is already first.") if step < 0
+                         else gettext("That guide is already last."))
     ordered[index], ordered[other] = ordered[other], ordered[index]
     for position, each in enumerate(ordered, start=1):
         each.position = position
@@ -180,9 +184,10 @@ def use_counts(program: Program) -> dict[int, tuple[int, int]]:
 
 def check_member(pair: Pair, person: Person) -> None:
     if person.id not in (pair.mentee_id, pair.mentor_id):
-        raise GuideError("Only the two members of a pair choose its guides.")
+        raise GuideError(gettext("Only the two members of a pair choose its guides."))
     if pair.status != "active":
-        raise GuideError("This pair has ended: its guides are kept, but can no longer change.")
+        raise GuideError(gettext("This pair has ended: its guides are kept, but can no longer "
+                                 "change."))
 
 
 def uses_of(pair: Pair) -> list[GuideUse]:
@@ -199,9 +204,9 @@ def choose(pair: Pair, person: Person, guide: Guide,
     Choosing a guide already on the agenda moves it to the meeting given."""
     check_member(pair, person)
     if guide.program_id != pair.program_id:
-        raise GuideError("That guide belongs to another program.")
+        raise GuideError(gettext("That guide belongs to another program."))
     if meeting is not None and (meeting.pair_id != pair.id or meeting.status != "scheduled"):
-        raise GuideError("Choose one of your own scheduled meetings.")
+        raise GuideError(gettext("Choose one of your own scheduled meetings."))
     use = db.session.scalars(sa.select(GuideUse).filter_by(
         pair_id=pair.id, guide_id=guide.id, covered_at=None)).first()
     if use is None:
@@ -225,7 +230,7 @@ def drop(use: GuideUse, person: Person) -> None:
     """Take a guide off the agenda before it was covered."""
     check_member(use.pair, person)
     if use.covered_at is not None:
-        raise GuideError("A covered guide stays in your history.")
+        raise GuideError(gettext("A covered guide stays in your history."))
     db.session.delete(use)
 
 

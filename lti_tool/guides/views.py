@@ -4,6 +4,8 @@ of an active pair and staff read a guide; staff edit, add, order and delete the 
 guides and see how many pairs chose or covered each (counts only, never who)."""
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
@@ -78,7 +80,7 @@ def pair_guides(pair_id: int):
     return render_template(
         "guides/pair.html", pair=pair, viewer=viewer, other=other, guides=guides,
         uses=uses, latest=latest, when=when, choose_form=ChooseForm(), confirm=ConfirmForm(),
-        meeting_options=[("", "No particular meeting"), *when.items()],
+        meeting_options=[("", _("No particular meeting")), *when.items()],
         closed=pair.status != "active", week_now=services.pair_week(pair))
 
 
@@ -96,10 +98,10 @@ def choose(pair_id: int, guide_id: int):
         if form.meeting.data:
             meeting = db.session.get(Meeting, _int(form.meeting.data) or 0)
             if meeting is None:
-                raise services.GuideError("Choose one of your own scheduled meetings.")
+                raise services.GuideError(_("Choose one of your own scheduled meetings."))
         services.choose(pair, g.enrolment.person, guide, meeting)
 
-    return _attempt(pair, form, action, f"“{guide.title}” is on your agenda.")
+    return _attempt(pair, form, action, _("“%(title)s” is on your agenda.", title=guide.title))
 
 
 def _int(value) -> int | None:
@@ -115,7 +117,7 @@ def covered(use_id: int):
     use = _use(use_id)
     return _attempt(use.pair, ConfirmForm(),
                     lambda: services.mark_covered(use, g.enrolment.person),
-                    f"Marked “{use.guide.title}” as covered.")
+                    _("Marked “%(title)s” as covered.", title=use.guide.title))
 
 
 @blueprint.post("/guide-uses/<int:use_id>/drop")
@@ -124,7 +126,7 @@ def drop(use_id: int):
     use = _use(use_id)
     pair, title = use.pair, use.guide.title
     return _attempt(pair, ConfirmForm(), lambda: services.drop(use, g.enrolment.person),
-                    f"“{title}” is off your agenda.")
+                    _("“%(title)s” is off your agenda.", title=title))
 
 
 # --- Reading a guide -------------------------------------------------------------------------
@@ -163,9 +165,10 @@ def restore():
     added = services.restore_builtins(current_program(), g.enrolment.person)
     db.session.commit()
     if not added:
-        return _back("guides.manage", "Every built-in guide is already in your program.")
-    return _back("guides.manage", f"Restored {len(added)} built-in guide"
-                 f"{'' if len(added) == 1 else 's'} at the end of the sequence.")
+        return _back("guides.manage", _("Every built-in guide is already in your program."))
+    return _back("guides.manage", ngettext(
+        "Restored %(num)s built-in guide at the end of the sequence.",
+        "Restored %(num)s built-in guides at the end of the sequence.", len(added)))
 
 
 @blueprint.post("/guides/<int:guide_id>/move")
@@ -182,7 +185,9 @@ def move(guide_id: int):
         db.session.rollback()
         return _back("guides.manage", problem, "error")
     db.session.commit()
-    return _back("guides.manage", f"Moved “{guide.title}” {form.direction.data}.")
+    moved = (_("Moved “%(title)s” up.", title=guide.title) if form.direction.data == "up"
+             else _("Moved “%(title)s” down.", title=guide.title))
+    return _back("guides.manage", moved)
 
 
 @blueprint.route("/guides/new", methods=["GET", "POST"])
@@ -223,7 +228,7 @@ def _save(form: GuideForm, guide: Guide | None):
         flash(problem, "error")
         return _edit_page(form, guide, status=400)
     db.session.commit()
-    return _back("guides.manage", f"Saved “{guide.title}”.")
+    return _back("guides.manage", _("Saved “%(title)s”.", title=guide.title))
 
 
 def _edit_page(form: GuideForm, guide: Guide | None, preview: bool = False, status: int = 200):
@@ -251,4 +256,4 @@ def delete(guide_id: int):
     title = guide.title
     services.delete_guide(guide)
     db.session.commit()
-    return _back("guides.manage", f"Deleted “{title}”.")
+    return _back("guides.manage", _("Deleted “%(title)s”.", title=title))

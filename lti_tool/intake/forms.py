@@ -3,7 +3,8 @@ from the program; expertise only for mentors; volunteering only where the progra
 
 from zoneinfo import available_timezones
 
-from flask_wtf import FlaskForm
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     Field,
@@ -24,17 +25,21 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from lti_tool.i18n import translated
 from lti_tool.intake.models import MODALITIES
 from lti_tool.web.choices import choices
+from lti_tool.web.forms import FlaskForm
 
 LANGUAGES = {
-    "en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese",
-    "it": "Italian", "nl": "Dutch", "pl": "Polish", "ru": "Russian", "uk": "Ukrainian",
-    "tr": "Turkish", "ar": "Arabic", "he": "Hebrew", "fa": "Persian", "hi": "Hindi",
-    "bn": "Bengali", "ur": "Urdu", "zh": "Chinese", "ja": "Japanese", "ko": "Korean",
-    "vi": "Vietnamese", "id": "Indonesian", "sw": "Swahili", "am": "Amharic",
+    "en": _l("English"), "es": _l("Spanish"), "fr": _l("French"), "de": _l("German"),
+    "pt": _l("Portuguese"), "it": _l("Italian"), "nl": _l("Dutch"), "pl": _l("Polish"),
+    "ru": _l("Russian"), "uk": _l("Ukrainian"), "tr": _l("Turkish"), "ar": _l("Arabic"),
+    "he": _l("Hebrew"), "fa": _l("Persian"), "hi": _l("Hindi"), "bn": _l("Bengali"),
+    "ur": _l("Urdu"), "zh": _l("Chinese"), "ja": _l("Japanese"), "ko": _l("Korean"),
+    "vi": _l("Vietnamese"), "id": _l("Indonesian"), "sw": _l("Swahili"), "am": _l("Amharic"),
 }
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+        _l("Saturday"), _l("Sunday"))
 # The grid offers whole hours from 06:00 to 22:00; each ticked hour is two 30-minute slots.
 GRID_HOURS = range(6, 23)
 TIMEZONES = sorted(tz for tz in available_timezones() if "/" in tz or tz == "UTC")
@@ -59,9 +64,9 @@ class AvailabilityField(Field):
             try:
                 day, hour = (int(part) for part in value.split("-"))
             except ValueError as exc:
-                raise ValueError("The availability grid sent an unknown time.") from exc
+                raise ValueError(_("The availability grid sent an unknown time.")) from exc
             if day not in range(7) or hour not in GRID_HOURS:
-                raise ValueError("The availability grid sent an unknown time.")
+                raise ValueError(_("The availability grid sent an unknown time."))
             slots.update({(day, hour * 60), (day, hour * 60 + 30)})
         self.data = sorted([day, minute] for day, minute in slots)
 
@@ -71,32 +76,34 @@ class AvailabilityField(Field):
 
 def _min_hours(form, field):
     if len(field.data or []) < MIN_WEEKLY_HOURS * 2:
-        raise ValidationError(f"Tick at least {MIN_WEEKLY_HOURS} hour a week when you could meet.")
+        raise ValidationError(_("Tick at least %(hours)s hour a week when you could meet.",
+                                hours=MIN_WEEKLY_HOURS))
 
 
 class IntakeForm(FlaskForm):
-    topics = MultiCheckboxField("What do you want to work on?", validators=[Optional()])
-    goals_text = TextAreaField("Your goals in your own words (optional)",
+    topics = MultiCheckboxField(_l("What do you want to work on?"), validators=[Optional()])
+    goals_text = TextAreaField(_l("Your goals in your own words (optional)"),
                                validators=[Length(max=1000)])
-    expertise = MultiCheckboxField("What can you help others with?", validators=[Optional()])
-    languages = MultiCheckboxField("Languages you can mentor or be mentored in",
+    expertise = MultiCheckboxField(_l("What can you help others with?"), validators=[Optional()])
+    languages = MultiCheckboxField(_l("Languages you can mentor or be mentored in"),
                                    choices=choices(LANGUAGES.items()))
-    timezone = SelectField("Your time zone", choices=choices(TIMEZONES),
+    timezone = SelectField(_l("Your time zone"), choices=choices(TIMEZONES),
                            validators=[DataRequired()])
-    availability = AvailabilityField("When could you usually meet? (your local time)",
+    availability = AvailabilityField(_l("When could you usually meet? (your local time)"),
                                      validators=[_min_hours])
-    modality = RadioField("How would you prefer to meet?", choices=choices(MODALITIES.items()),
+    modality = RadioField(_l("How would you prefer to meet?"),
+                          choices=choices(translated(MODALITIES).items()),
                           default="video", validators=[InputRequired()])
-    preferences = TextAreaField("Anything we should consider when matching? (optional)",
+    preferences = TextAreaField(_l("Anything we should consider when matching? (optional)"),
                                 validators=[Length(max=1000)])
-    volunteers_to_mentor = BooleanField("I would also like to mentor a peer")
-    capacity = IntegerField("How many mentees can you take in all (across your courses)?",
+    volunteers_to_mentor = BooleanField(_l("I would also like to mentor a peer"))
+    capacity = IntegerField(_l("How many mentees can you take in all (across your courses)?"),
                             default=2, validators=[Optional(), NumberRange(min=1, max=20)])
-    other_topic = StringField("Another topic (optional)", validators=[Length(max=80)])
+    other_topic = StringField(_l("Another topic (optional)"), validators=[Length(max=80)])
 
     def validate_languages(self, field):
         if not field.data:
-            raise ValidationError("Choose at least one language.")
+            raise ValidationError(_("Choose at least one language."))
 
 
 def build_intake_form(program, is_mentor: bool, is_mentee: bool, questions, **kwargs):
@@ -122,9 +129,9 @@ def check_role_fields(form) -> bool:
     """Topics are required of mentees, expertise of mentors (the form serves both)."""
     ok = True
     if form.is_mentee and not (form.topics.data or (form.other_topic.data or "").strip()):
-        form.topics.errors = [*form.topics.errors, "Choose at least one topic."]
+        form.topics.errors = [*form.topics.errors, _("Choose at least one topic.")]
         ok = False
     if form.is_mentor and not form.expertise.data:
-        form.expertise.errors = [*form.expertise.errors, "Choose at least one area."]
+        form.expertise.errors = [*form.expertise.errors, _("Choose at least one area.")]
         ok = False
     return ok

@@ -8,13 +8,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
+from lti_tool.i18n import N_
 from lti_tool.timeutil import utcnow
 
 MODALITIES = {
-    "video": "Video call",
-    "phone": "Phone call",
-    "chat": "Chat or e-mail",
-    "in_person": "In person",
+    "video": N_("Video call"),
+    "phone": N_("Phone call"),
+    "chat": N_("Chat or e-mail"),
+    "in_person": N_("In person"),
 }
 
 

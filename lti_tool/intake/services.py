@@ -1,6 +1,7 @@
 """Reading and saving intakes, and deciding who mentors in a program."""
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from lti_tool.courses.models import Enrolment, Person, Program, Role
 from lti_tool.extensions import db
@@ -124,7 +125,8 @@ def set_capacity(mentor: Mentor, capacity: int) -> None:
     """Within the program's bounds; raises ValueError with a message for the person."""
     program = mentor.program
     if not 0 <= capacity <= program.max_capacity:
-        raise ValueError(f"Capacity must be between 0 and {program.max_capacity}.")
+        raise ValueError(gettext("Capacity must be between 0 and %(max)s.",
+                                 max=program.max_capacity))
     mentor.capacity = capacity
 
 

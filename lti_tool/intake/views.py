@@ -1,6 +1,7 @@
 """The intake page: learners and mentors fill it on first launch and may edit it later."""
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
@@ -43,7 +44,7 @@ def intake():
     if request.method == "POST" and form.validate_on_submit() & check_role_fields(form):
         services.save_intake(program, person, form)
         db.session.commit()
-        flash("Thank you: your answers are saved. You can change them at any time.", "success")
+        flash(_("Thank you: your answers are saved. You can change them at any time."), "success")
         return redirect(url_for("courses.home"), code=303)
     if request.method == "POST":
         db.session.rollback()

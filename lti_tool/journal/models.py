@@ -8,10 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person
 from lti_tool.extensions import db
+from lti_tool.i18n import N_
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import utcnow
 
-ACTION_STATUSES = {"open": "Open", "done": "Done", "dropped": "Dropped"}
+ACTION_STATUSES = {"open": N_("Open"), "done": N_("Done"), "dropped": N_("Dropped")}
 
 
 class Recap(db.Model):

@@ -6,9 +6,11 @@ and the day after if still open); finishing an item cancels them. Callers commit
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
+from lti_tool.i18n import N_
 from lti_tool.journal.models import ACTION_STATUSES, ActionItem, Message, Recap, ThreadState
 from lti_tool.meetings.models import Meeting
 from lti_tool.notify import services as notify
@@ -26,17 +28,19 @@ class JournalError(ValueError):
 
 def check_member(pair: Pair, person: Person) -> None:
     if person.id not in (pair.mentee_id, pair.mentor_id):
-        raise JournalError("Only the two members of a pair write here.")
+        raise JournalError(gettext("Only the two members of a pair write here."))
     if pair.status != "active":
-        raise JournalError("This pair has ended: its journal is kept, but closed for writing.")
+        raise JournalError(gettext("This pair has ended: its journal is kept, but closed for "
+                                   "writing."))
 
 
 def _text(value: str, field: str, label: str, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise JournalError(f"Write the {label} first.")
+        raise JournalError(gettext("Write the %(label)s first.", label=gettext(label)))
     if len(value) > LIMITS[field]:
-        raise JournalError(f"Keep the {label} under {LIMITS[field]:,} characters.")
+        raise JournalError(gettext("Keep the %(label)s under %(limit)s characters.",
+                                   label=gettext(label), limit=format(LIMITS[field], ",")))
     return value
 
 
@@ -54,9 +58,9 @@ def write_recap(pair: Pair, by: Person, takeaways: str, notes: str = "", *,
     """A recap of a meeting (or of an informal talk), with new action items."""
     check_member(pair, by)
     if meeting is not None and meeting.pair_id != pair.id:
-        raise JournalError("That meeting belongs to another pair.")
-    recap = Recap(pair=pair, author=by, takeaways=_text(takeaways, "takeaways", "takeaways"),
-                  notes=_text(notes, "notes", "notes", required=False), shared=shared,
+        raise JournalError(gettext("That meeting belongs to another pair."))
+    recap = Recap(pair=pair, author=by, takeaways=_text(takeaways, "takeaways", N_("takeaways")),
+                  notes=_text(notes, "notes", N_("notes"), required=False), shared=shared,
                   meeting_id=meeting.id if meeting else None,
                   occurrence_start=as_utc(occurrence) if occurrence else None)
     db.session.add(recap)
@@ -69,9 +73,9 @@ def write_recap(pair: Pair, by: Person, takeaways: str, notes: str = "", *,
 def edit_recap(recap: Recap, by: Person, takeaways: str, notes: str, shared: bool) -> Recap:
     check_member(recap.pair, by)
     if recap.author_id != by.id:
-        raise JournalError("Only its author edits a recap; add your own instead.")
-    recap.takeaways = _text(takeaways, "takeaways", "takeaways")
-    recap.notes = _text(notes, "notes", "notes", required=False)
+        raise JournalError(gettext("Only its author edits a recap; add your own instead."))
+    recap.takeaways = _text(takeaways, "takeaways", N_("takeaways"))
+    recap.notes = _text(notes, "notes", N_("notes"), required=False)
     recap.shared = shared
     return recap
 
@@ -104,9 +108,9 @@ def add_action(pair: Pair, by: Person, title: str, owner_id: int, due_on: date |
                recap: Recap | None = None) -> ActionItem:
     check_member(pair, by)
     if owner_id not in (pair.mentee_id, pair.mentor_id):
-        raise JournalError("An action item belongs to one of the two of you.")
+        raise JournalError(gettext("An action item belongs to one of the two of you."))
     _check_due(due_on)
-    item = ActionItem(pair=pair, recap=recap, title=_text(title, "title", "action item"),
+    item = ActionItem(pair=pair, recap=recap, title=_text(title, "title", N_("action item")),
                       owner_id=owner_id, due_on=due_on, created_by_id=by.id)
     db.session.add(item)
     db.session.flush()
@@ -119,9 +123,9 @@ def _check_due(due_on: date | None) -> None:
         return
     today = utcnow().date()
     if due_on < today:
-        raise JournalError("The due date has passed: choose today or later.")
+        raise JournalError(gettext("The due date has passed: choose today or later."))
     if due_on > today + timedelta(days=MAX_DUE_DAYS):
-        raise JournalError("Choose a due date within a year.")
+        raise JournalError(gettext("Choose a due date within a year."))
 
 
 def update_action(item: ActionItem, by: Person, *, status: str | None = None,
@@ -129,15 +133,16 @@ def update_action(item: ActionItem, by: Person, *, status: str | None = None,
     """The owner or the one who wrote it changes an item; the other member cannot."""
     check_member(item.pair, by)
     if by.id not in (item.owner_id, item.created_by_id):
-        raise JournalError(f"This item is {item.owner.display_name}'s; they update it.")
+        raise JournalError(gettext("This item is %(name)s's; they update it.",
+                                   name=item.owner.display_name))
     if title is not None:
-        item.title = _text(title, "title", "action item")
+        item.title = _text(title, "title", N_("action item"))
     if due_on is not None and due_on != item.due_on:
         _check_due(due_on)
         item.due_on = due_on
     if status is not None:
         if status not in ACTION_STATUSES:
-            raise JournalError("Choose open, done or dropped.")
+            raise JournalError(gettext("Choose open, done or dropped."))
         item.status = status
         item.done_at = utcnow() if status == "done" else None
     notify.cancel(f"action:{item.id}:")
@@ -187,7 +192,7 @@ def state_of(pair: Pair, person: Person) -> ThreadState:
 def post_message(pair: Pair, by: Person, body: str) -> Message:
     """Add to the thread; the other member is e-mailed (at most once an hour) if they want."""
     check_member(pair, by)
-    message = Message(pair_id=pair.id, author_id=by.id, body=_text(body, "message", "message"))
+    message = Message(pair_id=pair.id, author_id=by.id, body=_text(body, "message", N_("message")))
     db.session.add(message)
     db.session.flush()
     state_of(pair, by).last_read_id = message.id  # your own message is read

@@ -2,10 +2,12 @@
 members reach them; staff read only recaps a pair shared, on their own page."""
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_babel import gettext, lazy_gettext
 
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
+from lti_tool.i18n import translated
 from lti_tool.journal import services
 from lti_tool.journal.forms import (
     ActionForm,
@@ -26,8 +28,8 @@ from lti_tool.web.auth import current_program, login_required, member_pair, role
 from lti_tool.web.forms import first_error
 
 blueprint = Blueprint("journal", __name__)
-PRIVACY = ("Only you and {other} can read this. Program staff see only dates, counts and "
-           "statuses{shared}.")
+PRIVACY = lazy_gettext("Only you and {other} can read this. Program staff see only dates, "
+                       "counts and statuses{shared}.")
 
 
 
@@ -55,21 +57,21 @@ def _journal_page(pair: Pair, recap_form: RecapForm, action_form: ActionForm,
                   status: int = 200):
     viewer, other = _people(pair)
     zone = meetings.zone_of(viewer, pair.program)
-    owners = [(viewer.id, "Me"), (other.id, other.display_name)]
+    owners = [(viewer.id, gettext("Me")), (other.id, other.display_name)]
     recap_form.action_owner.choices = action_form.owner.choices = owners
     _, past = meetings.upcoming_and_past(
         [m for m in meetings.meetings_of(viewer) if m.pair_id == pair.id])
-    recap_form.meeting.choices = [("", "Not a scheduled meeting")] + [
+    recap_form.meeting.choices = [("", gettext("Not a scheduled meeting"))] + [
         (f"{m.id}|{o.original_start.isoformat()}",
          for_viewer(o.start, zone).text().replace(" (your time)", ""))
         for m, o in past[:20]]
     return render_template(
         "journal/journal.html", pair=pair, viewer=viewer, other=other,
         recaps=services.recaps_of(pair), actions=services.actions_of(pair),
-        statuses=ACTION_STATUSES, recap_form=recap_form, action_form=action_form,
+        statuses=translated(ACTION_STATUSES), recap_form=recap_form, action_form=action_form,
         edit_form=EditRecapForm(), status_form=ActionStatusForm(), today=utcnow().date(),
         privacy=PRIVACY.format(other=other.display_name,
-                               shared=", and the recaps you choose to share"),
+                               shared=gettext(", and the recaps you choose to share")),
         when=lambda moment: for_viewer(as_utc(moment), zone).text(),
         closed=pair.status != "active"), status
 
@@ -79,7 +81,7 @@ def _journal_page(pair: Pair, recap_form: RecapForm, action_form: ActionForm,
 def write_recap(pair_id: int):
     pair, form = member_pair(pair_id), RecapForm()
     viewer, other = _people(pair)
-    form.action_owner.choices = [(viewer.id, "Me"), (other.id, other.display_name)]
+    form.action_owner.choices = [(viewer.id, gettext("Me")), (other.id, other.display_name)]
     problem = first_error(form)
     if problem is None:
         try:
@@ -96,7 +98,7 @@ def write_recap(pair_id: int):
         flash(problem, "error")
         return _journal_page(pair, form, ActionForm(), status=400)
     db.session.commit()
-    return _back("journal.pair_journal", pair, "Recap saved.")
+    return _back("journal.pair_journal", pair, gettext("Recap saved."))
 
 
 def _meeting_choice(pair: Pair, value: str):
@@ -106,7 +108,7 @@ def _meeting_choice(pair: Pair, value: str):
     meeting = db.session.get(Meeting, int(meeting_id)) if meeting_id.isdigit() else None
     occurrence = parse_instant(start)
     if meeting is None or meeting.pair_id != pair.id or occurrence is None:
-        raise services.JournalError("Choose one of your meetings.")
+        raise services.JournalError(gettext("Choose one of your meetings."))
     return meeting, occurrence
 
 
@@ -131,7 +133,7 @@ def edit_recap(recap_id: int):
         db.session.rollback()
         return _back("journal.pair_journal", recap.pair, problem, "error")
     db.session.commit()
-    return _back("journal.pair_journal", recap.pair, "Recap updated.")
+    return _back("journal.pair_journal", recap.pair, gettext("Recap updated."))
 
 
 @blueprint.post("/pairs/<int:pair_id>/journal/actions")
@@ -139,7 +141,7 @@ def edit_recap(recap_id: int):
 def add_action(pair_id: int):
     pair, form = member_pair(pair_id), ActionForm()
     viewer, other = _people(pair)
-    form.owner.choices = [(viewer.id, "Me"), (other.id, other.display_name)]
+    form.owner.choices = [(viewer.id, gettext("Me")), (other.id, other.display_name)]
     problem = first_error(form)
     if problem is None:
         try:
@@ -152,7 +154,7 @@ def add_action(pair_id: int):
         flash(problem, "error")
         return _journal_page(pair, RecapForm(), form, status=400)
     db.session.commit()
-    return _back("journal.pair_journal", pair, "Action item added.")
+    return _back("journal.pair_journal", pair, gettext("Action item added."))
 
 
 @blueprint.post("/actions/<int:item_id>/status")
@@ -170,7 +172,9 @@ def action_status(item_id: int):
         db.session.rollback()
         return _back("journal.pair_journal", pair, problem, "error")
     db.session.commit()
-    return _back("journal.pair_journal", pair, f"Marked {ACTION_STATUSES[item.status].lower()}.")
+    return _back("journal.pair_journal", pair,
+                 gettext("Marked %(status)s.",
+                         status=gettext(ACTION_STATUSES[item.status]).lower()))
 
 
 # --- Messages --------------------------------------------------------------------------------
@@ -227,8 +231,8 @@ def message_email(pair_id: int):
             db.session.rollback()
             return _back("journal.messages", pair, str(exc), "error")
         db.session.commit()
-    return _back("journal.messages", pair, "E-mail notifications are "
-                 + ("on." if form.email.data == "on" else "off."))
+    return _back("journal.messages", pair, gettext("E-mail notifications are on.")
+                 if form.email.data == "on" else gettext("E-mail notifications are off."))
 
 
 # --- Staff -----------------------------------------------------------------------------------

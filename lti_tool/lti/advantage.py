@@ -5,6 +5,7 @@ classes over `ToolServiceConnector` from what a launch stored on the course and 
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
@@ -30,7 +31,8 @@ def connector_for(platform: Platform) -> ToolServiceConnector:
 
 def roster_service(course: Course) -> NamesRolesProvisioningService:
     if not course.nrps_url:
-        raise ServiceUnavailable("The platform did not enable Names and Role Provisioning.")
+        raise ServiceUnavailable(
+            gettext("The platform did not enable Names and Role Provisioning."))
     return NamesRolesProvisioningService(
         connector_for(course.platform), {"context_memberships_url": course.nrps_url}
     )
@@ -38,7 +40,8 @@ def roster_service(course: Course) -> NamesRolesProvisioningService:
 
 def grades_service(link: ResourceLink) -> AssignmentsGradesService:
     if not (link.ags_lineitem_url or link.ags_lineitems_url):
-        raise ServiceUnavailable("The platform did not enable Assignment and Grade Services.")
+        raise ServiceUnavailable(
+            gettext("The platform did not enable Assignment and Grade Services."))
     endpoint = {"scope": list(link.ags_scopes) or AGS_SCOPES}
     if link.ags_lineitems_url:
         endpoint["lineitems"] = link.ags_lineitems_url

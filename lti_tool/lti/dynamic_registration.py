@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
+from flask_babel import gettext
 from pylti1p3.dynamic_registration import DynamicRegistration
 from pylti1p3.exception import LtiException
 
@@ -99,9 +100,9 @@ class ToolDynamicRegistration(DynamicRegistration):
         configuration = super().get_openid_configuration()
         issuer = configuration.get("issuer") if isinstance(configuration, dict) else None
         if not issuer or not self.openid_configuration_url.startswith(issuer):
-            raise RegistrationError(
+            raise RegistrationError(gettext(
                 "The platform's configuration names an issuer that does not match its address."
-            )
+            ))
         return configuration
 
     def complete_registration(self, openid_configuration: dict, openid_registration: dict):
@@ -127,22 +128,24 @@ class ToolDynamicRegistration(DynamicRegistration):
 
 def register(openid_configuration_url: str, registration_token: str | None) -> Platform:
     if not openid_configuration_url.startswith(("https://", "http://")):
-        raise _failed(400, "The openid_configuration parameter is not an http(s) URL.")
+        raise _failed(400, gettext("The openid_configuration parameter is not an http(s) URL."))
     try:
         return ToolDynamicRegistration(openid_configuration_url, registration_token).register()
     except RegistrationError as exc:
         raise _failed(400, str(exc)) from exc
     except (LtiException, requests.RequestException, ValueError) as exc:
-        message = f"The platform did not accept the registration ({_short(exc)})."
+        message = gettext("The platform did not accept the registration (%(reason)s).",
+                          reason=_short(exc))
         raise _failed(502, message) from exc
     except (AssertionError, KeyError, TypeError) as exc:
-        raise _failed(502, "The platform's answer is not an LTI registration.") from exc
+        raise _failed(502, gettext("The platform's answer is not an LTI registration.")) from exc
 
 
 def _failed(status: int, message: str) -> LaunchRejected:
     return LaunchRejected(status, "registration_failed", message,
-                          "Start the registration again from the platform. If it fails again, "
-                          "register the tool manually with the URLs on the tool's admin page.")
+                          gettext("Start the registration again from the platform. If it fails "
+                                  "again, register the tool manually with the URLs on the tool's "
+                                  "admin page."))
 
 
 def _short(exc: Exception) -> str:

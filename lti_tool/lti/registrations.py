@@ -4,6 +4,7 @@ LMS admin pastes into the platform."""
 from dataclasses import dataclass
 
 from flask import current_app, request, url_for
+from flask_babel import gettext
 
 from lti_tool.extensions import db
 from lti_tool.lti.models import Deployment, Platform
@@ -77,22 +78,23 @@ def all_platforms() -> list[Platform]:
 
 def _check(details: PlatformDetails) -> None:
     for label, value in (
-        ("issuer", details.issuer),
-        ("client id", details.client_id),
-        ("login (OIDC auth) URL", details.auth_login_url),
-        ("access token URL", details.auth_token_url),
-        ("public keyset (JWKS) URL", details.key_set_url),
+        (gettext("issuer"), details.issuer),
+        (gettext("client id"), details.client_id),
+        (gettext("login (OIDC auth) URL"), details.auth_login_url),
+        (gettext("access token URL"), details.auth_token_url),
+        (gettext("public keyset (JWKS) URL"), details.key_set_url),
     ):
         if not value or not value.strip():
-            raise RegistrationError(f"The {label} is required.")
+            raise RegistrationError(gettext("The %(label)s is required.", label=label))
     for label, url in (
-        ("issuer", details.issuer),
-        ("login URL", details.auth_login_url),
-        ("access token URL", details.auth_token_url),
-        ("JWKS URL", details.key_set_url),
+        (gettext("issuer"), details.issuer),
+        (gettext("login URL"), details.auth_login_url),
+        (gettext("access token URL"), details.auth_token_url),
+        (gettext("JWKS URL"), details.key_set_url),
     ):
         if not url.startswith(("https://", "http://")):
-            raise RegistrationError(f"The {label} must be an http(s) URL: {url!r}.")
+            raise RegistrationError(gettext("The %(label)s must be an http(s) URL: %(url)s.",
+                                            label=label, url=repr(url)))
 
 
 def base_url() -> str:

@@ -5,6 +5,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from pylti1p3.contrib.flask import FlaskRequest
 
@@ -48,13 +49,13 @@ def launch():
         raise rejections.classify(exc) from exc
     if ctx.role is None:
         raise rejections.LaunchRejected(
-            403, "no_role", "Pairwise is for the course's staff, mentors and learners.",
-            "Your role in this course (for example Observer) has no place in a mentoring "
-            "program. Ask your instructor if you think this is wrong.")
+            403, "no_role", _("Pairwise is for the course's staff, mentors and learners."),
+            _("Your role in this course (for example Observer) has no place in a mentoring "
+              "program. Ask your instructor if you think this is wrong."))
     recorded = record_launch(ctx)
     link_id = recorded.resource_link.id if recorded.resource_link else None
     sign_in(recorded.enrolment, message.get_launch_id(), link_id,
-            deep_linking=ctx.is_deep_linking, embedded=ctx.embedded)
+            deep_linking=ctx.is_deep_linking, embedded=ctx.embedded, locale=ctx.locale)
     db.session.commit()
     log.info("lti launch: iss=%s client_id=%s deployment=%s context=%s sub=%s role=%s type=%s",
              ctx.issuer, ctx.client_id, ctx.deployment_id, ctx.context_id, ctx.subject,
@@ -79,8 +80,8 @@ def dynamic_registration():
     openid_configuration = request.values.get("openid_configuration", "")
     registration_token = request.values.get("registration_token")
     if not openid_configuration:
-        abort(400, "Open this address from your platform's 'register a tool' screen: it needs "
-                   "the platform's openid_configuration parameter.")
+        abort(400, _("Open this address from your platform's 'register a tool' screen: it "
+                     "needs the platform's openid_configuration parameter."))
     if request.method == "GET":
         # The platform shows this page in a cross-site frame: the form's CSRF token must be
         # in the session before the form's URL (which carries the session token) is made.

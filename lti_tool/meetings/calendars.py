@@ -5,6 +5,7 @@ import secrets
 from datetime import date, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from lti_tool.courses.models import Enrolment, Person, Program
 from lti_tool.extensions import db
@@ -34,9 +35,9 @@ def create_event(program: Program, by: Person, *, title: str, description: str, 
         venue = links.venue(modality, link=link.strip() or None,
                             location=location.strip() or None, jitsi_base=jitsi_base)
     except (LocalTimeError, TimeZoneError, links.LinkError) as exc:
-        raise MeetingError(str(exc)) from exc
+        raise MeetingError(gettext(str(exc))) from exc
     if start <= utcnow():
-        raise MeetingError("Choose a time in the future.")
+        raise MeetingError(gettext("Choose a time in the future."))
     event = ProgramEvent(program=program, title=title.strip(), description=description.strip(),
                          start_at=start, minutes=minutes, timezone=timezone,
                          modality=venue.modality, url=venue.url, location=venue.location,
@@ -54,11 +55,11 @@ def create_event(program: Program, by: Person, *, title: str, description: str, 
 
 def rsvp(event: ProgramEvent, person: Person, answer: str) -> EventRsvp:
     if answer not in RSVP_ANSWERS:
-        raise MeetingError("Answer yes, maybe or no.")
+        raise MeetingError(gettext("Answer yes, maybe or no."))
     if event.cancelled:
-        raise MeetingError("This event was cancelled.")
+        raise MeetingError(gettext("This event was cancelled."))
     if as_utc(event.start_at) <= utcnow():
-        raise MeetingError("This event has already started.")
+        raise MeetingError(gettext("This event has already started."))
     row = db.session.scalars(sa.select(EventRsvp).filter_by(event_id=event.id,
                                                              person_id=person.id)).first()
     if row is None:
@@ -71,7 +72,7 @@ def rsvp(event: ProgramEvent, person: Person, answer: str) -> EventRsvp:
 
 def cancel_event(event: ProgramEvent) -> None:
     if event.cancelled:
-        raise MeetingError("This event was already cancelled.")
+        raise MeetingError(gettext("This event was already cancelled."))
     event.cancelled = True
     for answer in event.rsvps:
         if answer.answer != "no":

@@ -3,7 +3,8 @@ times travel as UTC ISO strings the page lists."""
 
 from datetime import UTC, datetime
 
-from flask_wtf import FlaskForm
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
     HiddenField,
@@ -16,13 +17,15 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from lti_tool.i18n import translated
 from lti_tool.intake.forms import MultiCheckboxField
 from lti_tool.meetings.models import MODALITY_LABELS, OUTCOMES
 from lti_tool.meetings.recurrence import Recurrence, RecurrenceError
 from lti_tool.web.choices import choices
+from lti_tool.web.forms import FlaskForm
 
-REPEATS = {"": "Just once", "weekly": "Every week", "biweekly": "Every two weeks",
-           "monthly": "Every month"}
+REPEATS = {"": _l("Just once"), "weekly": _l("Every week"), "biweekly": _l("Every two weeks"),
+           "monthly": _l("Every month")}
 
 
 def parse_instant(value: str) -> datetime | None:
@@ -35,24 +38,24 @@ def parse_instant(value: str) -> datetime | None:
 
 
 class DetailsMixin:
-    minutes = IntegerField("Length (minutes)", validators=[
-        InputRequired(), NumberRange(min=15, max=120, message="From 15 to 120 minutes.")])
-    modality = SelectField("How you meet", choices=choices(MODALITY_LABELS.items()),
+    minutes = IntegerField(_l("Length (minutes)"), validators=[
+        InputRequired(), NumberRange(min=15, max=120, message=_l("From 15 to 120 minutes."))])
+    modality = SelectField(_l("How you meet"), choices=choices(translated(MODALITY_LABELS).items()),
                            default="video")
-    link = StringField("Your own video link (optional; https, e.g. Zoom, Teams, Meet)",
+    link = StringField(_l("Your own video link (optional; https, e.g. Zoom, Teams, Meet)"),
                        validators=[Optional(), Length(max=2000)])
-    location = StringField("Where (in person only)", validators=[Optional(), Length(max=200)])
-    agenda = TextAreaField("Agenda (optional)", validators=[Optional(), Length(max=5000)])
+    location = StringField(_l("Where (in person only)"), validators=[Optional(), Length(max=200)])
+    agenda = TextAreaField(_l("Agenda (optional)"), validators=[Optional(), Length(max=5000)])
 
 
 class ProposeForm(DetailsMixin, FlaskForm):
-    slots = MultiCheckboxField("Times you both marked as free", validate_choice=False)
-    day = DateField("Or another day", validators=[Optional()])
-    time = TimeField("at (your time)", validators=[Optional()])
-    repeat = SelectField("Repeat", choices=choices(REPEATS.items()), default="")
-    repeat_count = IntegerField("How many meetings", validators=[
-        Optional(), NumberRange(min=2, max=52, message="From 2 to 52 meetings.")])
-    repeat_until = DateField("Or until", validators=[Optional()])
+    slots = MultiCheckboxField(_l("Times you both marked as free"), validate_choice=False)
+    day = DateField(_l("Or another day"), validators=[Optional()])
+    time = TimeField(_l("at (your time)"), validators=[Optional()])
+    repeat = SelectField(_l("Repeat"), choices=choices(REPEATS.items()), default="")
+    repeat_count = IntegerField(_l("How many meetings"), validators=[
+        Optional(), NumberRange(min=2, max=52, message=_l("From 2 to 52 meetings."))])
+    repeat_until = DateField(_l("Or until"), validators=[Optional()])
 
     def recurrence(self) -> Recurrence | None:
         """The series asked for; raises ValidationError with the reason."""
@@ -65,7 +68,7 @@ class ProposeForm(DetailsMixin, FlaskForm):
             return Recurrence(self.repeat.data, count=count if until is None else None,
                               until=until)
         except RecurrenceError as exc:
-            raise ValidationError(str(exc)) from exc
+            raise ValidationError(gettext(str(exc))) from exc
 
 
 class BookForm(DetailsMixin, FlaskForm):
@@ -73,41 +76,41 @@ class BookForm(DetailsMixin, FlaskForm):
 
 
 class RespondForm(FlaskForm):
-    option = RadioField("Your answer", validate_choice=False,
-                        validators=[InputRequired(message="Choose a time or decline.")])
+    option = RadioField(_l("Your answer"), validate_choice=False,
+                        validators=[InputRequired(message=_l("Choose a time or decline."))])
 
 
 class RescheduleForm(FlaskForm):
     occurrence = HiddenField()
-    day = DateField("New day", validators=[InputRequired()])
-    time = TimeField("at (your time)", validators=[InputRequired()])
-    reason = StringField("Why", validators=[InputRequired(), Length(max=500)])
+    day = DateField(_l("New day"), validators=[InputRequired()])
+    time = TimeField(_l("at (your time)"), validators=[InputRequired()])
+    reason = StringField(_l("Why"), validators=[InputRequired(), Length(max=500)])
 
 
 class CancelForm(FlaskForm):
     occurrence = HiddenField()
-    reason = StringField("Why", validators=[InputRequired(), Length(max=500)])
+    reason = StringField(_l("Why"), validators=[InputRequired(), Length(max=500)])
 
 
 class AttendanceForm(FlaskForm):
     occurrence = HiddenField(validators=[InputRequired()])
-    outcome = SelectField("Did it happen?", choices=choices(OUTCOMES.items()))
+    outcome = SelectField(_l("Did it happen?"), choices=choices(translated(OUTCOMES).items()))
 
 
 class EventForm(FlaskForm):
-    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
-    description = TextAreaField("What it is", validators=[Optional(), Length(max=5000)])
-    day = DateField("Day", validators=[InputRequired()])
-    time = TimeField("Starts at (your time)", validators=[InputRequired()])
-    minutes = IntegerField("Length (minutes)", default=60, validators=[
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    description = TextAreaField(_l("What it is"), validators=[Optional(), Length(max=5000)])
+    day = DateField(_l("Day"), validators=[InputRequired()])
+    time = TimeField(_l("Starts at (your time)"), validators=[InputRequired()])
+    minutes = IntegerField(_l("Length (minutes)"), default=60, validators=[
         InputRequired(), NumberRange(min=15, max=480)])
-    modality = SelectField("Where", choices=choices([("in_person", "In person"),
-                                                      ("video", "Video call")]))
-    location = StringField("Place (in person)", validators=[Optional(), Length(max=200)])
-    link = StringField("Video link (optional: a Jitsi room is made otherwise)",
+    modality = SelectField(_l("Where"), choices=choices([("in_person", _l("In person")),
+                                                      ("video", _l("Video call"))]))
+    location = StringField(_l("Place (in person)"), validators=[Optional(), Length(max=200)])
+    link = StringField(_l("Video link (optional: a Jitsi room is made otherwise)"),
                        validators=[Optional(), Length(max=2000)])
 
 
 class RsvpForm(FlaskForm):
-    answer = SelectField("Will you come?", choices=choices([
-        ("yes", "Yes"), ("maybe", "Maybe"), ("no", "No")]))
+    answer = SelectField(_l("Will you come?"), choices=choices([
+        ("yes", _l("Yes")), ("maybe", _l("Maybe")), ("no", _l("No"))]))

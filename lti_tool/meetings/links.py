@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from lti_tool.catalogue import N_
 from lti_tool.matching.profiles import MODALITIES
 
 JITSI_BASE = "https://meet.jit.si"
@@ -64,26 +65,26 @@ def validate_link(text: str) -> MeetingLink:
     """A pasted meeting link, checked and tidied (scheme and host in lower case), or LinkError."""
     url = (text or "").strip()
     if not url:
-        raise LinkError("Paste the link to the video call.")
+        raise LinkError(N_("Paste the link to the video call."))
     if len(url) > MAX_LINK_LENGTH:
         raise LinkError(f"That link is longer than {MAX_LINK_LENGTH} characters.")
     if CONTROL_OR_SPACE.search(url) or "\\" in url:
-        raise LinkError("A link cannot contain spaces, backslashes or control characters.")
+        raise LinkError(N_("A link cannot contain spaces, backslashes or control characters."))
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "http":
-        raise LinkError("Use the https:// version of the link: http:// is not encrypted.")
+        raise LinkError(N_("Use the https:// version of the link: http:// is not encrypted."))
     if scheme != "https":
-        raise LinkError("A meeting link starts with https://.")
+        raise LinkError(N_("A meeting link starts with https://."))
     if parts.username is not None or parts.password is not None:
-        raise LinkError("Remove the user name or password from the link before sharing it.")
+        raise LinkError(N_("Remove the user name or password from the link before sharing it."))
     host = (parts.hostname or "").rstrip(".")
     if not _valid_host(host):
-        raise LinkError("The link has no valid web address after https://.")
+        raise LinkError(N_("The link has no valid web address after https://."))
     try:
         port = parts.port
     except ValueError as exc:
-        raise LinkError("The link has an invalid port number.") from exc
+        raise LinkError(N_("The link has an invalid port number.")) from exc
     netloc = host if port is None else f"{host}:{port}"
     provider, name = provider_of(host)
     tidy = urlunsplit(("https", netloc, parts.path, parts.query, parts.fragment))
@@ -125,15 +126,15 @@ def venue(modality: str = "video", *, link: str | None = None, location: str | N
     place = (location or "").strip()
     if modality == "in_person":
         if link:
-            raise LinkError("A meeting in person has a location, not a link.")
+            raise LinkError(N_("A meeting in person has a location, not a link."))
         if not place:
-            raise LinkError("Say where you will meet in person.")
+            raise LinkError(N_("Say where you will meet in person."))
         if len(place) > MAX_LOCATION_LENGTH or CONTROL.search(place):
             raise LinkError(f"A location is one line of at most {MAX_LOCATION_LENGTH} "
                             "characters.")
         return Venue(modality, location=place)
     if place:
-        raise LinkError("Only a meeting in person has a location.")
+        raise LinkError(N_("Only a meeting in person has a location."))
     if modality == "video" and not link:
         url = jitsi_room_url(room_prefix, jitsi_base)
         return Venue(modality, url=url, provider="jitsi", provider_name="Jitsi Meet")

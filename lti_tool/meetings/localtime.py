@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from lti_tool.catalogue import N_
+
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -54,7 +56,7 @@ def _known_zones() -> frozenset[str]:
 def zone(name: str) -> ZoneInfo:
     """The ZoneInfo for an IANA name such as "Europe/Berlin", or TimeZoneError."""
     if not isinstance(name, str) or not name.strip():
-        raise TimeZoneError("Choose a time zone, for example Europe/Berlin.")
+        raise TimeZoneError(N_("Choose a time zone, for example Europe/Berlin."))
     if name not in _known_zones():
         close = [known for known in _known_zones() if known.lower() == name.strip().lower()]
         hint = f" Did you mean {close[0]}?" if close else (

@@ -9,13 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
+from lti_tool.i18n import N_
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import utcnow
 
-MODALITY_LABELS = {"video": "Video call", "phone": "Phone call", "chat": "Chat or e-mail",
-                   "in_person": "In person"}
-OUTCOMES = {"held": "It happened", "missed": "It did not happen",
-            "cancelled_late": "Cancelled at the last minute"}
+MODALITY_LABELS = {"video": N_("Video call"), "phone": N_("Phone call"),
+                   "chat": N_("Chat or e-mail"), "in_person": N_("In person")}
+OUTCOMES = {"held": N_("It happened"), "missed": N_("It did not happen"),
+            "cancelled_late": N_("Cancelled at the last minute")}
 
 
 class Meeting(db.Model):

@@ -26,6 +26,7 @@ from types import MappingProxyType
 
 from dateutil.rrule import rrulestr
 
+from lti_tool.catalogue import N_
 from lti_tool.meetings.localtime import (
     WEEKDAYS,
     exists_as_written,
@@ -62,20 +63,20 @@ class Recurrence:
             raise RecurrenceError(f"A series repeats {', '.join(FREQUENCIES[:-1])} or "
                                   f"{FREQUENCIES[-1]}, not {self.frequency!r}.")
         if (self.count is None) == (self.until is None):
-            raise RecurrenceError("Say how long the series runs: a number of meetings or an "
-                                  "end date, not both.")
+            raise RecurrenceError(N_("Say how long the series runs: a number of meetings or an "
+                                  "end date, not both."))
         if self.count is not None and not 1 <= self.count <= MAX_OCCURRENCES:
             raise RecurrenceError(f"A series has from 1 to {MAX_OCCURRENCES} meetings, "
                                   f"not {self.count}.")
         if self.until is not None and (not isinstance(self.until, date)
                                        or isinstance(self.until, datetime)):
-            raise RecurrenceError("The end of a series is a date (the last day it may meet).")
+            raise RecurrenceError(N_("The end of a series is a date (the last day it may meet)."))
         cancelled = frozenset(_utc(moment, "cancelled occurrence") for moment in self.cancelled)
         moved = {_utc(old, "moved occurrence"): _utc(new, "new time")
                  for old, new in self.moved.items()}
         both = cancelled & moved.keys()
         if both:
-            raise RecurrenceError("An occurrence cannot be both cancelled and moved.")
+            raise RecurrenceError(N_("An occurrence cannot be both cancelled and moved."))
         object.__setattr__(self, "cancelled", cancelled)
         object.__setattr__(self, "moved", MappingProxyType(moved))
 
@@ -89,7 +90,7 @@ class Recurrence:
         """This series with one occurrence (named by its original start) moved."""
         original = _utc(original_start, "moved occurrence")
         if original in self.cancelled:
-            raise RecurrenceError("That occurrence is cancelled; it cannot be moved.")
+            raise RecurrenceError(N_("That occurrence is cancelled; it cannot be moved."))
         return replace(self, moved={**self.moved, original: _utc(new_start, "new time")})
 
 
@@ -181,7 +182,7 @@ def expand(first_start: datetime, duration: timedelta, timezone: str,
     in time order. Refuses exceptions that name no occurrence of the rule, and moves that make
     two meetings of the series overlap."""
     if duration <= timedelta(0):
-        raise RecurrenceError("A meeting must end after it starts.")
+        raise RecurrenceError(N_("A meeting must end after it starts."))
     starts = rule_starts(first_start, timezone, recurrence)
     known = set(starts)
     for original in sorted(recurrence.cancelled | recurrence.moved.keys()):
@@ -202,8 +203,8 @@ def expand(first_start: datetime, duration: timedelta, timezone: str,
 
 def _first_local(first_start: datetime, timezone: str) -> datetime:
     if not exists_as_written(first_start, timezone):
-        raise RecurrenceError("A series cannot start in the hour that happens twice when "
-                              "clocks go back: choose another time.")
+        raise RecurrenceError(N_("A series cannot start in the hour that happens twice when "
+                              "clocks go back: choose another time."))
     return to_local(first_start, timezone)
 
 

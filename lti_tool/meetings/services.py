@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
@@ -64,9 +65,9 @@ def other_member(pair: Pair, person: Person) -> Person:
 
 def check_member(pair: Pair, person: Person) -> None:
     if person.id not in (pair.mentee_id, pair.mentor_id):
-        raise MeetingError("Only the two members of a pair schedule its meetings.")
+        raise MeetingError(gettext("Only the two members of a pair schedule its meetings."))
     if pair.status != "active":
-        raise MeetingError("This pair has ended: its meetings can no longer change.")
+        raise MeetingError(gettext("This pair has ended: its meetings can no longer change."))
 
 
 # --- Occurrences and busy times ------------------------------------------------------------
@@ -145,7 +146,7 @@ def _check_free(start: datetime, details: Details, pair: Pair, viewer: Person,
             starts = [o.start for o in expand(start, timedelta(minutes=details.minutes), zone,
                                               details.recurrence)]
         except RecurrenceError as exc:
-            raise MeetingError(str(exc)) from exc
+            raise MeetingError(gettext(str(exc))) from exc
     now = utcnow()
     for person in (pair.mentee, pair.mentor):
         busy = busy_of(person, exclude)
@@ -155,7 +156,7 @@ def _check_free(start: datetime, details: Details, pair: Pair, viewer: Person,
                 overlap.check_slot(moment, details.minutes, now=now, busy=busy, who=who,
                                    timezone=zone)
             except overlap.SlotError as exc:
-                raise MeetingError(str(exc)) from exc
+                raise MeetingError(gettext(str(exc))) from exc
 
 
 def _venue(details: Details) -> links.Venue:
@@ -164,7 +165,7 @@ def _venue(details: Details) -> links.Venue:
                            location=details.location.strip() or None,
                            jitsi_base=current_app.config["JITSI_BASE_URL"])
     except links.LinkError as exc:
-        raise MeetingError(str(exc)) from exc
+        raise MeetingError(gettext(str(exc))) from exc
 
 
 # --- Free times --------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def propose(pair: Pair, by: Person, starts: list[datetime], details: Details) ->
     check_member(pair, by)
     starts = sorted({as_utc(s).astimezone(UTC) for s in starts})
     if not 1 <= len(starts) <= MAX_OPTIONS:
-        raise MeetingError(f"Offer from 1 to {MAX_OPTIONS} times.")
+        raise MeetingError(gettext("Offer from 1 to %(count)s times.", count=MAX_OPTIONS))
     for start in starts:
         _check_free(start, details, pair, by)
     venue = _venue(details)
@@ -220,9 +221,9 @@ def respond(meeting: Meeting, by: Person, option_id: int | None) -> Meeting:
     """The other member picks a candidate time (scheduling it) or declines (None)."""
     check_member(meeting.pair, by)
     if meeting.status != "proposed":
-        raise MeetingError("This proposal was already answered or withdrawn.")
+        raise MeetingError(gettext("This proposal was already answered or withdrawn."))
     if by.id == meeting.proposed_by_id:
-        raise MeetingError("The other member answers your proposal.")
+        raise MeetingError(gettext("The other member answers your proposal."))
     if option_id is None:
         meeting.status = "declined"
         _tell(meeting, meeting.proposed_by, "meeting_declined",
@@ -232,7 +233,7 @@ def respond(meeting: Meeting, by: Person, option_id: int | None) -> Meeting:
         return meeting
     option = next((o for o in meeting.options if o.id == option_id), None)
     if option is None:
-        raise MeetingError("Choose one of the times offered.")
+        raise MeetingError(gettext("Choose one of the times offered."))
     _check_free(as_utc(option.start_at), _details_of(meeting), meeting.pair, by, meeting)
     meeting.start_at, meeting.status = as_utc(option.start_at), "scheduled"
     _announce(meeting, by, "meeting_accepted", "accepted")
@@ -243,10 +244,11 @@ def book(pair: Pair, by: Person, start: datetime, details: Details) -> Meeting:
     """The mentee books one of the mentor's open slots: scheduled at once."""
     check_member(pair, by)
     if by.id != pair.mentee_id:
-        raise MeetingError("Mentees book their mentor's open times; propose times instead.")
+        raise MeetingError(
+            gettext("Mentees book their mentor's open times; propose times instead."))
     start = as_utc(start).astimezone(UTC)
     if all(slot.start != start for slot in open_times(pair, details.minutes)):
-        raise MeetingError("That time is not one of your mentor's open times any more.")
+        raise MeetingError(gettext("That time is not one of your mentor's open times any more."))
     _check_free(start, details, pair, by)
     meeting = _new_meeting(pair, by, details, _venue(details), status="scheduled")
     meeting.start_at = start
@@ -260,7 +262,7 @@ def _new_meeting(pair: Pair, by: Person, details: Details, venue: links.Venue,
                  status: str) -> Meeting:
     overlap.check_minutes(details.minutes)
     if len(details.agenda) > 5000:
-        raise MeetingError("Keep the agenda under 5,000 characters.")
+        raise MeetingError(gettext("Keep the agenda under 5,000 characters."))
     return Meeting(pair=pair, proposed_by=by, status=status, minutes=details.minutes,
                    timezone=validate_zone(zone_of(by, pair.program)),
                    modality=venue.modality, url=venue.url, provider=venue.provider,
@@ -300,7 +302,7 @@ def reschedule(meeting: Meeting, by: Person, new_start: datetime, reason: str,
             _check_free(new_start, details, meeting.pair, by, meeting)
             meeting.start_at, meeting.recurrence = new_start, _stored(details.recurrence)
     except (RecurrenceError, overlap.SlotError) as exc:
-        raise MeetingError(str(exc)) from exc
+        raise MeetingError(gettext(str(exc))) from exc
     meeting.sequence += 1
     meeting.note = reason.strip()
     _announce(meeting, by, "meeting_moved", "moved", reason)
@@ -316,7 +318,7 @@ def _check_others(meeting: Meeting, start: datetime, by: Person) -> None:
                                busy=busy_of(person, exclude=meeting),
                                timezone=zone_of(by, meeting.pair.program))
         except overlap.SlotError as exc:
-            raise MeetingError(str(exc)) from exc
+            raise MeetingError(gettext(str(exc))) from exc
 
 
 def cancel(meeting: Meeting, by: Person, reason: str,
@@ -353,18 +355,18 @@ def _check_change(meeting: Meeting, by: Person, reason: str, allow_proposed=Fals
     check_member(meeting.pair, by)
     allowed = ("scheduled", "proposed") if allow_proposed else ("scheduled",)
     if meeting.status not in allowed:
-        raise MeetingError("This meeting is not scheduled any more.")
+        raise MeetingError(gettext("This meeting is not scheduled any more."))
     if not reason.strip():
-        raise MeetingError("Say why, so that the other person knows.")
+        raise MeetingError(gettext("Say why, so that the other person knows."))
     if len(reason) > 500:
-        raise MeetingError("Keep the reason under 500 characters.")
+        raise MeetingError(gettext("Keep the reason under 500 characters."))
 
 
 def _original(meeting: Meeting, occurrence: datetime) -> datetime:
     """The occurrence's original start, checked to belong to the series."""
     occurrence = as_utc(occurrence).astimezone(UTC)
     if all(o.original_start != occurrence for o in occurrences(meeting)):
-        raise MeetingError("The series has no such meeting.")
+        raise MeetingError(gettext("The series has no such meeting."))
     return occurrence
 
 
@@ -375,11 +377,11 @@ def record_attendance(meeting: Meeting, by: Person, occurrence: datetime,
     """One member's word on whether an occurrence that has ended took place."""
     check_member(meeting.pair, by)
     if outcome not in OUTCOMES:
-        raise MeetingError("Say whether the meeting happened.")
+        raise MeetingError(gettext("Say whether the meeting happened."))
     original = _original(meeting, occurrence)
     ended = next(o for o in occurrences(meeting) if o.original_start == original).end
     if ended > utcnow():
-        raise MeetingError("You can say whether it happened once the meeting is over.")
+        raise MeetingError(gettext("You can say whether it happened once the meeting is over."))
     row = db.session.scalars(sa.select(Attendance).filter_by(
         meeting_id=meeting.id, occurrence_start=original, person_id=by.id)).first()
     if row is None:

@@ -16,12 +16,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from wtforms.validators import ValidationError
 
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
 from lti_tool.guides import services as guides
+from lti_tool.i18n import translated
 from lti_tool.journal import services as journal
 from lti_tool.lti.registrations import base_url
 from lti_tool.meetings import calendars, ics, localtime, overlap, services
@@ -107,7 +109,8 @@ def _page(pair: Pair, propose_form: ProposeForm, status: int = 200):
         propose_form=propose_form, book_form=BookForm(minutes=minutes),
         respond_form=RespondForm(), reschedule_form=RescheduleForm(),
         cancel_form=CancelForm(), attendance_form=AttendanceForm(), confirm=ConfirmForm(),
-        modalities=MODALITY_LABELS, outcomes=OUTCOMES, feed_url=_feed_url(viewer),
+        modalities=translated(MODALITY_LABELS), outcomes=translated(OUTCOMES),
+        feed_url=_feed_url(viewer),
         open_items=journal.open_items(pair),
         guides_for_meeting=_guides_by_meeting(pair),
         grid=_week_grid(pair, viewer, mine)), status
@@ -169,13 +172,13 @@ def propose(pair_id: int):
         flash(problem, "error")
         return _page(pair, form, status=400)
     db.session.commit()
-    return _back(pair, "Your proposal was sent; you will see the answer here.")
+    return _back(pair, _("Your proposal was sent; you will see the answer here."))
 
 
 def _proposed_starts(form: ProposeForm, pair: Pair):
     starts = [parse_instant(value) for value in form.slots.data or []]
     if None in starts:
-        return [], "One of the times offered was not understood; choose again."
+        return [], _("One of the times offered was not understood; choose again.")
     if form.day.data and form.time.data:
         zone = services.zone_of(g.enrolment.person, pair.program)
         try:
@@ -183,9 +186,9 @@ def _proposed_starts(form: ProposeForm, pair: Pair):
         except LocalTimeError as exc:
             return [], str(exc)
     elif form.day.data or form.time.data:
-        return [], "Give both a day and a time for another time."
+        return [], _("Give both a day and a time for another time.")
     if not starts:
-        return [], "Choose at least one time."
+        return [], _("Choose at least one time.")
     return starts, None
 
 
@@ -203,10 +206,10 @@ def book(pair_id: int):
         return _back(pair, problem, "error")
     start = parse_instant(form.start.data)
     if start is None:
-        return _back(pair, "That time was not understood; choose again.", "error")
+        return _back(pair, _("That time was not understood; choose again."), "error")
     return _attempt(pair, lambda: services.book(pair, g.enrolment.person, start,
                                                 _details(form)),
-                    "Booked. You will both find it in your calendars.")
+                    _("Booked. You will both find it in your calendars."))
 
 
 @blueprint.post("/meetings/<int:meeting_id>/respond")
@@ -217,10 +220,10 @@ def respond(meeting_id: int):
         return _back(meeting.pair, problem, "error")
     option = None if form.option.data == "decline" else _int(form.option.data)
     if form.option.data != "decline" and option is None:
-        return _back(meeting.pair, "Choose one of the times offered.", "error")
+        return _back(meeting.pair, _("Choose one of the times offered."), "error")
     return _attempt(meeting.pair,
                     lambda: services.respond(meeting, g.enrolment.person, option),
-                    "Declined." if option is None else "Accepted: the meeting is scheduled.")
+                    _("Declined.") if option is None else _("Accepted: the meeting is scheduled."))
 
 
 def _int(value) -> int | None:
@@ -244,7 +247,7 @@ def reschedule(meeting_id: int):
     occurrence = parse_instant(form.occurrence.data) if form.occurrence.data else None
     return _attempt(meeting.pair, lambda: services.reschedule(
         meeting, g.enrolment.person, start, form.reason.data, occurrence),
-        "Moved. The other person has been told.")
+        _("Moved. The other person has been told."))
 
 
 @blueprint.post("/meetings/<int:meeting_id>/cancel")
@@ -256,7 +259,7 @@ def cancel(meeting_id: int):
     occurrence = parse_instant(form.occurrence.data) if form.occurrence.data else None
     return _attempt(meeting.pair, lambda: services.cancel(
         meeting, g.enrolment.person, form.reason.data, occurrence),
-        "Cancelled. The other person has been told.")
+        _("Cancelled. The other person has been told."))
 
 
 @blueprint.post("/meetings/<int:meeting_id>/attendance")
@@ -267,9 +270,9 @@ def attendance(meeting_id: int):
         return _back(meeting.pair, problem, "error")
     occurrence = parse_instant(form.occurrence.data)
     if occurrence is None:
-        return _back(meeting.pair, "That meeting was not understood.", "error")
+        return _back(meeting.pair, _("That meeting was not understood."), "error")
     return _attempt(meeting.pair, lambda: services.record_attendance(
-        meeting, g.enrolment.person, occurrence, form.outcome.data), "Thank you: noted.")
+        meeting, g.enrolment.person, occurrence, form.outcome.data), _("Thank you: noted."))
 
 
 # --- Calendars -------------------------------------------------------------------------------
@@ -297,10 +300,10 @@ def feed(token: str):
 @blueprint.post("/calendar/reset")
 @login_required
 def reset_feed():
-    ConfirmForm().validate_on_submit() or abort(400, "The form has expired; reload the page.")
+    ConfirmForm().validate_on_submit() or abort(400, _("The form has expired; reload the page."))
     calendars.feed_of(g.enrolment.person, reset=True)
     db.session.commit()
-    flash("Your calendar address is new; the old one no longer works.", "success")
+    flash(_("Your calendar address is new; the old one no longer works."), "success")
     pair_id = _int(request.form.get("pair_id"))
     if pair_id is not None:
         return redirect(url_for("meetings.pair_meetings", pair_id=pair_id), code=303)
@@ -358,7 +361,7 @@ def create_event():
         flash(problem, "error")
         return _events_page(form, status=400)
     db.session.commit()
-    flash("The event is posted; participants have been told.", "success")
+    flash(_("The event is posted; participants have been told."), "success")
     return redirect(url_for("meetings.events"), code=303)
 
 
@@ -374,7 +377,7 @@ def _event(event_id: int) -> ProgramEvent:
 def rsvp(event_id: int):
     event, form = _event(event_id), RsvpForm()
     return _event_change(form, lambda: calendars.rsvp(event, g.enrolment.person,
-                                                      form.answer.data), "Thank you.")
+                                                      form.answer.data), _("Thank you."))
 
 
 @blueprint.post("/events/<int:event_id>/cancel")
@@ -382,7 +385,7 @@ def rsvp(event_id: int):
 def cancel_event(event_id: int):
     event = _event(event_id)
     return _event_change(ConfirmForm(), lambda: calendars.cancel_event(event),
-                         "The event is cancelled; those who planned to come are told.")
+                         _("The event is cancelled; those who planned to come are told."))
 
 
 def _event_change(form, action, success: str):

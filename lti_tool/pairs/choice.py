@@ -4,6 +4,7 @@ one, and the mentor accepts or declines by a deadline (a request left unanswered
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
@@ -48,15 +49,15 @@ def requests_to(program: Program, mentor: Person) -> list[MentorRequest]:
 
 def ask(program: Program, mentee: Person, mentor_id: int, message: str) -> MentorRequest:
     if not program.mentee_choice:
-        raise services.MatchingError("In this program, staff make the matches.")
+        raise services.MatchingError(gettext("In this program, staff make the matches."))
     if any(r.status == "pending" for r in requests_of(program, mentee)):
-        raise services.MatchingError("Wait for the answer to your current request first.")
+        raise services.MatchingError(gettext("Wait for the answer to your current request first."))
     if services.pairs_of(mentee, program):
-        raise services.MatchingError("You already have a mentor in this program.")
+        raise services.MatchingError(gettext("You already have a mentor in this program."))
     pick = next((r for r in recommendations(program, mentee) if r["mentor_id"] == mentor_id),
                 None)
     if pick is None:
-        raise services.MatchingError("That mentor is not among your recommendations.")
+        raise services.MatchingError(gettext("That mentor is not among your recommendations."))
     request = MentorRequest(program_id=program.id, mentee_id=mentee.id, mentor_id=mentor_id,
                             message=message.strip()[:1000], explanation=pick["explanation"],
                             score=pick["score"],
@@ -67,7 +68,7 @@ def ask(program: Program, mentee: Person, mentor_id: int, message: str) -> Mento
 
 def answer(request: MentorRequest, mentor: Person, accept: bool) -> Pair | None:
     if request.mentor_id != mentor.id or request.status != "pending":
-        raise services.MatchingError("This request is no longer waiting for your answer.")
+        raise services.MatchingError(gettext("This request is no longer waiting for your answer."))
     request.responded_at = utcnow()
     if not accept:
         request.status = "declined"
@@ -76,7 +77,7 @@ def answer(request: MentorRequest, mentor: Person, accept: bool) -> Pair | None:
     mentor_row = next((m for m in services.intake.mentors_of(program, approved_only=True)
                        if m.person_id == mentor.id), None)
     if mentor_row is None or services.remaining_capacity(mentor_row) < 1:
-        raise services.MatchingError("You have no place left for another mentee.")
+        raise services.MatchingError(gettext("You have no place left for another mentee."))
     request.status = "accepted"
     pair = Pair(program_id=program.id, mentee_id=request.mentee_id, mentor_id=mentor.id,
                 score=request.score, explanation=request.explanation,

@@ -1,6 +1,7 @@
 """Staff forms of the matching workflow."""
 
-from flask_wtf import FlaskForm
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,12 +15,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from lti_tool.intake.forms import MultiCheckboxField
 from lti_tool.web.choices import choices
+from lti_tool.web.forms import FlaskForm
 
 
 class ProposeForm(FlaskForm):
-    policy = SelectField("Matching policy", choices=choices([
-        ("optimal", "Best total compatibility (optimal)"),
-        ("stable", "Stable (no mentee and mentor would both rather swap)"),
+    policy = SelectField(_l("Matching policy"), choices=choices([
+        ("optimal", _l("Best total compatibility (optimal)")),
+        ("stable", _l("Stable (no mentee and mentor would both rather swap)")),
     ]), default="optimal")
 
 
@@ -27,7 +29,7 @@ class AssignForm(FlaskForm):
     mentee_id = IntegerField(validators=[InputRequired()])
     # Offered choices are for display; services.assign checks the mentor against the cohort
     # (gathering it here as well would do that work twice per request).
-    mentor_id = SelectField("Mentor", coerce=int, validate_choice=False,
+    mentor_id = SelectField(_l("Mentor"), coerce=int, validate_choice=False,
                             validators=[InputRequired()])
 
 
@@ -36,53 +38,54 @@ class PersonForm(FlaskForm):
 
 
 class CapacityForm(FlaskForm):
-    capacity = IntegerField("Capacity", validators=[InputRequired(), NumberRange(min=0, max=50)])
+    capacity = IntegerField(_l("Capacity"),
+                            validators=[InputRequired(), NumberRange(min=0, max=50)])
 
 
 class SettingsForm(FlaskForm):
     """How the program matches: topics offered, mentor sources, capacities, weights and hard
     constraints (see lti_tool/matching/profiles.py for their meaning)."""
 
-    topics = TextAreaField("Topics participants choose from (one per line)",
+    topics = TextAreaField(_l("Topics participants choose from (one per line)"),
                            validators=[DataRequired(), Length(max=3000)])
-    mentor_sources = MultiCheckboxField("Who can be a mentor", choices=choices([
-        ("designated", "People staff choose from the roster"),
-        ("lms_role", "People with the Mentor or Teaching Assistant role in the course"),
-        ("volunteer", "Learners who volunteer as peer mentors (staff approve)"),
+    mentor_sources = MultiCheckboxField(_l("Who can be a mentor"), choices=choices([
+        ("designated", _l("People staff choose from the roster")),
+        ("lms_role", _l("People with the Mentor or Teaching Assistant role in the course")),
+        ("volunteer", _l("Learners who volunteer as peer mentors (staff approve)")),
     ]))
-    default_capacity = IntegerField("Mentees per mentor (default)",
+    default_capacity = IntegerField(_l("Mentees per mentor (default)"),
                                     validators=[InputRequired(), NumberRange(min=1, max=50)])
-    max_capacity = IntegerField("Mentees per mentor (most a mentor may take)",
+    max_capacity = IntegerField(_l("Mentees per mentor (most a mentor may take)"),
                                 validators=[InputRequired(), NumberRange(min=1, max=50)])
-    weight_topics = DecimalField("Weight: shared goals and expertise", places=1,
+    weight_topics = DecimalField(_l("Weight: shared goals and expertise"), places=1,
                                  validators=[InputRequired(), NumberRange(min=0, max=10)])
-    weight_languages = DecimalField("Weight: shared languages", places=1,
+    weight_languages = DecimalField(_l("Weight: shared languages"), places=1,
                                     validators=[InputRequired(), NumberRange(min=0, max=10)])
-    weight_availability = DecimalField("Weight: weekly time overlap", places=1,
+    weight_availability = DecimalField(_l("Weight: weekly time overlap"), places=1,
                                        validators=[InputRequired(), NumberRange(min=0, max=10)])
-    weight_modality = DecimalField("Weight: same preferred way to meet", places=1,
+    weight_modality = DecimalField(_l("Weight: same preferred way to meet"), places=1,
                                    validators=[InputRequired(), NumberRange(min=0, max=10)])
-    weight_questions = DecimalField("Weight: program questions", places=1,
+    weight_questions = DecimalField(_l("Weight: program questions"), places=1,
                                     validators=[InputRequired(), NumberRange(min=0, max=10)])
-    require_shared_language = BooleanField("A pair must share a language")
-    min_overlap_hours = DecimalField("Minimum weekly overlap (hours)", places=1,
+    require_shared_language = BooleanField(_l("A pair must share a language"))
+    min_overlap_hours = DecimalField(_l("Minimum weekly overlap (hours)"), places=1,
                                      validators=[InputRequired(), NumberRange(min=0, max=40)])
-    group_rule = SelectField("LMS groups", choices=choices([
-        ("any", "Ignore groups"), ("same", "Pair within the same group"),
-        ("different", "Pair across different groups")]))
-    mentee_choice = BooleanField("Mentees choose: they see their top three recommended mentors "
-                                 "and request one, who accepts or declines")
-    request_days = IntegerField("Days a mentor has to answer a request",
+    group_rule = SelectField(_l("LMS groups"), choices=choices([
+        ("any", _l("Ignore groups")), ("same", _l("Pair within the same group")),
+        ("different", _l("Pair across different groups"))]))
+    mentee_choice = BooleanField(_l("Mentees choose: they see their top three recommended mentors "
+                                 "and request one, who accepts or declines"))
+    request_days = IntegerField(_l("Days a mentor has to answer a request"),
                                 validators=[InputRequired(), NumberRange(min=1, max=60)])
-    term_weeks = IntegerField("How many weeks a relationship runs (staff may extend a pair)",
+    term_weeks = IntegerField(_l("How many weeks a relationship runs (staff may extend a pair)"),
                               validators=[InputRequired(), NumberRange(min=1, max=104)])
-    policy = SelectField("Default matching policy", choices=choices([
-        ("optimal", "Best total compatibility (optimal)"),
-        ("stable", "Stable (no mentee and mentor would both rather swap)")]))
+    policy = SelectField(_l("Default matching policy"), choices=choices([
+        ("optimal", _l("Best total compatibility (optimal)")),
+        ("stable", _l("Stable (no mentee and mentor would both rather swap)"))]))
 
     def validate_max_capacity(self, field):
         if self.default_capacity.data and field.data < self.default_capacity.data:
-            raise ValidationError("The most a mentor may take cannot be below the default.")
+            raise ValidationError(_("The most a mentor may take cannot be below the default."))
 
     def topic_list(self) -> list[str]:
         lines = (line.strip()[:80] for line in self.topics.data.splitlines())
@@ -90,10 +93,10 @@ class SettingsForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    prompt = StringField("Question", validators=[DataRequired(), Length(max=300)])
-    options = TextAreaField("Answers to choose from (one per line, at least two)",
+    prompt = StringField(_l("Question"), validators=[DataRequired(), Length(max=300)])
+    options = TextAreaField(_l("Answers to choose from (one per line, at least two)"),
                             validators=[DataRequired(), Length(max=2000)])
-    multiple = BooleanField("People may choose several answers")
+    multiple = BooleanField(_l("People may choose several answers"))
 
     def option_list(self) -> list[str]:
         return list(dict.fromkeys(o.strip()[:120] for o in self.options.data.splitlines()
@@ -101,34 +104,35 @@ class QuestionForm(FlaskForm):
 
     def validate_options(self, field):
         if len(self.option_list()) < 2:
-            raise ValidationError("Give at least two answers.")
+            raise ValidationError(_("Give at least two answers."))
 
 
 class EndPairForm(FlaskForm):
-    status = SelectField("How it ended", choices=choices([
-        ("completed", "Completed"), ("ended", "Ended early (the mentee can be matched again)")]))
-    reason = StringField("Reason (kept in the program's history)",
+    status = SelectField(_l("How it ended"), choices=choices([
+        ("completed", _l("Completed")),
+        ("ended", _l("Ended early (the mentee can be matched again)"))]))
+    reason = StringField(_l("Reason (kept in the program's history)"),
                          validators=[Length(max=1000)])
-    avoid_again = BooleanField("Don't propose these two together again")
+    avoid_again = BooleanField(_l("Don't propose these two together again"))
 
 
 class ExtendForm(FlaskForm):
-    until = DateField("Continue until", validators=[InputRequired()])
-    note = StringField("Why (optional)", validators=[Length(max=500)])
+    until = DateField(_l("Continue until"), validators=[InputRequired()])
+    note = StringField(_l("Why (optional)"), validators=[Length(max=500)])
 
 
 class AvoidForm(FlaskForm):
-    mentee_id = SelectField("Mentee", coerce=int, validate_choice=False,
+    mentee_id = SelectField(_l("Mentee"), coerce=int, validate_choice=False,
                             validators=[InputRequired()])
-    mentor_id = SelectField("Mentor", coerce=int, validate_choice=False,
+    mentor_id = SelectField(_l("Mentor"), coerce=int, validate_choice=False,
                             validators=[InputRequired()])
-    reason = StringField("Reason (staff only)", validators=[Length(max=500)])
+    reason = StringField(_l("Reason (staff only)"), validators=[Length(max=500)])
 
 
 class RequestForm(FlaskForm):
     mentor_id = IntegerField(validators=[InputRequired()])
-    message = TextAreaField("A note for the mentor (optional)", validators=[Length(max=1000)])
+    message = TextAreaField(_l("A note for the mentor (optional)"), validators=[Length(max=1000)])
 
 
 class AnswerForm(FlaskForm):
-    accept = SelectField(choices=choices([("yes", "Accept"), ("no", "Decline")]))
+    accept = SelectField(choices=choices([("yes", _l("Accept")), ("no", _l("Decline"))]))

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from lti_tool.courses.models import Enrolment, Person, Program
 from lti_tool.extensions import db
@@ -130,10 +131,10 @@ def propose(program: Program, staff: Person, policy: str = "optimal",
         raise MatchingError(f"Unknown matching policy {policy!r}.")
     cohort = gather(program)
     if not cohort.mentees:
-        raise MatchingError("No learner without a mentor has completed the intake yet.")
+        raise MatchingError(gettext("No learner without a mentor has completed the intake yet."))
     if not cohort.mentors:
-        raise MatchingError("No approved mentor with a completed intake yet: designate or "
-                            "approve mentors first.")
+        raise MatchingError(gettext("No approved mentor with a completed intake yet: designate or "
+                            "approve mentors first."))
     week = reference_week()
     table = scoring.score_all(cohort.mentees, cohort.mentors, weights_for(program),
                               constraints_for(program, avoid_set(program)), week)
@@ -227,15 +228,17 @@ def assign(run: MatchRun, mentee_id: int, mentor_id: int) -> Proposal:
     mentee = next((p for p in cohort.mentees if p.id == mentee_id), None)
     mentor = next((p for p in cohort.mentors if p.id == mentor_id), None)
     if mentee is None or mentor is None:
-        raise MatchingError("Both people must be in the program with a completed intake.")
+        raise MatchingError(gettext("Both people must be in the program with a completed intake."))
     load = sum(1 for p in run.proposals if p.mentor_id == mentor_id and p.mentee_id != mentee_id)
     if load >= mentor.capacity:
-        raise MatchingError(f"{mentor.name} has no capacity left (taking {mentor.capacity}).")
+        raise MatchingError(gettext("%(name)s has no capacity left (taking %(capacity)s).",
+                                    name=mentor.name, capacity=mentor.capacity))
     if mentee_id == mentor_id:
-        raise MatchingError("A person cannot mentor themself.")
+        raise MatchingError(gettext("A person cannot mentor themself."))
     if (mentee_id, mentor_id) in avoid_set(run.program):
-        raise MatchingError(f"{mentee.name} and {mentor.name} are on the never-pair list: "
-                            "remove that rule first if they should be paired.")
+        raise MatchingError(gettext("%(mentee)s and %(mentor)s are on the never-pair list: "
+                                    "remove that rule first if they should be paired.",
+                                    mentee=mentee.name, mentor=mentor.name))
     week = reference_week()
     table = scoring.score_all([mentee], [mentor], weights_for(run.program),
                               constraints_for(run.program), week)
@@ -254,9 +257,9 @@ def assign(run: MatchRun, mentee_id: int, mentor_id: int) -> Proposal:
 def publish(run: MatchRun) -> list[Pair]:
     """Turn every proposal into an active pair, all or nothing; the caller commits."""
     if run.status != "draft":
-        raise MatchingError("This proposal was already published or replaced.")
+        raise MatchingError(gettext("This proposal was already published or replaced."))
     if not run.proposals:
-        raise MatchingError("There is no pair to publish.")
+        raise MatchingError(gettext("There is no pair to publish."))
     paired = {p.mentee_id for p in active_pairs(run.program)}
     loads: dict[int, int] = {}
     for proposal in run.proposals:
@@ -277,10 +280,11 @@ def _check_capacity(program: Program, loads: dict[int, int]) -> None:
     for person_id, load in loads.items():
         mentor = mentors.get(person_id)
         if mentor is None or not mentor.approved:
-            raise MatchingError("A proposed mentor is no longer a mentor in this program.")
+            raise MatchingError(gettext("A proposed mentor is no longer a mentor in this program."))
         if load > remaining_capacity(mentor):
-            raise MatchingError(f"{mentor.person.display_name} no longer has capacity for "
-                                f"{load} mentees (another program may have taken some).")
+            raise MatchingError(gettext(
+                "%(name)s no longer has capacity for %(load)s mentees (another program may "
+                "have taken some).", name=mentor.person.display_name, load=load))
 
 
 def pairs_of(person: Person, program: Program) -> list[Pair]:
@@ -337,9 +341,9 @@ def end_pair(pair: Pair, status: str, reason: str, avoid_again: bool = False) ->
     mentor's place is freed. With `avoid_again`, the two are never proposed together again.
     The caller commits."""
     if pair.status != "active":
-        raise MatchingError("This pair has already ended.")
+        raise MatchingError(gettext("This pair has already ended."))
     if status not in END_STATUSES:
-        raise MatchingError("Choose whether the pair completed or ended early.")
+        raise MatchingError(gettext("Choose whether the pair completed or ended early."))
     pair.status, pair.ended_at, pair.end_reason = status, utcnow(), reason.strip()[:1000]
     if avoid_again and (pair.mentee_id, pair.mentor_id) not in avoid_set(pair.program):
         db.session.add(AvoidedPair(program_id=pair.program_id, mentee_id=pair.mentee_id,
@@ -350,13 +354,15 @@ def end_pair(pair: Pair, status: str, reason: str, avoid_again: bool = False) ->
 def extend_pair(pair: Pair, until: date, note: str = "") -> None:
     """Move the date a relationship is due to complete further out; the caller commits."""
     if pair.status != "active":
-        raise MatchingError("Only an active pair can be extended.")
+        raise MatchingError(gettext("Only an active pair can be extended."))
     today = utcnow().date()
     current = pair.ends_on or today
     if until <= max(current, today):
-        raise MatchingError(f"Choose a date after {max(current, today).isoformat()}.")
+        raise MatchingError(gettext("Choose a date after %(date)s.",
+                                    date=max(current, today).isoformat()))
     if until > today + timedelta(weeks=MAX_TERM_WEEKS):
-        raise MatchingError(f"A pair can be extended at most {MAX_TERM_WEEKS} weeks ahead.")
+        raise MatchingError(gettext("A pair can be extended at most %(weeks)s weeks ahead.",
+                                    weeks=MAX_TERM_WEEKS))
     pair.extensions = [*pair.extensions, {
         "from": current.isoformat(), "to": until.isoformat(),
         "at": utcnow().isoformat(timespec="seconds"), "note": note.strip()[:500]}]
@@ -368,16 +374,18 @@ def rematch(previous: Pair) -> Pair:
     one (the never-pair rule between them, if any, is lifted). The caller commits."""
     program = previous.program
     if previous.status == "active":
-        raise MatchingError("This pair is still active.")
+        raise MatchingError(gettext("This pair is still active."))
     if any(p.mentee_id == previous.mentee_id for p in active_pairs(program)):
-        raise MatchingError(f"{previous.mentee.display_name} already has a mentor: end that "
-                            "pair first.")
+        raise MatchingError(gettext("%(name)s already has a mentor: end that pair first.",
+                                    name=previous.mentee.display_name))
     mentor = next((m for m in intake.mentors_of(program, approved_only=True)
                    if m.person_id == previous.mentor_id), None)
     if mentor is None:
-        raise MatchingError(f"{previous.mentor.display_name} is no longer a mentor here.")
+        raise MatchingError(gettext("%(name)s is no longer a mentor here.",
+                                    name=previous.mentor.display_name))
     if remaining_capacity(mentor) < 1:
-        raise MatchingError(f"{previous.mentor.display_name} has no place left.")
+        raise MatchingError(gettext("%(name)s has no place left.",
+                                    name=previous.mentor.display_name))
     for rule in avoided(program):
         if (rule.mentee_id, rule.mentor_id) == (previous.mentee_id, previous.mentor_id):
             db.session.delete(rule)
@@ -404,13 +412,13 @@ def avoid(program: Program, mentee_id: int, mentor_id: int, reason: str = "") ->
     members = {e.person_id for e in db.session.scalars(
         sa.select(Enrolment).filter_by(course_id=program.course_id))}
     if mentee_id not in members or mentor_id not in members:
-        raise MatchingError("Both people must be members of this course.")
+        raise MatchingError(gettext("Both people must be members of this course."))
     if mentee_id == mentor_id:
-        raise MatchingError("Choose two different people.")
+        raise MatchingError(gettext("Choose two different people."))
     if (mentee_id, mentor_id) in avoid_set(program):
-        raise MatchingError("That rule already exists.")
+        raise MatchingError(gettext("That rule already exists."))
     if any((p.mentee_id, p.mentor_id) == (mentee_id, mentor_id) for p in active_pairs(program)):
-        raise MatchingError("They are paired now: end their pair first.")
+        raise MatchingError(gettext("They are paired now: end their pair first."))
     rule = AvoidedPair(program_id=program.id, mentee_id=mentee_id, mentor_id=mentor_id,
                        reason=reason.strip()[:500])
     db.session.add(rule)

@@ -4,6 +4,7 @@ URL is checked to belong to the program this session was launched from."""
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Enrolment, Person, Role
@@ -67,7 +68,7 @@ def _attempt(action, success, endpoint: str = "pairs.matching"):
 
 def _valid(form) -> None:
     if not form.validate_on_submit():
-        abort(400, "The form was incomplete or has expired; reload the page and try again.")
+        abort(400, _("The form was incomplete or has expired; reload the page and try again."))
 
 
 def _field_errors(form):
@@ -124,7 +125,8 @@ def propose():
     _valid(form)
     return _attempt(
         lambda: services.propose(current_program(), g.enrolment.person, form.policy.data),
-        lambda run: f"Proposed {len(run.proposals)} pairs. Review them, then publish.")
+        lambda run: _("Proposed %(count)s pairs. Review them, then publish.",
+                       count=len(run.proposals)))
 
 
 @blueprint.post("/matching/<int:run_id>/rerun")
@@ -134,7 +136,8 @@ def rerun(run_id: int):
     run = _run(run_id)
     return _attempt(
         lambda: services.rerun(run, g.enrolment.person),
-        lambda new: f"Proposed again around the locked pairs: {len(new.proposals)} pairs.")
+        lambda new: _("Proposed again around the locked pairs: %(count)s pairs.",
+                       count=len(new.proposals)))
 
 
 @blueprint.post("/matching/proposals/<int:proposal_id>/lock")
@@ -145,7 +148,7 @@ def toggle_lock(proposal_id: int):
     _run(proposal.run_id)  # isolation check
     services.set_locked(proposal, not proposal.locked)
     db.session.commit()
-    return _done("Pair locked." if proposal.locked else "Pair unlocked.")
+    return _done(_("Pair locked.") if proposal.locked else _("Pair unlocked."))
 
 
 @blueprint.post("/matching/<int:run_id>/assign")
@@ -155,7 +158,7 @@ def assign(run_id: int):
     form = AssignForm()
     _valid(form)  # services.assign checks that both people can be paired
     return _attempt(lambda: services.assign(run, form.mentee_id.data, form.mentor_id.data),
-                    lambda _: "Pair assigned and locked.")
+                    lambda _assigned: _("Pair assigned and locked."))
 
 
 @blueprint.post("/matching/<int:run_id>/exclude")
@@ -166,7 +169,7 @@ def exclude(run_id: int):
     _valid(form)
     services.exclude(run, form.person_id.data)
     db.session.commit()
-    return _done("Left out of this matching. Propose again to fill the gap.")
+    return _done(_("Left out of this matching. Propose again to fill the gap."))
 
 
 @blueprint.post("/matching/<int:run_id>/publish")
@@ -182,7 +185,8 @@ def publish(run_id: int):
 
     return _attempt(
         publish_and_record,
-        lambda pairs: f"Published {len(pairs)} pairs: mentors and mentees now see their match.")
+        lambda pairs: _("Published %(count)s pairs: mentors and mentees now see their match.",
+                         count=len(pairs)))
 
 
 @blueprint.get("/mentors")
@@ -213,7 +217,8 @@ def designate():
         abort(404)
     intake.designate_mentor(program, enrolment.person)
     db.session.commit()
-    return _done(f"{enrolment.person.display_name} is now a mentor.", endpoint="pairs.mentors")
+    return _done(_("%(name)s is now a mentor.", name=enrolment.person.display_name),
+                 endpoint="pairs.mentors")
 
 
 @blueprint.post("/mentors/<int:mentor_id>/approve")
@@ -223,8 +228,10 @@ def approve(mentor_id: int):
     mentor = _mentor(mentor_id)
     mentor.approved = not mentor.approved
     db.session.commit()
-    state = "approved" if mentor.approved else "no longer approved"
-    return _done(f"{mentor.person.display_name} is {state}.", endpoint="pairs.mentors")
+    name = mentor.person.display_name
+    message = (_("%(name)s is approved.", name=name) if mentor.approved
+               else _("%(name)s is no longer approved.", name=name))
+    return _done(message, endpoint="pairs.mentors")
 
 
 @blueprint.post("/mentors/<int:mentor_id>/capacity")
@@ -238,7 +245,8 @@ def capacity(mentor_id: int):
     except ValueError as exc:
         return _done(str(exc), "error", endpoint="pairs.mentors")
     db.session.commit()
-    return _done(f"Capacity of {mentor.person.display_name} set to {mentor.capacity}.",
+    return _done(_("Capacity of %(name)s set to %(capacity)s.", name=mentor.person.display_name,
+                   capacity=mentor.capacity),
                  endpoint="pairs.mentors")
 
 
@@ -253,7 +261,8 @@ def remove(mentor_id: int):
     else:
         db.session.delete(mentor)
     db.session.commit()
-    return _done(f"{name} is no longer a mentor in this program.", endpoint="pairs.mentors")
+    return _done(_("%(name)s is no longer a mentor in this program.", name=name),
+                 endpoint="pairs.mentors")
 
 
 
@@ -267,7 +276,7 @@ def settings():
     if form.validate_on_submit():
         services.save_settings(program, form)
         db.session.commit()
-        return _done("Matching settings saved.", endpoint="pairs.settings")
+        return _done(_("Matching settings saved."), endpoint="pairs.settings")
     status = 400 if request.method == "POST" else 200
     return render_template("pairs/settings.html", program=program, form=form,
                            questions=intake.questions_for(program),
@@ -280,14 +289,14 @@ def add_question():
     program = current_program()
     form = QuestionForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("pairs.settings"), code=303)
     position = len(intake.questions_for(program))
     db.session.add(Question(program_id=program.id, prompt=form.prompt.data.strip(),
                             options=form.option_list(), multiple=form.multiple.data,
                             position=position))
     db.session.commit()
-    return _done("Question added to the intake.", endpoint="pairs.settings")
+    return _done(_("Question added to the intake."), endpoint="pairs.settings")
 
 
 @blueprint.post("/matching/questions/<int:question_id>/remove")
@@ -299,7 +308,7 @@ def remove_question(question_id: int):
         abort(404)
     db.session.delete(question)
     db.session.commit()
-    return _done("Question removed.", endpoint="pairs.settings")
+    return _done(_("Question removed."), endpoint="pairs.settings")
 
 
 @blueprint.post("/pairs/<int:pair_id>/end")
@@ -315,7 +324,8 @@ def end_pair(pair_id: int):
                      status=form.status.data, avoid_again=bool(form.avoid_again.data))
 
     return _attempt(end_and_record,
-                    lambda _: f"The pair {names} has ended; the mentee can be matched again.")
+                    lambda _ended: _("The pair %(names)s has ended; the mentee can be "
+                                     "matched again.", names=names))
 
 
 def _pair(pair_id: int) -> Pair:
@@ -332,9 +342,10 @@ def extend_pair(pair_id: int):
     if (refused := _field_errors(form)) is not None:
         return refused
     return _attempt(lambda: services.extend_pair(pair, form.until.data, form.note.data or ""),
-                    lambda _: f"The pair {pair.mentee.display_name} – "
-                              f"{pair.mentor.display_name} now runs until "
-                              f"{pair.ends_on:%d %B %Y}.")
+                    lambda _extended: _("The pair %(mentee)s – %(mentor)s now runs until %(date)s.",
+                                        mentee=pair.mentee.display_name,
+                                        mentor=pair.mentor.display_name,
+                                        date=pair.ends_on.strftime("%d %B %Y")))
 
 
 @blueprint.post("/pairs/<int:pair_id>/rematch")
@@ -343,8 +354,8 @@ def rematch(pair_id: int):
     pair = _pair(pair_id)
     _valid(ConfirmForm())
     return _attempt(lambda: services.rematch(pair),
-                    lambda new: f"{new.mentee.display_name} is paired with "
-                                f"{new.mentor.display_name} again.")
+                    lambda new: _("%(mentee)s is paired with %(mentor)s again.",
+                                  mentee=new.mentee.display_name, mentor=new.mentor.display_name))
 
 
 @blueprint.post("/matching/avoid")
@@ -355,8 +366,9 @@ def avoid():
         return refused
     return _attempt(lambda: services.avoid(program, form.mentee_id.data, form.mentor_id.data,
                                            form.reason.data or ""),
-                    lambda rule: f"{rule.mentee.display_name} and {rule.mentor.display_name} "
-                                 "will not be proposed together.")
+                    lambda rule: _("%(mentee)s and %(mentor)s will not be proposed together.",
+                                   mentee=rule.mentee.display_name,
+                                   mentor=rule.mentor.display_name))
 
 
 @blueprint.post("/matching/avoid/<int:rule_id>/remove")
@@ -368,7 +380,7 @@ def allow(rule_id: int):
         abort(404)
     db.session.delete(rule)
     db.session.commit()
-    return _done("The rule was removed.")
+    return _done(_("The rule was removed."))
 
 
 @blueprint.post("/requests")
@@ -380,7 +392,7 @@ def ask_mentor():
     return _attempt(
         lambda: choice.ask(program, g.enrolment.person, form.mentor_id.data,
                            form.message.data or ""),
-        lambda _: "Your request was sent. You will see the answer here.", "courses.home")
+        lambda _sent: _("Your request was sent. You will see the answer here."), "courses.home")
 
 
 @blueprint.post("/requests/<int:request_id>/answer")
@@ -394,5 +406,5 @@ def answer_request(request_id: int):
     _valid(form)
     return _attempt(
         lambda: choice.answer(mentor_request, g.enrolment.person, form.accept.data == "yes"),
-        lambda pair: "You are now paired." if pair
-        else "You declined; the mentee can ask someone else.", "courses.home")
+        lambda pair: _("You are now paired.") if pair
+        else _("You declined; the mentee can ask someone else."), "courses.home")

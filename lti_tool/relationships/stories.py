@@ -2,6 +2,7 @@
 program's home page shows the approved ones."""
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from lti_tool.courses.models import Person, Program, Role
 from lti_tool.extensions import db
@@ -18,12 +19,13 @@ class StoryError(ValueError):
 def submit(program: Program, author: Person, role: Role, title: str, body: str,
            show_name: bool, consent: bool) -> Story:
     if not consent:
-        raise StoryError("Tick the box to agree that the story may be shared in the program.")
+        raise StoryError(
+            gettext("Tick the box to agree that the story may be shared in the program."))
     title, body = (title or "").strip(), (body or "").strip()
     if not title or not body:
-        raise StoryError("Give the story a title and a few lines.")
+        raise StoryError(gettext("Give the story a title and a few lines."))
     if len(title) > 200 or len(body) > 5000:
-        raise StoryError("Keep the title under 200 and the story under 5,000 characters.")
+        raise StoryError(gettext("Keep the title under 200 and the story under 5,000 characters."))
     story = Story(program_id=program.id, author=author, title=title, body=body,
                   show_name=show_name, role="mentor" if role == Role.MENTOR else "mentee")
     db.session.add(story)

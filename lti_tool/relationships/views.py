@@ -2,10 +2,12 @@
 health settings, and success stories (participants submit, staff approve)."""
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext
 
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
+from lti_tool.i18n import N_
 from lti_tool.pairs.models import Pair
 from lti_tool.relationships import services, signals, stories
 from lti_tool.relationships.forms import HealthSettingsForm, StoryForm
@@ -17,6 +19,9 @@ from lti_tool.web.auth import current_program, login_required, role_required
 blueprint = Blueprint("relationships", __name__)
 staff_only = role_required(Role.STAFF)
 ATTENTION_SHOWN = 50  # rows of the at-risk table; the CSV has them all
+# The health statuses of relationships/signals.py for the catalogue; pages show them with
+# `|translate` (the signals stay plain, English data).
+STATUS_NAMES = (N_("healthy"), N_("needs attention"), N_("at risk"), N_("inactive"))
 
 
 @blueprint.get("/dashboard")
@@ -59,11 +64,13 @@ def _pair(pair_id: int) -> Pair:
 def nudge(pair_id: int, kind: str):
     pair = _pair(pair_id)
     if not ConfirmForm().validate_on_submit():
-        abort(400, "The form has expired; reload the page and try again.")
+        abort(400, gettext("The form has expired; reload the page and try again."))
     services.nudge(pair, kind)
     db.session.commit()
-    flash(f"{pair.mentee.display_name} and {pair.mentor.display_name} have been "
-          + ("nudged." if kind == "nudge" else "asked for a check-in."), "success")
+    names = {"mentee": pair.mentee.display_name, "mentor": pair.mentor.display_name}
+    flash(gettext("%(mentee)s and %(mentor)s have been nudged.", **names) if kind == "nudge"
+          else gettext("%(mentee)s and %(mentor)s have been asked for a check-in.", **names),
+          "success")
     return redirect(url_for("relationships.dashboard"), code=303)
 
 
@@ -85,7 +92,7 @@ def health_settings():
         settings.auto_close = bool(form.auto_close.data)
         settings.close_after_warning_days = form.close_after_warning_days.data
         db.session.commit()
-        flash("Health settings saved.", "success")
+        flash(gettext("Health settings saved."), "success")
         return redirect(url_for("relationships.dashboard"), code=303)
     db.session.commit()
     return render_template("relationships/settings.html", form=form), \
@@ -107,7 +114,7 @@ def new_story():
             flash(str(exc), "error")
             return render_template("relationships/story_form.html", form=form), 400
         db.session.commit()
-        flash("Thank you! Your story will appear once the program team has read it.",
+        flash(gettext("Thank you! Your story will appear once the program team has read it."),
               "success")
         return redirect(url_for("courses.home"), code=303)
     return render_template("relationships/story_form.html", form=form), \
@@ -121,11 +128,11 @@ def decide_story(story_id: int, decision: str):
     if story.program_id != current_program().id:
         abort(404)
     if not ConfirmForm().validate_on_submit():
-        abort(400, "The form has expired; reload the page and try again.")
+        abort(400, gettext("The form has expired; reload the page and try again."))
     stories.decide(story, approve=decision == "approve")
     db.session.commit()
-    flash("Story published on the program's home page." if decision == "approve"
-          else "Story declined.", "success")
+    flash(gettext("Story published on the program's home page.") if decision == "approve"
+          else gettext("Story declined."), "success")
     return redirect(url_for("relationships.dashboard"), code=303)
 
 

@@ -8,6 +8,7 @@ database driver as a 500:
 """
 
 from flask import Flask, abort, request
+from flask_babel import gettext
 
 MAX_ID = 2**31 - 1
 NUL = "\x00"
@@ -31,7 +32,7 @@ def refuse_nul() -> None:
         fields += _items(request.form)
     if any(NUL in field for field in fields) or (request.is_json and _json_has_nul(
             request.get_json(silent=True))):
-        abort(400, "The request contains a character (NUL) that no field accepts.")
+        abort(400, gettext("The request contains a character (NUL) that no field accepts."))
 
 
 def _items(multidict) -> list[str]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
@@ -128,9 +129,9 @@ def hit(bucket: str, limit: Limit, now: float | None = None) -> tuple[int, int]:
 def too_many_requests(error: RateLimited):
     db.session.rollback()
     retry = error.retry_after_seconds
-    title = "Too many requests"
-    text = (f"Pairwise received too many requests from your network in a short time. "
-            f"Please wait {retry} seconds, then try again.")
+    title = gettext("Too many requests")
+    text = gettext("Pairwise received too many requests from your network in a short time. "
+                   "Please wait %(seconds)s seconds, then try again.", seconds=retry)
     if wants_json():
         response = jsonify(error="rate_limited", message=text, retry_after=retry)
     else:

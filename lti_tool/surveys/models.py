@@ -14,9 +14,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
+from lti_tool.i18n import N_
 
-KINDS = {"checkin": "Check-in", "midpoint": "Mid-point feedback",
-         "final": "End-of-program feedback"}
+KINDS = {"checkin": N_("Check-in"), "midpoint": N_("Mid-point feedback"),
+         "final": N_("End-of-program feedback")}
 
 
 class SurveySettings(db.Model):

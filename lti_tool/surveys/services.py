@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.dbutil import insert_unless_present
 from lti_tool.extensions import db
+from lti_tool.i18n import N_
 from lti_tool.pairs.models import Pair
 from lti_tool.surveys.models import KINDS, SurveyReceipt, SurveyResponse, SurveySettings
 from lti_tool.timeutil import as_utc, utcnow
@@ -21,23 +23,23 @@ FIRST_CHECKIN_DAYS = 7  # a pair's first check-in comes a week after the match
 FINAL_WINDOW_DAYS = 14  # the end-of-program survey opens two weeks before the end
 # Built-in questions of the feedback surveys besides the 1-5 rating ("How useful...").
 BUILTIN = {
-    "midpoint": [("worked", "What has worked well so far?"),
-                 ("change", "What would you change for the second half?")],
-    "final": [("gained", "What did you gain from the program?"),
-              ("improve", "How could the program be better?"),
-              ("again", "Would you take part again, or mentor someone yourself?")],
+    "midpoint": [("worked", N_("What has worked well so far?")),
+                 ("change", N_("What would you change for the second half?"))],
+    "final": [("gained", N_("What did you gain from the program?")),
+              ("improve", N_("How could the program be better?")),
+              ("again", N_("Would you take part again, or mentor someone yourself?"))],
 }
-RATING_QUESTION = {"checkin": "How satisfied are you with your mentoring relationship?",
-                   "midpoint": "How useful has mentoring been so far?",
-                   "final": "How useful was the mentoring program for you?"}
+RATING_QUESTION = {"checkin": N_("How satisfied are you with your mentoring relationship?"),
+                   "midpoint": N_("How useful has mentoring been so far?"),
+                   "final": N_("How useful was the mentoring program for you?")}
 # Comments grouped by what they are about, so staff see what participants ask for.
 THEMES = {
-    "Scheduling and time": r"\b(time|schedul\w*|zone|busy|calendar|reschedul\w*|hour)",
-    "Communication": r"\b(communicat\w*|respon\w*|messag\w*|e-?mail|reply|listen\w*)",
-    "The match": r"\b(match\w*|fit|expertise|background|field|interest\w*)",
-    "Technology": r"\b(video|camera|audio|link|jitsi|zoom|connect\w*|internet|app)",
-    "Goals and progress": r"\b(goal\w*|progress|plan\w*|career|skill\w*)",
-    "Structure and guides": r"\b(guide\w*|agenda|structure|topic\w*|question\w*)",
+    N_("Scheduling and time"): r"\b(time|schedul\w*|zone|busy|calendar|reschedul\w*|hour)",
+    N_("Communication"): r"\b(communicat\w*|respon\w*|messag\w*|e-?mail|reply|listen\w*)",
+    N_("The match"): r"\b(match\w*|fit|expertise|background|field|interest\w*)",
+    N_("Technology"): r"\b(video|camera|audio|link|jitsi|zoom|connect\w*|internet|app)",
+    N_("Goals and progress"): r"\b(goal\w*|progress|plan\w*|career|skill\w*)",
+    N_("Structure and guides"): r"\b(guide\w*|agenda|structure|topic\w*|question\w*)",
 }
 
 
@@ -105,14 +107,15 @@ def answer(pair: Pair, person: Person, due: Due, rating: int | None, comment: st
            answers: dict[str, str]) -> SurveyResponse:
     """Store one answer and its receipt; anonymous programs keep no trace of who said what."""
     if person.id not in (pair.mentee_id, pair.mentor_id):
-        raise SurveyError("Only the pair's members answer its surveys.")
+        raise SurveyError(gettext("Only the pair's members answer its surveys."))
     if rating is None or not 1 <= rating <= 5:
-        raise SurveyError("Choose a rating from 1 to 5.")
+        raise SurveyError(gettext("Choose a rating from 1 to 5."))
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT or any(len(v or "") > MAX_COMMENT for v in answers.values()):
-        raise SurveyError(f"Keep each answer under {MAX_COMMENT:,} characters.")
+        raise SurveyError(gettext("Keep each answer under %(limit)s characters.",
+                                  limit=format(MAX_COMMENT, ",")))
     if due.round in _answered(pair, person, due.kind):
-        raise SurveyError("You have already answered this one. Thank you!")
+        raise SurveyError(gettext("You have already answered this one. Thank you!"))
     settings = settings_of(pair.program)
     kinds = {key: kind for key, _, kind in due.extra}
     kept = {key: _clean_answer(value, kinds[key]) for key, value in answers.items()
@@ -135,7 +138,7 @@ def _clean_answer(value: str, kind: str):
     value = (value or "").strip()
     if kind == "scale":
         if value and (not value.isdigit() or not 1 <= int(value) <= 5):
-            raise SurveyError("Answer scale questions from 1 to 5.")
+            raise SurveyError(gettext("Answer scale questions from 1 to 5."))
         return int(value) if value else None
     return value
 
@@ -202,7 +205,7 @@ def group_by_theme(comments: list[str]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for comment in comments:
         themes = [name for name, pattern in THEMES.items()
-                  if re.search(pattern, comment, re.IGNORECASE)] or ["Other"]
+                  if re.search(pattern, comment, re.IGNORECASE)] or [N_("Other")]
         for name in themes:
             grouped.setdefault(name, []).append(comment)
     return dict(sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0])))
@@ -211,12 +214,12 @@ def group_by_theme(comments: list[str]) -> dict[str, list[str]]:
 def add_question(program: Program, text: str, kind: str, surveys: list[str]) -> dict:
     text = (text or "").strip()
     if not text or len(text) > 300:
-        raise SurveyError("Write the question (at most 300 characters).")
+        raise SurveyError(gettext("Write the question (at most 300 characters)."))
     if kind not in ("scale", "text"):
-        raise SurveyError("A question is answered on a 1-5 scale or in words.")
+        raise SurveyError(gettext("A question is answered on a 1-5 scale or in words."))
     surveys = [s for s in surveys if s in ("midpoint", "final")]
     if not surveys:
-        raise SurveyError("Choose the surveys the question belongs to.")
+        raise SurveyError(gettext("Choose the surveys the question belongs to."))
     settings = settings_of(program)
     number = max((int(q["id"][1:]) for q in settings.questions), default=0) + 1
     question = {"id": f"q{number}", "text": text, "kind": kind, "surveys": surveys}

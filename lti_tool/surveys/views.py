@@ -1,6 +1,7 @@
 """The check-in / feedback page of a pair member, and survey results and settings for staff."""
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
@@ -27,7 +28,7 @@ def checkin(pair_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             if "csrf_token" in form.errors:
-                abort(400, "The form has expired; reload the page and try again.")
+                abort(400, gettext("The form has expired; reload the page and try again."))
         else:
             answers = {key: request.form.get(f"q_{key}", "") for key, _, _ in due.extra}
             try:
@@ -38,9 +39,9 @@ def checkin(pair_id: int):
                 flash(str(exc), "error")
             else:
                 db.session.commit()
-                flash("Thank you for your answer.", "success")
+                flash(gettext("Thank you for your answer."), "success")
                 if form.rating.data == 5:
-                    flash("Going well? Others would love to hear your story.", "story")
+                    flash(gettext("Going well? Others would love to hear your story."), "story")
                 return redirect(url_for("courses.home"), code=303)
         return render_template("surveys/checkin.html", pair=pair, due=due, form=form,
                                anonymous=anonymous, kinds=KINDS, typed=request.form), 400
@@ -56,10 +57,10 @@ def results():
     form = SettingsForm(obj=settings)
     if request.method == "POST":
         if not form.validate_on_submit():
-            abort(400, "The settings were incomplete; reload the page and try again.")
+            abort(400, gettext("The settings were incomplete; reload the page and try again."))
         settings.anonymous = bool(form.anonymous.data)
         settings.checkin_days = form.checkin_days.data
-        flash("Survey settings saved.", "success")
+        flash(gettext("Survey settings saved."), "success")
     db.session.commit()
     if request.method == "POST":
         return redirect(url_for("surveys.results"), code=303)
@@ -72,7 +73,7 @@ def results():
 def add_question():
     form = QuestionForm()
     if not form.validate_on_submit():
-        flash("Write the question and choose where it goes.", "error")
+        flash(gettext("Write the question and choose where it goes."), "error")
         return redirect(url_for("surveys.results"), code=303)
     try:
         services.add_question(current_program(), form.text.data, form.kind.data,
@@ -82,5 +83,5 @@ def add_question():
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash("Question added.", "success")
+        flash(gettext("Question added."), "success")
     return redirect(url_for("surveys.results"), code=303)

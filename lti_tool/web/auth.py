@@ -5,6 +5,7 @@ person never reaches another course or platform through a URL."""
 import functools
 
 from flask import Flask, abort, g, request, session
+from flask_babel import gettext as _
 
 from lti_tool.courses.models import Enrolment, Program, ResourceLink, Role
 from lti_tool.extensions import db
@@ -32,14 +33,16 @@ def load_enrolment() -> None:
 
 
 def sign_in(enrolment: Enrolment, launch_id: str, resource_link_id: int | None,
-            deep_linking: bool = False, embedded: bool = False) -> None:
-    """A fresh session for this launch; its token keeps each browser tab on its own launch."""
+            deep_linking: bool = False, embedded: bool = False, locale: str = "") -> None:
+    """A fresh session for this launch; its token keeps each browser tab on its own launch.
+    `locale` is the launch's own claim: the pages' language (lti_tool/i18n.py)."""
     session.regenerate()
     session["enrolment_id"] = enrolment.id
     session["launch_id"] = launch_id
     session["resource_link_id"] = resource_link_id
     session["deep_linking"] = deep_linking
     session["embedded"] = embedded
+    session["locale"] = locale
     g.enrolment = enrolment
     g.pop("session_token", None)
 
@@ -97,7 +100,7 @@ def current_program() -> Program:
     """The program of the launched activity; 400 when the launch was not from an activity."""
     link = current_link()
     if link is None or link.program is None:
-        abort(400, "Open Pairwise from the program's activity in your course.")
+        abort(400, _("Open Pairwise from the program's activity in your course."))
     return link.program
 
 

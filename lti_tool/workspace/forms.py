@@ -1,11 +1,13 @@
 """Forms of the workspace pages. The services check everything again: these give the page
 its fields and a first, friendly word on what is missing."""
 
-from flask_wtf import FlaskForm
+from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from lti_tool.i18n import translated
 from lti_tool.web.choices import choices
+from lti_tool.web.forms import FlaskForm
 from lti_tool.workspace.models import CHANNELS, FREQUENCIES, GOAL_STATUSES, RESPONSE_TIMES
 from lti_tool.workspace.services import (
     LIMITS,
@@ -17,14 +19,17 @@ from lti_tool.workspace.services import (
     milestone_lines,
 )
 
+LABELS = translated(TERM_LABELS)
+
 
 def _most(limit: int) -> Length:
-    return Length(max=limit, message=f"keep it under {limit:,} characters.")
+    return Length(max=limit, message=_l("keep it under %(limit)s characters.",
+                                        limit=format(limit, ",")))
 
 
 def _text(name: str, required: bool = False, label: str | None = None):
     first = InputRequired() if required else Optional()
-    return TextAreaField(label or TERM_LABELS[name], validators=[
+    return TextAreaField(label or LABELS[name], validators=[
         first, _most(LIMITS["terms"])])
 
 
@@ -32,20 +37,21 @@ class TermsForm(FlaskForm):
     """The mentoring agreement, and staff's template of it."""
 
     base = HiddenField()  # the number of the version edited; empty for the first
-    frequency = SelectField(TERM_LABELS["frequency"], choices=choices(FREQUENCIES.items()))
-    minutes = IntegerField(TERM_LABELS["minutes"], validators=[
+    frequency = SelectField(LABELS["frequency"],
+                            choices=choices(translated(FREQUENCIES).items()))
+    minutes = IntegerField(LABELS["minutes"], validators=[
         InputRequired(), NumberRange(min=MINUTES[0], max=MINUTES[1],
-                                     message=f"From {MINUTES[0]} to {MINUTES[1]} minutes.")])
-    preferred_channel = SelectField(TERM_LABELS["preferred_channel"],
-                                    choices=choices(CHANNELS.items()), default="video")
-    fallback_channel = SelectField(TERM_LABELS["fallback_channel"],
-                                   choices=choices(CHANNELS.items()), default="phone")
-    response_time = SelectField("How soon you answer each other's messages",
-                                choices=choices(RESPONSE_TIMES.items()))
+                                     message=_l("From %(min)s to %(max)s minutes."))])
+    preferred_channel = SelectField(LABELS["preferred_channel"],
+                                    choices=choices(translated(CHANNELS).items()), default="video")
+    fallback_channel = SelectField(LABELS["fallback_channel"],
+                                   choices=choices(translated(CHANNELS).items()), default="phone")
+    response_time = SelectField(_l("How soon you answer each other's messages"),
+                                choices=choices(translated(RESPONSE_TIMES).items()))
     confidentiality = _text("confidentiality", required=True,
-                            label="Confidentiality: what stays between you")
+                            label=_l("Confidentiality: what stays between you"))
     boundaries = _text("boundaries", required=True,
-                       label="Boundaries: what you keep to, and what is off limits")
+                       label=_l("Boundaries: what you keep to, and what is off limits"))
     mentee_hopes = _text("mentee_hopes")
     mentor_hopes = _text("mentor_hopes")
 
@@ -68,16 +74,16 @@ class TickForm(FlaskForm):
 
 
 class GoalForm(FlaskForm):
-    title = StringField("The goal", validators=[InputRequired(), _most(LIMITS["title"])])
-    description = TextAreaField("Details (optional)", validators=[
+    title = StringField(_l("The goal"), validators=[InputRequired(), _most(LIMITS["title"])])
+    description = TextAreaField(_l("Details (optional)"), validators=[
         Optional(), _most(LIMITS["description"])])
-    success_measure = TextAreaField("How you will know you have reached it", validators=[
+    success_measure = TextAreaField(_l("How you will know you have reached it"), validators=[
         Optional(), _most(LIMITS["success_measure"])])
-    target_date = DateField("Target date (optional)", validators=[Optional()])
-    milestones = TextAreaField("Milestones, one a line (optional)", validators=[
+    target_date = DateField(_l("Target date (optional)"), validators=[Optional()])
+    milestones = TextAreaField(_l("Milestones, one a line (optional)"), validators=[
         Optional(), _most(MAX_MILESTONES * (LIMITS["milestone"] + 2))])
-    progress = IntegerField("Progress in % (while there are no milestones)", validators=[
-        Optional(), NumberRange(min=0, max=100, message="From 0 to 100.")])
+    progress = IntegerField(_l("Progress in % (while there are no milestones)"), validators=[
+        Optional(), NumberRange(min=0, max=100, message=_l("From 0 to 100."))])
 
     def goal_input(self, status: str = "active") -> GoalInput:
         return GoalInput(title=self.title.data or "", description=self.description.data or "",
@@ -88,7 +94,7 @@ class GoalForm(FlaskForm):
 
 
 class EditGoalForm(GoalForm):
-    status = SelectField("Status", choices=choices(GOAL_STATUSES.items()))
+    status = SelectField(_l("Status"), choices=choices(translated(GOAL_STATUSES).items()))
 
 
 class MilestoneForm(FlaskForm):

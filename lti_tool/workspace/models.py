@@ -8,15 +8,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
+from lti_tool.i18n import N_
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 
-FREQUENCIES = {"weekly": "Every week", "biweekly": "Every two weeks", "monthly": "Every month"}
-CHANNELS = {"video": "Video call", "phone": "Phone call", "chat": "Chat or e-mail",
-            "in_person": "In person"}
-RESPONSE_TIMES = {"same_day": "The same working day", "two_days": "Within two working days",
-                  "week": "Within a week"}
-GOAL_STATUSES = {"active": "Active", "achieved": "Achieved", "dropped": "Dropped"}
+FREQUENCIES = {"weekly": N_("Every week"), "biweekly": N_("Every two weeks"),
+               "monthly": N_("Every month")}
+CHANNELS = {"video": N_("Video call"), "phone": N_("Phone call"), "chat": N_("Chat or e-mail"),
+            "in_person": N_("In person")}
+RESPONSE_TIMES = {"same_day": N_("The same working day"),
+                  "two_days": N_("Within two working days"), "week": N_("Within a week")}
+GOAL_STATUSES = {"active": N_("Active"), "achieved": N_("Achieved"), "dropped": N_("Dropped")}
 
 
 class TermsMixin:

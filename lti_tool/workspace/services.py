@@ -11,10 +11,12 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
+from lti_tool.i18n import N_
 from lti_tool.meetings import services as meetings
 from lti_tool.meetings.models import Meeting
 from lti_tool.notify import services as notify
@@ -59,18 +61,19 @@ def other_member(pair: Pair, person: Person) -> Person:
 
 def check_member(pair: Pair, person: Person) -> None:
     if person.id not in (pair.mentee_id, pair.mentor_id):
-        raise WorkspaceError("Only the two members of a pair change its workspace.")
+        raise WorkspaceError(gettext("Only the two members of a pair change its workspace."))
     if pair.status != "active":
-        raise WorkspaceError("This pair has ended: its workspace is kept, but closed for "
-                             "changes.")
+        raise WorkspaceError(gettext("This pair has ended: its workspace is kept, but closed for "
+                             "changes."))
 
 
 def _text(value: str | None, label: str, limit: int, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise WorkspaceError(f"{label}: write something here.")
+        raise WorkspaceError(gettext("%(label)s: write something here.", label=gettext(label)))
     if len(value) > limit:
-        raise WorkspaceError(f"{label}: keep it under {limit:,} characters.")
+        raise WorkspaceError(gettext("%(label)s: keep it under %(limit)s characters.",
+                                     label=gettext(label), limit=format(limit, ",")))
     return value
 
 
@@ -99,12 +102,12 @@ class Terms:
 
 
 TERM_LABELS = {
-    "frequency": "How often you meet", "minutes": "How long (minutes)",
-    "preferred_channel": "How you meet first of all",
-    "fallback_channel": "When that is not possible", "response_time": "Answering messages",
-    "confidentiality": "Confidentiality", "boundaries": "Boundaries",
-    "mentee_hopes": "What the mentee wants from the relationship",
-    "mentor_hopes": "What the mentor wants from the relationship",
+    "frequency": N_("How often you meet"), "minutes": N_("How long (minutes)"),
+    "preferred_channel": N_("How you meet first of all"),
+    "fallback_channel": N_("When that is not possible"), "response_time": N_("Answering messages"),
+    "confidentiality": N_("Confidentiality"), "boundaries": N_("Boundaries"),
+    "mentee_hopes": N_("What the mentee wants from the relationship"),
+    "mentor_hopes": N_("What the mentor wants from the relationship"),
 }
 REQUIRED_TEXTS = ("confidentiality", "boundaries")
 TEXTS = REQUIRED_TEXTS + ("mentee_hopes", "mentor_hopes")
@@ -113,16 +116,17 @@ TEXTS = REQUIRED_TEXTS + ("mentee_hopes", "mentor_hopes")
 def clean_terms(terms: Terms) -> Terms:
     """The terms with their texts trimmed; WorkspaceError says what is missing or wrong."""
     if terms.frequency not in FREQUENCIES:
-        raise WorkspaceError("Choose how often you meet.")
+        raise WorkspaceError(gettext("Choose how often you meet."))
     if not isinstance(terms.minutes, int) or not MINUTES[0] <= terms.minutes <= MINUTES[1]:
-        raise WorkspaceError(f"Meetings last from {MINUTES[0]} to {MINUTES[1]} minutes.")
+        raise WorkspaceError(gettext("Meetings last from %(min)s to %(max)s minutes.",
+                                     min=MINUTES[0], max=MINUTES[1]))
     if {terms.preferred_channel, terms.fallback_channel} - set(CHANNELS):
-        raise WorkspaceError("Choose how you meet from the list.")
+        raise WorkspaceError(gettext("Choose how you meet from the list."))
     if terms.fallback_channel == terms.preferred_channel:
-        raise WorkspaceError("Choose a fallback other than your first choice: it is for when "
-                             "that does not work.")
+        raise WorkspaceError(gettext("Choose a fallback other than your first choice: it is for "
+                                     "when that does not work."))
     if terms.response_time not in RESPONSE_TIMES:
-        raise WorkspaceError("Choose how soon you answer messages.")
+        raise WorkspaceError(gettext("Choose how soon you answer messages."))
     return replace(terms, **{name: _text(getattr(terms, name), TERM_LABELS[name],
                                          LIMITS["terms"], required=name in REQUIRED_TEXTS)
                              for name in TEXTS})
@@ -226,13 +230,15 @@ def propose_agreement(pair: Pair, by: Person, terms: Terms,
     check_member(pair, by)
     latest = latest_version(pair)
     if (latest.number if latest else None) != base:
-        now = f"version {latest.number} is now the latest" if latest else "it has no version"
-        raise WorkspaceError(f"The agreement changed while you were editing: {now}. Read it, "
-                             "then make your changes again (what you typed is still below).")
+        now = (gettext("version %(number)s is now the latest", number=latest.number) if latest
+               else gettext("it has no version"))
+        raise WorkspaceError(gettext("The agreement changed while you were editing: %(now)s. Read "
+                                     "it, then make your changes again (what you typed is still "
+                                     "below).", now=now))
     terms = clean_terms(terms)
     if latest is not None and Terms.of(latest) == terms:
-        raise WorkspaceError(f"This is what version {latest.number} already says. Change "
-                             "something, or accept it as it is.")
+        raise WorkspaceError(gettext("This is what version %(number)s already says. Change "
+                                     "something, or accept it as it is.", number=latest.number))
     version = AgreementVersion(pair_id=pair.id, number=latest.number + 1 if latest else 1,
                                proposed_by_id=by.id, **terms.values())
     version.pair, version.proposed_by = pair, by
@@ -241,8 +247,8 @@ def propose_agreement(pair: Pair, by: Person, terms: Terms,
     try:
         db.session.flush()
     except IntegrityError as exc:  # both proposed at the same moment
-        raise WorkspaceError("The other member proposed a version at the same moment. Read "
-                             "it, then make your changes again.") from exc
+        raise WorkspaceError(gettext("The other member proposed a version at the same moment. Read "
+                             "it, then make your changes again.")) from exc
     _tell_proposed(version, previous=latest)
     return version
 
@@ -274,18 +280,20 @@ def accept_agreement(pair: Pair, by: Person, number: int) -> AgreementVersion:
     check_member(pair, by)
     latest = latest_version(pair)
     if latest is None:
-        raise WorkspaceError("There is no agreement to accept yet: propose one.")
+        raise WorkspaceError(gettext("There is no agreement to accept yet: propose one."))
     if number > latest.number:
-        raise WorkspaceError(f"There is no version {number}: the latest is {latest.number}.")
+        raise WorkspaceError(gettext("There is no version %(number)s: the latest is %(latest)s.",
+                                     number=number, latest=latest.number))
     if number < latest.number:
-        raise WorkspaceError(
-            f"Version {number} is no longer the latest: "
-            f"{latest.proposed_by.display_name} proposed version {latest.number} since. Read "
-            "it before you accept.")
+        raise WorkspaceError(gettext(
+            "Version %(number)s is no longer the latest: %(name)s proposed version %(latest)s "
+            "since. Read it before you accept.", number=number,
+            name=latest.proposed_by.display_name, latest=latest.number))
     if accepted_at(latest, by) is not None:
-        raise WorkspaceError("You have both accepted this version already." if latest.signed_at
-                             else "You accepted this version already; "
-                                  f"{other_member(pair, by).display_name} has yet to.")
+        raise WorkspaceError(gettext("You have both accepted this version already.")
+                             if latest.signed_at
+                             else gettext("You accepted this version already; %(name)s has yet "
+                                          "to.", name=other_member(pair, by).display_name))
     _accept(latest, by)
     other = other_member(pair, by)
     notify.enqueue(other, "agreement_signed", f"{by.display_name} accepted your mentoring "
@@ -344,7 +352,7 @@ def tick(pair: Pair, person: Person, key: str, done: bool) -> None:
     """Tick (or untick) one of the manual items for `person`."""
     check_member(pair, person)
     if key not in content.MANUAL:
-        raise WorkspaceError("That item ticks itself as you go; there is nothing to tick.")
+        raise WorkspaceError(gettext("That item ticks itself as you go; there is nothing to tick."))
     row = _ticks(pair, person).get(key)
     if done and row is None:
         db.session.add(ChecklistTick(pair_id=pair.id, person_id=person.id, item=key))
@@ -353,7 +361,7 @@ def tick(pair: Pair, person: Person, key: str, done: bool) -> None:
     try:
         db.session.flush()
     except IntegrityError as exc:  # the same tick sent twice at once
-        raise WorkspaceError("Ticked already.") from exc
+        raise WorkspaceError(gettext("Ticked already.")) from exc
 
 
 # --- Goals -----------------------------------------------------------------------------------
@@ -388,24 +396,26 @@ def _check_target(target: date | None) -> None:
         return
     today = utcnow().date()
     if target < today:
-        raise WorkspaceError("The target date has passed: choose today or a later day.")
+        raise WorkspaceError(gettext("The target date has passed: choose today or a later day."))
     if target > today + timedelta(days=MAX_TARGET_DAYS):
-        raise WorkspaceError("Choose a target date within two years.")
+        raise WorkspaceError(gettext("Choose a target date within two years."))
 
 
 def _cleaned(data: GoalInput) -> GoalInput:
     if data.status not in GOAL_STATUSES:
-        raise WorkspaceError("Choose active, achieved or dropped.")
+        raise WorkspaceError(gettext("Choose active, achieved or dropped."))
     if data.progress is not None and not 0 <= data.progress <= 100:
-        raise WorkspaceError("Progress goes from 0 to 100 %.")
+        raise WorkspaceError(gettext("Progress goes from 0 to 100 %."))
     if len(data.milestones) > MAX_MILESTONES:
-        raise WorkspaceError(f"Up to {MAX_MILESTONES} milestones: split a big goal in two.")
+        raise WorkspaceError(gettext("Up to %(count)s milestones: split a big goal in two.",
+                                     count=MAX_MILESTONES))
     for line in data.milestones:
-        _text(line, "Each milestone", LIMITS["milestone"])
+        _text(line, N_("Each milestone"), LIMITS["milestone"])
     return replace(
-        data, title=_text(data.title, "The goal", LIMITS["title"]),
-        description=_text(data.description, "Details", LIMITS["description"], required=False),
-        success_measure=_text(data.success_measure, "How you will know", LIMITS[
+        data, title=_text(data.title, N_("The goal"), LIMITS["title"]),
+        description=_text(data.description, N_("Details"), LIMITS["description"],
+                          required=False),
+        success_measure=_text(data.success_measure, N_("How you will know"), LIMITS[
             "success_measure"], required=False))
 
 
@@ -431,8 +441,8 @@ def add_goal(pair: Pair, by: Person, data: GoalInput) -> Goal:
     active = db.session.scalar(sa.select(sa.func.count()).select_from(Goal).where(
         Goal.pair_id == pair.id, Goal.status == "active")) or 0
     if active >= MAX_GOALS:
-        raise WorkspaceError(f"You have {active} active goals: mark some achieved or dropped "
-                             "first.")
+        raise WorkspaceError(gettext("You have %(count)s active goals: mark some achieved or "
+                                     "dropped first.", count=active))
     goal = Goal(pair_id=pair.id, created_by_id=by.id, progress=0, milestones=[])
     _apply(goal, data, by)
     db.session.add(goal)

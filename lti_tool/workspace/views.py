@@ -6,10 +6,13 @@ program's agreement template on a page of their own."""
 from datetime import date, datetime
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Person, Program, Role
 from lti_tool.extensions import db
+from lti_tool.i18n import translated
 from lti_tool.meetings import localtime
 from lti_tool.meetings import services as meetings
 from lti_tool.meetings.models import MODALITY_LABELS
@@ -36,14 +39,14 @@ from lti_tool.workspace.models import (
 )
 
 blueprint = Blueprint("workspace", __name__)
-PRIVACY = ("Only you and {other} can read this. Program staff see only dates, counts and "
-           "statuses.")
+PRIVACY = _l("Only you and {other} can read this. Program staff see only dates, counts and "
+             "statuses.")
 # Pages of other features, linked from the hub when the feature is installed.
 ELSEWHERE = (
-    ("guides.pair_guides", "Guides", "Conversation guides and exercises for each stage."),
-    ("journal.pair_journal", "Recaps and action items",
-     "A few lines after each meeting, and who does what next."),
-    ("journal.messages", "Messages", "Check in between meetings."),
+    ("guides.pair_guides", _l("Guides"), _l("Conversation guides and exercises for each stage.")),
+    ("journal.pair_journal", _l("Recaps and action items"),
+     _l("A few lines after each meeting, and who does what next.")),
+    ("journal.messages", _l("Messages"), _l("Check in between meetings.")),
 )
 
 
@@ -114,21 +117,21 @@ def hub(pair_id: int):
         their_progress=services.checklist_progress(pair, other),
         active_goals=sum(goal.status == "active" for goal in goals),
         achieved_goals=sum(goal.status == "achieved" for goal in goals),
-        modalities=MODALITY_LABELS, links=_links(pair))
+        modalities=translated(MODALITY_LABELS), links=_links(pair))
 
 
 def _links(pair: Pair) -> list[tuple[str, str, str]]:
     """(label, url, what it is) for the pages of this pair; other features' pages only when
     they are installed."""
     own = [
-        ("Getting started", url_for("workspace.getting_started", pair_id=pair.id),
-         "Set-up, video etiquette and data safety, and your first steps together."),
-        ("Agreement", url_for("workspace.agreement", pair_id=pair.id),
-         "How often you meet, how you keep in touch, what you each want."),
-        ("Meetings", url_for("meetings.pair_meetings", pair_id=pair.id),
-         "Find a time, book it, and add it to your calendar."),
-        ("Goals", url_for("workspace.goals", pair_id=pair.id),
-         "Your development plan: goals, milestones and progress."),
+        (_("Getting started"), url_for("workspace.getting_started", pair_id=pair.id),
+         _("Set-up, video etiquette and data safety, and your first steps together.")),
+        (_("Agreement"), url_for("workspace.agreement", pair_id=pair.id),
+         _("How often you meet, how you keep in touch, what you each want.")),
+        (_("Meetings"), url_for("meetings.pair_meetings", pair_id=pair.id),
+         _("Find a time, book it, and add it to your calendar.")),
+        (_("Goals"), url_for("workspace.goals", pair_id=pair.id),
+         _("Your development plan: goals, milestones and progress.")),
     ]
     others = [(label, url_for(endpoint, pair_id=pair.id), note)
               for endpoint, label, note in ELSEWHERE
@@ -161,7 +164,7 @@ def tick(pair_id: int):
         return _back("workspace.getting_started", problem, "error", pair_id=pair.id)
     done = form.done.data == "1"
     return _attempt(lambda: services.tick(pair, g.enrolment.person, form.item.data, done),
-                    "workspace.getting_started", "Ticked." if done else "Unticked.",
+                    "workspace.getting_started", _("Ticked.") if done else _("Unticked."),
                     pair_id=pair.id)
 
 
@@ -189,16 +192,19 @@ def _agreement_page(pair: Pair, form: TermsForm, status: int = 200):
         versions=versions, latest=latest, signed=services.in_force(pair), changes=changes,
         awaiting=services.awaiting(latest) if latest else None,
         accepted_at=services.accepted_at, labels=_labels(pair),
-        options={"frequency": FREQUENCIES, "preferred_channel": CHANNELS,
-                 "fallback_channel": CHANNELS, "response_time": RESPONSE_TIMES},
+        options={"frequency": translated(FREQUENCIES), "preferred_channel": translated(CHANNELS),
+                 "fallback_channel": translated(CHANNELS),
+                 "response_time": translated(RESPONSE_TIMES)},
         template_used=latest is None and services.template_of(pair.program) is not None,
     ), status
 
 
 def _labels(pair: Pair) -> dict[str, str]:
-    labels = dict(services.TERM_LABELS)
-    labels["mentee_hopes"] = f"What {pair.mentee.display_name} wants from the relationship"
-    labels["mentor_hopes"] = f"What {pair.mentor.display_name} wants from the relationship"
+    labels = translated(services.TERM_LABELS)
+    labels["mentee_hopes"] = _("What %(name)s wants from the relationship",
+                               name=pair.mentee.display_name)
+    labels["mentor_hopes"] = _("What %(name)s wants from the relationship",
+                               name=pair.mentor.display_name)
     return labels
 
 
@@ -227,8 +233,9 @@ def propose(pair_id: int):
         return _agreement_page(pair, form, status=400)
     db.session.commit()
     other = services.other_member(pair, g.enrolment.person)
-    return _back("workspace.agreement", f"Version {version.number} is proposed. "
-                 f"{other.display_name} has been told and can accept it or suggest changes.",
+    return _back("workspace.agreement",
+                 _("Version %(number)s is proposed. %(name)s has been told and can accept it or "
+                   "suggest changes.", number=version.number, name=other.display_name),
                  pair_id=pair.id)
 
 
@@ -240,10 +247,10 @@ def accept(pair_id: int):
         return _back("workspace.agreement", problem, "error", pair_id=pair.id)
     number = form.version.data.strip()
     if not number.isdigit():
-        return _back("workspace.agreement", "Choose a version to accept.", "error",
+        return _back("workspace.agreement", _("Choose a version to accept."), "error",
                      pair_id=pair.id)
     return _attempt(lambda: services.accept_agreement(pair, g.enrolment.person, int(number)),
-                    "workspace.agreement", "Accepted: your agreement is signed.",
+                    "workspace.agreement", _("Accepted: your agreement is signed."),
                     pair_id=pair.id)
 
 
@@ -258,7 +265,7 @@ def goals(pair_id: int):
 def _goals_page(pair: Pair, form: GoalForm, status: int = 200):
     return render_template(
         "workspace/goals.html", **_common(pair), goals=services.goals_of(pair), form=form,
-        statuses=GOAL_STATUSES, milestone_form=MilestoneForm(), confirm=ConfirmForm(),
+        statuses=translated(GOAL_STATUSES), milestone_form=MilestoneForm(), confirm=ConfirmForm(),
         today=utcnow().date()), status
 
 
@@ -277,7 +284,7 @@ def add_goal(pair_id: int):
         flash(problem, "error")
         return _goals_page(pair, form, status=400)
     db.session.commit()
-    return _back("workspace.goals", "Goal added.", pair_id=pair.id)
+    return _back("workspace.goals", _("Goal added."), pair_id=pair.id)
 
 
 def _goal(goal_id: int) -> Goal:
@@ -318,7 +325,7 @@ def save_goal(goal_id: int):
         flash(problem, "error")
         return _edit_page(goal, form, status=400)
     db.session.commit()
-    return _back("workspace.goals", "Goal saved.", pair_id=goal.pair_id)
+    return _back("workspace.goals", _("Goal saved."), pair_id=goal.pair_id)
 
 
 @blueprint.post("/goals/<int:goal_id>/review")
@@ -328,7 +335,7 @@ def review_goal(goal_id: int):
     if (problem := first_error(ConfirmForm())) is not None:
         return _back("workspace.goals", problem, "error", pair_id=goal.pair_id)
     return _attempt(lambda: services.mark_reviewed(goal, g.enrolment.person),
-                    "workspace.goals", "Marked as reviewed.", pair_id=goal.pair_id)
+                    "workspace.goals", _("Marked as reviewed."), pair_id=goal.pair_id)
 
 
 @blueprint.post("/milestones/<int:milestone_id>/done")
@@ -340,7 +347,7 @@ def milestone_done(milestone_id: int):
         return _back("workspace.goals", problem, "error", pair_id=pair.id)
     done = form.done.data == "1"
     return _attempt(lambda: services.set_milestone(milestone, g.enrolment.person, done),
-                    "workspace.goals", "Milestone done." if done else "Milestone reopened.",
+                    "workspace.goals", _("Milestone done.") if done else _("Milestone reopened."),
                     pair_id=pair.id)
 
 
@@ -354,8 +361,8 @@ def agreement_template():
 
 
 def _template_page(program: Program, form: TermsForm, status: int = 200):
-    form.mentee_hopes.label.text = "A starting text for what the mentee wants (optional)"
-    form.mentor_hopes.label.text = "A starting text for what the mentor wants (optional)"
+    form.mentee_hopes.label.text = _("A starting text for what the mentee wants (optional)")
+    form.mentor_hopes.label.text = _("A starting text for what the mentor wants (optional)")
     return render_template("workspace/template.html", program=program, form=form,
                            template=services.template_of(program)), status
 
@@ -375,5 +382,5 @@ def save_template():
         flash(problem, "error")
         return _template_page(program, form, status=400)
     db.session.commit()
-    return _back("workspace.agreement_template", "Template saved. Pairs who have not "
-                 "started their agreement will find it filled in.")
+    return _back("workspace.agreement_template", _("Template saved. Pairs who have not "
+                 "started their agreement will find it filled in."))
