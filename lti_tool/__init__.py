@@ -143,10 +143,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
-    """Participation scores follow activity within its transaction (lti_tool/grades)."""
-    from lti_tool.grades import hooks
+    """Participation scores and stored pair health follow activity within its transaction
+    (lti_tool/pairs/touched.py)."""
+    from lti_tool.grades import hooks as grades_hooks
+    from lti_tool.relationships import hooks as health_hooks
 
-    hooks.init_app(app)
+    grades_hooks.init_app(app)
+    health_hooks.init_app(app)
 
 
 def register_security(app: Flask) -> None:

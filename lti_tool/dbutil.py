@@ -14,10 +14,11 @@ def _insert(model):
     return insert(model)
 
 
-def insert_unless_present(model, keys: list[str], values: dict[str, Any]) -> None:
-    """INSERT … ON CONFLICT (keys) DO NOTHING: when two requests create the same row at once,
-    neither fails and the caller's transaction stays usable."""
-    db.session.execute(_insert(model).values(**values)
+def insert_unless_present(model, keys: list[str],
+                          values: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT (keys) DO NOTHING, of one row or several: when two requests
+    create the same row at once, neither fails and the caller's transaction stays usable."""
+    db.session.execute(_insert(model).values(values)
                        .on_conflict_do_nothing(index_elements=keys))
 
 

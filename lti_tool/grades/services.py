@@ -101,12 +101,16 @@ def update_policy(program: Program, actor: Person | None, values: dict,
 
 # --- Who is graded, and recomputing ---------------------------------------------------------
 
-def _pairs_by_person(program: Program, policy: GradingPolicy
-                     ) -> dict[int, tuple[str, list[Pair]]]:
-    """{person id: (role, their pairs)} of everyone graded in the program: every mentee
-    (ended pairs too: their meetings count), and mentors if the policy says so."""
-    pairs = list(db.session.scalars(sa.select(Pair).where(Pair.program_id == program.id)
-                                    .order_by(Pair.id)))
+def _pairs_by_person(program: Program, policy: GradingPolicy,
+                     person_ids: set[int] | None = None) -> dict[int, tuple[str, list[Pair]]]:
+    """{person id: (role, their pairs)} of everyone graded in the program (or of the people
+    in `person_ids`: then only their pairs are read): every mentee (ended pairs too: their
+    meetings count), and mentors if the policy says so."""
+    query = sa.select(Pair).where(Pair.program_id == program.id).order_by(Pair.id)
+    if person_ids is not None:
+        query = query.where(sa.or_(Pair.mentee_id.in_(person_ids),
+                                   Pair.mentor_id.in_(person_ids)))
+    pairs = list(db.session.scalars(query))
     graded: dict[int, tuple[str, list[Pair]]] = {}
     for pair in pairs:
         graded.setdefault(pair.mentee_id, (MENTEE, []))[1].append(pair)
@@ -132,8 +136,8 @@ def recompute(program: Program, person_ids: set[int] | None = None, *,
     """Recompute (some of) the program's graded people; queue moved scores. Flushes."""
     policy = policy_of(program)
     rubric = policy.rubric()
-    graded = _pairs_by_person(program, policy)
-    records = _records(program)
+    graded = _pairs_by_person(program, policy, person_ids)
+    records = _records(program, person_ids)
     wanted = set(graded) | {pid for pid, r in records.items() if r.role == MENTEE}
     if person_ids is not None:
         wanted &= set(person_ids)
@@ -141,7 +145,7 @@ def recompute(program: Program, person_ids: set[int] | None = None, *,
         return 0
     _create_missing(program, {pid: graded.get(pid, (MENTEE, []))[0] for pid in wanted
                               if pid not in records})
-    records = _records(program)
+    records = _records(program, wanted)
     people = {p.id: p for p in db.session.scalars(sa.select(Person).where(
         Person.id.in_(wanted)))}
     all_pairs = [pair for pid in wanted for pair in graded.get(pid, (MENTEE, []))[1]]
@@ -166,9 +170,14 @@ def recompute(program: Program, person_ids: set[int] | None = None, *,
     return queued
 
 
-def _records(program: Program) -> dict[int, GradeRecord]:
-    return {r.person_id: r for r in db.session.scalars(
-        sa.select(GradeRecord).where(GradeRecord.program_id == program.id))}
+def _records(program: Program, person_ids: set[int] | None = None
+             ) -> dict[int, GradeRecord]:
+    """The program's grade records (only those of `person_ids` when given: a change
+    recomputes two people, and must not read a large program's every record)."""
+    query = sa.select(GradeRecord).where(GradeRecord.program_id == program.id)
+    if person_ids is not None:
+        query = query.where(GradeRecord.person_id.in_(person_ids))
+    return {r.person_id: r for r in db.session.scalars(query)}
 
 
 def _create_missing(program: Program, roles: dict[int, str]) -> None:

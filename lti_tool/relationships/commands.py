@@ -1,4 +1,5 @@
-"""`flask --app wsgi relationships sweep`: for cron, once a day."""
+"""`flask --app wsgi relationships sweep`: for cron, once a day (early: it also stores the
+day's health of every pair for the dashboards)."""
 
 import click
 import sqlalchemy as sa
@@ -13,8 +14,9 @@ relationships_cli = AppGroup("relationships", help="Relationship health.")
 
 @relationships_cli.command("sweep")
 def sweep():
-    """Warn inactive pairs and close those still inactive after the warning, in programs
-    that ask for it."""
+    """Assess every pair's health for the day (dashboards open quickly after it); warn
+    inactive pairs and close those still inactive after the warning, in programs that ask
+    for it."""
     totals = {"warned": 0, "closed": 0}
     for program in db.session.scalars(sa.select(Program).order_by(Program.id)):
         done = services.sweep_inactive(program)

@@ -1,7 +1,7 @@
 """Per program: the health thresholds and whether long-inactive pairs are closed; per pair:
 when it was warned about inactivity. And success stories participants share."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +32,36 @@ class InactivityWarning(db.Model):
     pair_id: Mapped[int] = mapped_column(sa.ForeignKey("pairs_pair.id", ondelete="CASCADE"),
                                          unique=True)
     warned_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class PairHealth(db.Model):
+    """A pair's health as last assessed, so the dashboard need not rebuild every pair's
+    history on every view. It holds for the day it was assessed on, under the thresholds it
+    was assessed with, until `fresh_until` (the end of the pair's next meeting, when an
+    outcome changes), and while not `stale`: any change to the pair's activity marks it stale
+    in the same transaction (hooks.py) and raises `stamp`, so an assessment read before the
+    change is never stored after it."""
+
+    __tablename__ = "relationships_pair_health"
+
+    pair_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("pairs_pair.id", ondelete="CASCADE", name="fk_pair_health_pair"),
+        primary_key=True)
+    program_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("program.id", ondelete="CASCADE", name="fk_pair_health_program"),
+        index=True)
+    stale: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    stamp: Mapped[int] = mapped_column(default=0, server_default="0")
+    assessed_for: Mapped[date | None]
+    fresh_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    limits_key: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
+    weight: Mapped[int] = mapped_column(default=0, server_default="0")  # of all reasons
+    summary: Mapped[str] = mapped_column(sa.Text, default="", server_default="")  # in words
+    reasons: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # [code, words, weight]
+    last_activity: Mapped[date | None]
+    last_met: Mapped[date | None]
+    held_days: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # ISO dates
 
 
 class Story(db.Model):

@@ -3,10 +3,13 @@ number of pairs), assessed by `signals`; the program overview for the staff dash
 participation export; nudges; closing pairs that stayed inactive after a warning."""
 
 import csv
+import hashlib
 import io
+import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -21,7 +24,7 @@ from lti_tool.notify import services as notify
 from lti_tool.pairs import services as pairs
 from lti_tool.pairs.models import Pair
 from lti_tool.relationships import signals
-from lti_tool.relationships.models import HealthSettings, InactivityWarning
+from lti_tool.relationships.models import HealthSettings, InactivityWarning, PairHealth
 from lti_tool.surveys.models import SurveyResponse
 from lti_tool.timeutil import as_utc, utcnow
 
@@ -58,22 +61,26 @@ class PairFacts:
     last_met: date | None
     messages: int
     recaps: int
+    next_meeting_end: datetime | None = None  # naive UTC: an outcome changes then
 
 
-def pair_facts(program: Program, today: date | None = None, *,
-               objects: bool = True) -> list[PairFacts]:
-    """Every active pair of the program with its history and health, in a fixed number of
-    queries: each reads one kind of row for the whole program (plain rows, no ORM objects,
-    where there are many). With `objects=False` each `PairFacts.pair` is a plain row (id,
-    mentee_id, mentor_id, started_at), for pages that show only a few pairs by name."""
+def pair_facts(program: Program, today: date | None = None, *, objects: bool = True,
+               pair_ids: list[int] | None = None) -> list[PairFacts]:
+    """Every active pair of the program (or those of `pair_ids`) with its history and
+    health, in a fixed number of queries: each reads one kind of row for all those pairs
+    (plain rows, no ORM objects, where there are many). With `objects=False` each
+    `PairFacts.pair` is a plain row (id, mentee_id, mentor_id, started_at), for pages that
+    show only a few pairs by name."""
     today = today or utcnow().date()
-    where = (Pair.program_id == program.id, Pair.status == "active")
+    where = [Pair.program_id == program.id, Pair.status == "active"]
+    if pair_ids is not None:
+        where.append(Pair.id.in_(pair_ids))
     active = list(db.session.scalars(
         sa.select(Pair).where(*where).options(joinedload(Pair.mentee), joinedload(Pair.mentor))
         .order_by(Pair.id)) if objects else db.session.execute(
         sa.select(Pair.id, Pair.mentee_id, Pair.mentor_id, Pair.started_at).where(*where)
         .order_by(Pair.id)))
-    in_program = sa.and_(Pair.program_id == program.id, Pair.status == "active")
+    in_program = sa.and_(*where)
     records = _meeting_records(in_program, today)
     writing = _writing(in_program)
     actions = _actions(in_program, today)
@@ -98,12 +105,13 @@ def pair_facts(program: Program, today: date | None = None, *,
         held = [r.day for r in history.meetings if r.outcome == "held"]
         result.append(PairFacts(pair, history, signals.assess(history, limits), len(held),
                                 max(held, default=None), writing["messages"][pair.id],
-                                writing["recaps"][pair.id]))
+                                writing["recaps"][pair.id], records["next_end"].get(pair.id)))
     return result
 
 
 def _meeting_records(in_program, today: date) -> dict:
-    """Per pair: a MeetingRecord per planned occurrence, and meetings proposed per person.
+    """Per pair: a MeetingRecord per planned occurrence, meetings proposed per person, and
+    when the next meeting ends (naive UTC).
 
     This runs over every occurrence of every pair on each dashboard view, so it reads plain
     Core rows, folds the two members' answers in SQL, keys occurrences by naive UTC time
@@ -119,6 +127,7 @@ def _meeting_records(in_program, today: date) -> dict:
                 .group_by(attendance.c.meeting_id, attendance.c.occurrence_start))}
     records: dict[int, list] = defaultdict(list)
     proposers: dict[int, Counter] = defaultdict(Counter)
+    next_end: dict[int, datetime] = {}
     now = _naive(utcnow())
     rows = db.session.connection().execute(
         sa.select(meeting.c.id, meeting.c.pair_id, meeting.c.proposed_by_id, meeting.c.status,
@@ -151,9 +160,12 @@ def _meeting_records(in_program, today: date) -> dict:
             actual = moved_to.get(original, original)
             answer = said.get((row.id, original), "")
             outcome = "upcoming" if actual + length > now else answer or "unconfirmed"
+            if outcome == "upcoming":
+                end = actual + length
+                next_end[row.pair_id] = min(end, next_end.get(row.pair_id, end))
             changes = (actual != original) if rule else row.sequence
             mine.append(signals.MeetingRecord(actual.date(), outcome, int(changes)))
-    return {"records": records, "proposers": proposers}
+    return {"records": records, "proposers": proposers, "next_end": next_end}
 
 
 def _series(start: datetime, timezone: str, rule: dict) -> tuple[datetime, ...]:
@@ -229,49 +241,135 @@ def _workspace_facts(active: list[Pair]) -> dict[int, tuple[date | None, int]]:
     return facts
 
 
+# --- Stored health ---------------------------------------------------------------------------
+
+@dataclass
+class PairStatus:
+    """What the dashboard shows for one pair: its health in brief, and the days it met."""
+
+    pair: Any  # a plain row (id, mentee_id, mentor_id); a Pair for the pairs shown by name
+    status: str
+    weight: int  # of all the reasons: the most serious first
+    summary: str  # the reasons in words
+    last_activity: date | None
+    last_met: date | None
+    held_days: list[str]  # ISO dates: compared and counted as text, parsed only when shown
+
+
+def current_health(program: Program, today: date | None = None) -> list[PairStatus]:
+    """Every active pair's health, from its stored assessment (PairHealth). Pairs whose
+    assessment no longer holds (activity since, another day, a meeting ended since, other
+    thresholds) are reassessed first, together, and stored: a dashboard view reads one row
+    per pair, and rebuilds histories only for pairs where something happened."""
+    now = utcnow()
+    today = today or now.date()
+    key = _limits_key(thresholds_of(program))
+    rows = _stored(program)
+    stale = [r.id for r in rows if not _holds(r, today, key, _naive(now))]
+    if stale:
+        _reassess(program, today, key, stale, everyone=len(stale) == len(rows))
+        rows = _stored(program)
+    return [PairStatus(row, row.status, row.weight, row.summary, row.last_activity,
+                       row.last_met, row.held_days or []) for row in rows]
+
+
+def _stored(program: Program) -> list:
+    health = PairHealth.__table__
+    return list(db.session.execute(
+        sa.select(Pair.id, Pair.mentee_id, Pair.mentor_id, health.c.stale, health.c.stamp,
+                  health.c.assessed_for, health.c.fresh_until, health.c.limits_key,
+                  health.c.status, health.c.weight, health.c.summary, health.c.last_activity,
+                  health.c.last_met, health.c.held_days)
+        .select_from(sa.outerjoin(Pair.__table__, health, health.c.pair_id == Pair.id))
+        .where(Pair.program_id == program.id, Pair.status == "active").order_by(Pair.id)))
+
+
+def _holds(row, today: date, key: str, now: datetime) -> bool:
+    return (row.stale is False and row.assessed_for == today and row.limits_key == key
+            and (row.fresh_until is None or _naive(row.fresh_until) > now))
+
+
+def _reassess(program: Program, today: date, key: str, pair_ids: list[int],
+              everyone: bool) -> None:
+    """Assess the pairs and store the results, unless a pair changed meanwhile (its stamp
+    moved): then it stays stale, and the next view reassesses it."""
+    insert_unless_present(PairHealth, ["pair_id"], [
+        {"pair_id": pair_id, "program_id": program.id, "stale": True, "stamp": 0,
+         "reasons": [], "held_days": []} for pair_id in pair_ids])
+    stamps = dict(db.session.execute(sa.select(PairHealth.pair_id, PairHealth.stamp)
+                                     .where(PairHealth.pair_id.in_(pair_ids))).all())
+    facts = pair_facts(program, today, objects=False, pair_ids=None if everyone else pair_ids)
+    tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time())
+    health = PairHealth.__table__
+    db.session.connection().execute(
+        sa.update(health).where(health.c.pair_id == sa.bindparam("b_pair"),
+                                health.c.stamp == sa.bindparam("b_stamp"))
+        .values(stale=False, assessed_for=today, limits_key=key,
+                fresh_until=sa.bindparam("b_until"), status=sa.bindparam("b_status"),
+                weight=sa.bindparam("b_weight"), summary=sa.bindparam("b_summary"),
+                reasons=sa.bindparam("b_reasons"), last_activity=sa.bindparam("b_last"),
+                last_met=sa.bindparam("b_met"), held_days=sa.bindparam("b_held")),
+        [{"b_pair": f.pair.id, "b_stamp": stamps[f.pair.id],
+          "b_until": min(tomorrow, f.next_meeting_end or tomorrow).replace(tzinfo=UTC),
+          "b_status": f.health.status, "b_weight": sum(r.weight for r in f.health.reasons),
+          "b_summary": f.health.summary,
+          "b_reasons": [[r.code, r.words, r.weight] for r in f.health.reasons],
+          "b_last": f.health.last_activity, "b_met": f.last_met,
+          "b_held": [m.day.isoformat() for m in f.history.meetings if m.outcome == "held"]}
+         for f in facts if f.pair.id in stamps])
+
+
+def _limits_key(limits: signals.Thresholds) -> str:
+    """Short fingerprint of the thresholds an assessment was made with."""
+    text = json.dumps(asdict(limits), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 # --- The program overview --------------------------------------------------------------------
 
 def overview(program: Program, today: date | None = None, shown: int = 50) -> dict:
     """The dashboard's figures; the first `shown` pairs needing attention carry their Pair
     (with both people) for display, the others stay plain rows."""
     today = today or utcnow().date()
-    facts = pair_facts(program, today, objects=False)
+    pairs = current_health(program, today)
     learners = db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment).where(
         Enrolment.course_id == program.course_id, Enrolment.active.is_(True),
         Enrolment.role == Role.LEARNER))
     mentors = db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment).where(
         Enrolment.course_id == program.course_id, Enrolment.active.is_(True),
         Enrolment.role == Role.MENTOR))
-    paired = len({f.pair.mentee_id for f in facts})
+    paired = len({p.pair.mentee_id for p in pairs})
     monday = today - timedelta(days=today.weekday())
     weeks = [monday - timedelta(weeks=n) for n in range(WEEKS_SHOWN - 1, -1, -1)]
-    held_per_week = Counter(r.day - timedelta(days=r.day.weekday()) for f in facts
-                            for r in f.history.meetings if r.outcome == "held")
+    held_per_week: Counter = Counter()
+    since = weeks[0].isoformat()
+    for day, held in Counter(d for p in pairs for d in p.held_days if d >= since).items():
+        held_day = date.fromisoformat(day)
+        held_per_week[held_day - timedelta(days=held_day.weekday())] += held
     recent = today - timedelta(days=30)
-    taking_part = sum(1 for f in facts if f.last_met and f.last_met >= recent)
-    statuses = Counter(f.health.status for f in facts)
+    taking_part = sum(1 for p in pairs if p.last_met and p.last_met >= recent)
+    statuses = Counter(p.status for p in pairs)
     return {
-        "learners": learners or 0, "mentors": mentors or 0, "pairs": len(facts),
+        "learners": learners or 0, "mentors": mentors or 0, "pairs": len(pairs),
         "matched_share": round(100 * paired / learners) if learners else 0,
         "held_per_week": [(week, held_per_week.get(week, 0)) for week in weeks],
         "health": {status: statuses.get(status, 0) for status in signals.STATUSES},
-        "participation": round(100 * taking_part / len(facts)) if facts else 0,
+        "participation": round(100 * taking_part / len(pairs)) if pairs else 0,
         "attention": _with_people(sorted(
-            (f for f in facts if f.health.status != signals.HEALTHY),
-            key=lambda f: (-signals.STATUSES.index(f.health.status),
-                           -sum(r.weight for r in f.health.reasons))), shown),
+            (p for p in pairs if p.status != signals.HEALTHY),
+            key=lambda p: (-signals.STATUSES.index(p.status), -p.weight)), shown),
     }
 
 
-def _with_people(facts: list[PairFacts], shown: int) -> list[PairFacts]:
+def _with_people(pairs: list[PairStatus], shown: int) -> list[PairStatus]:
     """Load the first `shown` pairs with both people (one query) for display."""
-    ids = [f.pair.id for f in facts[:shown]]
+    ids = [p.pair.id for p in pairs[:shown]]
     loaded = {p.id: p for p in db.session.scalars(
         sa.select(Pair).where(Pair.id.in_(ids))
         .options(joinedload(Pair.mentee), joinedload(Pair.mentor)))} if ids else {}
-    for f in facts[:shown]:
-        f.pair = loaded[f.pair.id]
-    return facts
+    for p in pairs[:shown]:
+        p.pair = loaded[p.pair.id]
+    return pairs
 
 
 # --- Export ----------------------------------------------------------------------------------
@@ -327,34 +425,37 @@ def nudge(pair: Pair, kind: str = "nudge") -> int:
 
 
 def sweep_inactive(program: Program, today: date | None = None) -> dict[str, int]:
-    """Warn inactive pairs, and close those still inactive a while after the warning
-    (when the program asks for it). The caller commits."""
+    """Assess every pair for the day (so the day's first dashboard view is quick); warn
+    inactive pairs, and close those still inactive a while after the warning (when the
+    program asks for it). The caller commits."""
     settings = settings_of(program)
     done = {"warned": 0, "closed": 0}
+    today = today or utcnow().date()
+    statuses = current_health(program, today)  # also stores today's health for the dashboard
     if not settings.auto_close:
         return done
-    today = today or utcnow().date()
     warnings = {w.pair_id: w for w in db.session.scalars(
         sa.select(InactivityWarning).join(Pair, InactivityWarning.pair_id == Pair.id)
         .where(Pair.program_id == program.id))}
-    for f in pair_facts(program, today):
-        warning = warnings.get(f.pair.id)
-        if f.health.status != signals.INACTIVE:
+    for status in statuses:
+        warning = warnings.get(status.pair.id)
+        if status.status != signals.INACTIVE:
             if warning is not None:
                 db.session.delete(warning)  # activity resumed
             continue
+        pair = db.session.get(Pair, status.pair.id)
         if warning is None:
-            db.session.add(InactivityWarning(pair_id=f.pair.id))
-            for person in (f.pair.mentee, f.pair.mentor):
+            db.session.add(InactivityWarning(pair_id=pair.id))
+            for person in (pair.mentee, pair.mentor):
                 notify.enqueue(person, "pair_inactive", "Your mentoring pair is inactive",
                                f"Nothing has happened in your mentoring pair lately. Unless "
                                f"you meet or write within {settings.close_after_warning_days} "
                                "days, the program will close the pair.",
-                               dedupe_key=f"pair:{f.pair.id}:inactive-warning:{person.id}")
+                               dedupe_key=f"pair:{pair.id}:inactive-warning:{person.id}")
             done["warned"] += 1
         elif as_utc(warning.warned_at).date() + timedelta(
                 days=settings.close_after_warning_days) <= today:
-            pairs.end_pair(f.pair, "ended", "Closed after a long time without activity")
+            pairs.end_pair(pair, "ended", "Closed after a long time without activity")
             db.session.delete(warning)
             done["closed"] += 1
     return done

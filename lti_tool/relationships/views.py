@@ -33,11 +33,13 @@ def dashboard():
     db.session.commit()  # settings rows made on first view (a commit later would expire all)
     overview = services.overview(program, shown=ATTENTION_SHOWN)
     trend = checkin_trend(program)[-services.WEEKS_SHOWN:]
-    return render_template(
+    page = render_template(
         "relationships/dashboard.html", program=program, o=overview, confirm=ConfirmForm(),
         week_bars=[(f"{week:%d %b}", count) for week, count in overview["held_per_week"]],
         trend_bars=[(f"{week:%d %b}", mean) for week, mean, _ in trend],
         statuses=signals.STATUSES, pending=stories.pending(program), shown=ATTENTION_SHOWN)
+    db.session.commit()  # store the pairs reassessed; after rendering, as a commit expires
+    return page  # the pairs the page shows by name
 
 
 @blueprint.get("/dashboard/participation.csv")

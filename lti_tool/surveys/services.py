@@ -180,11 +180,19 @@ def results(program: Program) -> dict:
 
 
 def checkin_trend(program: Program) -> list[tuple[date, float, int]]:
-    """The weekly check-in average, from plain rows (the dashboard reads it on every view)."""
-    return _weekly(list(db.session.execute(
-        sa.select(SurveyResponse.answered_on, SurveyResponse.rating).where(
-            SurveyResponse.program_id == program.id, SurveyResponse.kind == "checkin",
-            SurveyResponse.rating.is_not(None)))))
+    """The weekly check-in average (the dashboard reads it on every view: the database sums
+    per day, so a large program hands back a row per day, not per answer)."""
+    weeks: dict[date, list[int]] = {}
+    for day, total, answers in db.session.execute(
+            sa.select(SurveyResponse.answered_on, sa.func.sum(SurveyResponse.rating),
+                      sa.func.count()).where(
+                SurveyResponse.program_id == program.id, SurveyResponse.kind == "checkin",
+                SurveyResponse.rating.is_not(None)).group_by(SurveyResponse.answered_on)):
+        week = weeks.setdefault(day - timedelta(days=day.weekday()), [0, 0])
+        week[0] += total
+        week[1] += answers
+    return [(week, round(total / answers, 2), answers)
+            for week, (total, answers) in sorted(weeks.items())]
 
 
 def _mean(values) -> float | None:
