@@ -19,7 +19,7 @@ from lti_tool.meetings.localtime import for_viewer
 from lti_tool.meetings.models import Meeting
 from lti_tool.pairs.models import Pair
 from lti_tool.web.auth import current_program, login_required, member_pair, role_required
-from lti_tool.web.forms import first_error
+from lti_tool.web.forms import attempt, first_error
 
 blueprint = Blueprint("guides", __name__)
 
@@ -46,16 +46,8 @@ def _back(endpoint: str, message: str, category: str = "success", **values):
 
 def _attempt(pair: Pair, form, action, success: str):
     """One change to a pair's agenda as one transaction; a refusal rolls back and says why."""
-    problem = first_error(form)
-    if problem is None:
-        try:
-            action()
-        except services.GuideError as exc:
-            problem = str(exc)
-    if problem is not None:
-        db.session.rollback()
+    if problem := attempt(form, action, services.GuideError).problem:
         return _back("guides.pair_guides", problem, "error", pair_id=pair.id)
-    db.session.commit()
     return _back("guides.pair_guides", success, pair_id=pair.id)
 
 
@@ -175,16 +167,9 @@ def restore():
 @role_required(Role.STAFF)
 def move(guide_id: int):
     guide, form = _guide(guide_id), MoveForm()
-    problem = first_error(form)
-    if problem is None:
-        try:
-            services.move(guide, -1 if form.direction.data == "up" else 1)
-        except services.GuideError as exc:
-            problem = str(exc)
-    if problem is not None:
-        db.session.rollback()
+    if problem := attempt(form, lambda: services.move(
+            guide, -1 if form.direction.data == "up" else 1), services.GuideError).problem:
         return _back("guides.manage", problem, "error")
-    db.session.commit()
     moved = (_("Moved “%(title)s” up.", title=guide.title) if form.direction.data == "up"
              else _("Moved “%(title)s” down.", title=guide.title))
     return _back("guides.manage", moved)

@@ -25,7 +25,7 @@ from lti_tool.meetings.models import Meeting
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.web.auth import current_program, login_required, member_pair, role_required
-from lti_tool.web.forms import first_error
+from lti_tool.web.forms import attempt, first_error
 
 blueprint = Blueprint("journal", __name__)
 PRIVACY = lazy_gettext("Only you and {other} can read this. Program staff see only dates, "
@@ -82,22 +82,18 @@ def write_recap(pair_id: int):
     pair, form = member_pair(pair_id), RecapForm()
     viewer, other = _people(pair)
     form.action_owner.choices = [(viewer.id, gettext("Me")), (other.id, other.display_name)]
-    problem = first_error(form)
-    if problem is None:
-        try:
-            meeting, occurrence = _meeting_choice(pair, form.meeting.data)
-            actions = ([(form.action_title.data, form.action_owner.data, form.action_due.data)]
-                       if (form.action_title.data or "").strip() else [])
-            services.write_recap(pair, viewer, form.takeaways.data, form.notes.data or "",
-                                 meeting=meeting, occurrence=occurrence,
-                                 shared=bool(form.shared.data), actions=actions)
-        except services.JournalError as exc:
-            problem = str(exc)
-    if problem is not None:  # the page comes back with everything typed still there
-        db.session.rollback()
+
+    def write():
+        meeting, occurrence = _meeting_choice(pair, form.meeting.data)
+        actions = ([(form.action_title.data, form.action_owner.data, form.action_due.data)]
+                   if (form.action_title.data or "").strip() else [])
+        services.write_recap(pair, viewer, form.takeaways.data, form.notes.data or "",
+                             meeting=meeting, occurrence=occurrence,
+                             shared=bool(form.shared.data), actions=actions)
+
+    if problem := attempt(form, write, services.JournalError).problem:
         flash(problem, "error")
         return _journal_page(pair, form, ActionForm(), status=400)
-    db.session.commit()
     return _back("journal.pair_journal", pair, gettext("Recap saved."))
 
 
@@ -122,17 +118,10 @@ def _recap(recap_id: int) -> Recap:
 @login_required
 def edit_recap(recap_id: int):
     recap, form = _recap(recap_id), EditRecapForm()
-    problem = first_error(form)
-    if problem is None:
-        try:
-            services.edit_recap(recap, g.enrolment.person, form.takeaways.data,
-                                form.notes.data or "", bool(form.shared.data))
-        except services.JournalError as exc:
-            problem = str(exc)
-    if problem is not None:
-        db.session.rollback()
+    if problem := attempt(form, lambda: services.edit_recap(
+            recap, g.enrolment.person, form.takeaways.data, form.notes.data or "",
+            bool(form.shared.data)), services.JournalError).problem:
         return _back("journal.pair_journal", recap.pair, problem, "error")
-    db.session.commit()
     return _back("journal.pair_journal", recap.pair, gettext("Recap updated."))
 
 
@@ -142,18 +131,11 @@ def add_action(pair_id: int):
     pair, form = member_pair(pair_id), ActionForm()
     viewer, other = _people(pair)
     form.owner.choices = [(viewer.id, gettext("Me")), (other.id, other.display_name)]
-    problem = first_error(form)
-    if problem is None:
-        try:
-            services.add_action(pair, viewer, form.title.data, form.owner.data,
-                                form.due_on.data)
-        except services.JournalError as exc:
-            problem = str(exc)
-    if problem is not None:
-        db.session.rollback()
+    if problem := attempt(form, lambda: services.add_action(
+            pair, viewer, form.title.data, form.owner.data, form.due_on.data),
+            services.JournalError).problem:
         flash(problem, "error")
         return _journal_page(pair, RecapForm(), form, status=400)
-    db.session.commit()
     return _back("journal.pair_journal", pair, gettext("Action item added."))
 
 
@@ -162,16 +144,9 @@ def add_action(pair_id: int):
 def action_status(item_id: int):
     item = db.get_or_404(ActionItem, item_id)
     pair, form = member_pair(item.pair_id), ActionStatusForm()
-    problem = first_error(form)
-    if problem is None:
-        try:
-            services.update_action(item, g.enrolment.person, status=form.status.data)
-        except services.JournalError as exc:
-            problem = str(exc)
-    if problem is not None:
-        db.session.rollback()
+    if problem := attempt(form, lambda: services.update_action(
+            item, g.enrolment.person, status=form.status.data), services.JournalError).problem:
         return _back("journal.pair_journal", pair, problem, "error")
-    db.session.commit()
     return _back("journal.pair_journal", pair,
                  gettext("Marked %(status)s.",
                          status=gettext(ACTION_STATUSES[item.status]).lower()))
@@ -206,17 +181,10 @@ def _messages_page(pair: Pair, form: MessageForm, status: int = 200):
 @login_required
 def post_message(pair_id: int):
     pair, form = member_pair(pair_id), MessageForm()
-    problem = first_error(form)
-    if problem is None:
-        try:
-            services.post_message(pair, g.enrolment.person, form.body.data)
-        except services.JournalError as exc:
-            problem = str(exc)
-    if problem is not None:
-        db.session.rollback()
+    if problem := attempt(form, lambda: services.post_message(
+            pair, g.enrolment.person, form.body.data), services.JournalError).problem:
         flash(problem, "error")
         return _messages_page(pair, form, status=400)
-    db.session.commit()
     return redirect(url_for("journal.messages", pair_id=pair.id, _anchor="latest"), code=303)
 
 

@@ -1,8 +1,13 @@
 """Form helpers shared by the pages, and the base class of every form."""
 
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
 import flask_wtf
 from flask import abort
 from flask_babel import gettext as _
+
+from lti_tool.extensions import db
 
 
 class FlaskForm(flask_wtf.FlaskForm):
@@ -26,3 +31,27 @@ def first_error(form) -> str | None:
         abort(400, _("The form has expired; reload the page and try again."))
     field, messages = next(iter(form.errors.items()))
     return f"{getattr(form, field).label.text}: {messages[0]}"
+
+
+class Outcome(NamedTuple):
+    result: Any  # what the action returned (None when refused)
+    problem: str | None  # why it was refused, for the page to show
+
+
+def attempt(form, action: Callable[[], Any],
+            refusals: type[Exception] | tuple[type[Exception], ...]) -> Outcome:
+    """A submitted form and the service call it asks for, as one transaction: committed
+    when the form is valid and the service accepts, rolled back otherwise (the caller shows
+    the page again with the problem and everything typed still there)."""
+    problem = first_error(form)
+    result = None
+    if problem is None:
+        try:
+            result = action()
+        except refusals as exc:
+            problem = str(exc)
+    if problem is None:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return Outcome(result, problem)

@@ -19,7 +19,7 @@ from lti_tool.meetings.models import MODALITY_LABELS
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.web.auth import current_program, login_required, member_pair, role_required
-from lti_tool.web.forms import first_error
+from lti_tool.web.forms import attempt, first_error
 from lti_tool.workspace import services
 from lti_tool.workspace.forms import (
     AcceptForm,
@@ -219,19 +219,11 @@ def _name_hopes(form: TermsForm, pair: Pair) -> None:
 def propose(pair_id: int):
     pair, form = member_pair(pair_id), TermsForm()
     _name_hopes(form, pair)
-    problem = first_error(form)
-    version = None
-    if problem is None:
-        try:
-            version = services.propose_agreement(pair, g.enrolment.person, form.terms(),
-                                                 form.base_number())
-        except services.WorkspaceError as exc:
-            problem = str(exc)
-    if problem is not None:  # the page comes back with everything typed still there
-        db.session.rollback()
+    version, problem = attempt(form, lambda: services.propose_agreement(
+        pair, g.enrolment.person, form.terms(), form.base_number()), services.WorkspaceError)
+    if problem:  # the page comes back with everything typed still there
         flash(problem, "error")
         return _agreement_page(pair, form, status=400)
-    db.session.commit()
     other = services.other_member(pair, g.enrolment.person)
     return _back("workspace.agreement",
                  _("Version %(number)s is proposed. %(name)s has been told and can accept it or "
@@ -273,17 +265,10 @@ def _goals_page(pair: Pair, form: GoalForm, status: int = 200):
 @login_required
 def add_goal(pair_id: int):
     pair, form = member_pair(pair_id), GoalForm()
-    problem = first_error(form)
-    if problem is None:
-        try:
-            services.add_goal(pair, g.enrolment.person, form.goal_input())
-        except services.WorkspaceError as exc:
-            problem = str(exc)
-    if problem is not None:
-        db.session.rollback()
+    if problem := attempt(form, lambda: services.add_goal(
+            pair, g.enrolment.person, form.goal_input()), services.WorkspaceError).problem:
         flash(problem, "error")
         return _goals_page(pair, form, status=400)
-    db.session.commit()
     return _back("workspace.goals", _("Goal added."), pair_id=pair.id)
 
 
@@ -314,17 +299,11 @@ def _edit_page(goal: Goal, form: EditGoalForm, status: int = 200):
 @login_required
 def save_goal(goal_id: int):
     goal, form = _goal(goal_id), EditGoalForm()
-    problem = first_error(form)
-    if problem is None:
-        try:
-            services.edit_goal(goal, g.enrolment.person, form.goal_input(form.status.data))
-        except services.WorkspaceError as exc:
-            problem = str(exc)
-    if problem is not None:
-        db.session.rollback()
+    if problem := attempt(form, lambda: services.edit_goal(
+            goal, g.enrolment.person, form.goal_input(form.status.data)),
+            services.WorkspaceError).problem:
         flash(problem, "error")
         return _edit_page(goal, form, status=400)
-    db.session.commit()
     return _back("workspace.goals", _("Goal saved."), pair_id=goal.pair_id)
 
 
@@ -371,16 +350,9 @@ def _template_page(program: Program, form: TermsForm, status: int = 200):
 @role_required(Role.STAFF)
 def save_template():
     program, form = current_program(), TermsForm()
-    problem = first_error(form)
-    if problem is None:
-        try:
-            services.save_template(program, g.enrolment.person, form.terms())
-        except services.WorkspaceError as exc:
-            problem = str(exc)
-    if problem is not None:
-        db.session.rollback()
+    if problem := attempt(form, lambda: services.save_template(
+            program, g.enrolment.person, form.terms()), services.WorkspaceError).problem:
         flash(problem, "error")
         return _template_page(program, form, status=400)
-    db.session.commit()
     return _back("workspace.agreement_template", _("Template saved. Pairs who have not "
                  "started their agreement will find it filled in."))
