@@ -129,12 +129,16 @@ def assess(rubric: Rubric, facts: ParticipationFacts) -> Assessment:
                       points=points, missing=missing)
 
 
-def _counted(label: str, count: int | None, per: float, cap: int, noun: str) -> Line:
+def _counted(label: str, count: int | None, per: float, cap: int, noun: str,
+             one: str = "") -> Line:
+    """A line for a kind of thing counted up to `cap`; `one` is the noun for a single one."""
     possible = per * cap
     if count is None:
         return Line(label, "not tracked yet", 0, possible, tracked=False)
     counted = min(count, cap)
-    detail = f"{count} {noun}" + (f" ({cap} count)" if count > cap else "")
+    detail = f"{count} {one if count == 1 and one else noun}"
+    if count > cap:
+        detail += f" ({cap} count)"
     return Line(label, detail, round(counted * per, ROUND), possible)
 
 
@@ -149,9 +153,10 @@ def _lines(rubric: Rubric, facts: ParticipationFacts) -> tuple[Line, ...]:
     candidates = (
         _counted("Meetings held", facts.meetings_held, r.points_per_meeting, r.meeting_cap,
                  "confirmed by both"),
-        _counted("Recaps written", facts.recaps, r.points_per_recap, r.recap_cap, "recaps"),
+        _counted("Recaps written", facts.recaps, r.points_per_recap, r.recap_cap, "recaps",
+                 "recap"),
         _flag("Agreement", facts.agreement_signed, r.agreement_points, "signed", "not signed"),
-        _counted("Goals set", facts.goals_set, r.points_per_goal, r.goal_cap, "goals"),
+        _counted("Goals set", facts.goals_set, r.points_per_goal, r.goal_cap, "goals", "goal"),
         _counted("Action items done", facts.actions_done, r.points_per_action, r.action_cap,
                  "done"),
         _counted("Check-in surveys", facts.surveys_answered, r.points_per_survey, r.survey_cap,
@@ -195,11 +200,12 @@ def comment(rubric: Rubric, facts: ParticipationFacts, completed: bool) -> str:
         parts.append(f"last met {facts.last_met.day} {facts.last_met:%b}")
     if facts.agreement_signed is not None:
         parts.append("agreement signed" if facts.agreement_signed else "agreement not signed")
-    for count, noun in ((facts.goals_set, "goals set"), (facts.recaps, "recaps"),
-                        (facts.actions_done, "action items done"),
-                        (facts.surveys_answered, "surveys answered")):
+    for count, one, many in ((facts.goals_set, "goal set", "goals set"),
+                             (facts.recaps, "recap", "recaps"),
+                             (facts.actions_done, "action item done", "action items done"),
+                             (facts.surveys_answered, "survey answered", "surveys answered")):
         if count:
-            parts.append(f"{count} {noun}")
+            parts.append(f"{count} {one if count == 1 else many}")
     if facts.reflection_submitted:
         parts.append("final reflection submitted")
     parts.append("completed" if completed else "not complete yet")

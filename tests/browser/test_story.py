@@ -342,7 +342,7 @@ def _grades_reach_the_gradebook(page, frame, server):
     expect(cell).to_contain_text(re.compile(rf"^\s*{LENA_SCORE:.2f}\s+FullyGraded · "))
     # The tool's comment is the LMS's feedback: what counted, and completion.
     expect(cell).to_contain_text(re.compile(r"1/6 meetings held, last met \d+ \w+, "
-                                            r"agreement not signed, 1 recaps, completed\s*$"))
+                                            r"agreement not signed, 1 recap, completed\s*$"))
     mona = page.get_by_role("row").filter(has=page.get_by_role("rowheader",
                                                                name=re.compile("^Mona")))
     expect(mona).to_contain_text("no score")  # mentors are not graded by default

@@ -91,6 +91,12 @@ def test_the_comment_is_one_line_for_the_gradebook():
                               "2 goals set, completed")
     assert assess(Rubric(), facts()).comment == ("0/6 meetings held, agreement not signed, "
                                                  "not complete yet")
+    one_each = assess(Rubric(), facts(goals_set=1, recaps=1, actions_done=1,
+                                      surveys_answered=1))
+    assert one_each.comment == ("0/6 meetings held, agreement not signed, 1 goal set, "
+                                "1 recap, 1 action item done, 1 survey answered, "
+                                "not complete yet")
+    assert {line.label: line.detail for line in one_each.lines}["Recaps written"] == "1 recap"
 
 
 def test_facts_round_trip_through_json():
