@@ -1,6 +1,7 @@
 """Languages: the catalogue (lti_tool/translations/messages.pot) lists every marked string, and
 a launch's `locale` claim chooses the language of the pages, English when nothing fits."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ FRENCH = {
     "Tell us about yourself": "Parlez-nous de vous",
     "Your time zone": "Votre fuseau horaire",
     "Page not found": "Page introuvable",
+    "no meeting held %(days)s days after the match, and none booked":
+        "aucune rencontre %(days)s jours après le jumelage, et aucune de prévue",
 }
 
 
@@ -138,3 +141,20 @@ def test_pages_outside_a_launch_follow_the_browser(client):
     other = client.get("/no-such-page", headers={"Accept-Language": "ja"})
     assert '<html lang="en">' in other.get_data(as_text=True)
     assert "Page not found" in other.get_data(as_text=True)
+
+
+def test_health_reasons_are_shown_in_the_page_language(app):
+    """The stored reasons keep their message and values, so the dashboard can word them in
+    the viewer's language while the export stays English."""
+    from flask_babel import force_locale
+
+    from lti_tool.relationships import signals
+    from lti_tool.relationships.views import _in_words
+
+    history = signals.PairHistory(today=date(2031, 3, 26), matched_on=date(2031, 3, 1))
+    reasons = signals.assess(history).reasons
+    first = next(r for r in reasons if r.code == "no_first_meeting")
+    assert first.words == "no meeting held 25 days after the match, and none booked"
+    with app.test_request_context(), force_locale("fr"):
+        words = _in_words((first,))
+    assert words == "aucune rencontre 25 jours après le jumelage, et aucune de prévue"

@@ -250,10 +250,11 @@ class PairStatus:
     pair: Any  # a plain row (id, mentee_id, mentor_id); a Pair for the pairs shown by name
     status: str
     weight: int  # of all the reasons: the most serious first
-    summary: str  # the reasons in words
+    summary: str  # the reasons in English words (the export's)
     last_activity: date | None
     last_met: date | None
     held_days: list[str]  # ISO dates: compared and counted as text, parsed only when shown
+    reasons: tuple[signals.Reason, ...] = ()  # read for the pairs shown by name only
 
 
 def current_health(program: Program, today: date | None = None) -> list[PairStatus]:
@@ -313,7 +314,8 @@ def _reassess(program: Program, today: date, key: str, pair_ids: list[int],
           "b_until": min(tomorrow, f.next_meeting_end or tomorrow).replace(tzinfo=UTC),
           "b_status": f.health.status, "b_weight": sum(r.weight for r in f.health.reasons),
           "b_summary": f.health.summary,
-          "b_reasons": [[r.code, r.words, r.weight] for r in f.health.reasons],
+          "b_reasons": [[r.code, r.message, r.weight, dict(r.values)]
+                        for r in f.health.reasons],
           "b_last": f.health.last_activity, "b_met": f.last_met,
           "b_held": [m.day.isoformat() for m in f.history.meetings if m.outcome == "held"]}
          for f in facts if f.pair.id in stamps])
@@ -362,12 +364,19 @@ def overview(program: Program, today: date | None = None, shown: int = 50) -> di
 
 
 def _with_people(pairs: list[PairStatus], shown: int) -> list[PairStatus]:
-    """Load the first `shown` pairs with both people (one query) for display."""
+    """Load the first `shown` pairs with both people and their reasons (for the page to put
+    in its language) in two queries."""
     ids = [p.pair.id for p in pairs[:shown]]
+    if not ids:
+        return pairs
     loaded = {p.id: p for p in db.session.scalars(
         sa.select(Pair).where(Pair.id.in_(ids))
-        .options(joinedload(Pair.mentee), joinedload(Pair.mentor)))} if ids else {}
+        .options(joinedload(Pair.mentee), joinedload(Pair.mentor)))}
+    reasons = dict(db.session.execute(sa.select(PairHealth.pair_id, PairHealth.reasons)
+                                      .where(PairHealth.pair_id.in_(ids))).all())
     for p in pairs[:shown]:
+        p.reasons = tuple(signals.Reason(code, message, weight, tuple(sorted(values.items())))
+                          for code, message, weight, values in reasons.get(p.pair.id) or ())
         p.pair = loaded[p.pair.id]
     return pairs
 

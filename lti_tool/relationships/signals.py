@@ -17,6 +17,9 @@ meetings can relax what "quiet" means.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
+
+from lti_tool.catalogue import N_
 
 HEALTHY, ATTENTION, AT_RISK, INACTIVE = "healthy", "needs attention", "at risk", "inactive"
 STATUSES = (HEALTHY, ATTENTION, AT_RISK, INACTIVE)
@@ -70,8 +73,18 @@ class PairHistory:
 @dataclass(frozen=True)
 class Reason:
     code: str
-    words: str
+    message: str  # English with %(name)s for the values: the catalogue's message id
     weight: int  # 1: worth a look; 2-3: serious
+    values: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def words(self) -> str:
+        """The reason in English (a page shows `message` in its own language)."""
+        return self.message % dict(self.values)
+
+
+def _reason(code: str, message: str, weight: int, **values) -> Reason:
+    return Reason(code, message, weight, tuple(sorted(values.items())))
 
 
 @dataclass(frozen=True)
@@ -90,9 +103,11 @@ def assess(history: PairHistory, limits: Thresholds = Thresholds()) -> Health:
     last = _last_activity(history)
     if age >= limits.inactive_days and (last is None or
                                          (history.today - last).days >= limits.inactive_days):
-        since = "since the match" if last is None else f"for {(history.today - last).days} days"
-        return Health(INACTIVE, (Reason("inactive", f"no activity {since}", AT_RISK_WEIGHT),),
-                      last)
+        reason = (_reason("inactive", N_("no activity since the match"), AT_RISK_WEIGHT)
+                  if last is None else
+                  _reason("inactive", N_("no activity for %(days)s days"), AT_RISK_WEIGHT,
+                          days=(history.today - last).days))
+        return Health(INACTIVE, (reason,), last)
     reasons = [reason for check in CHECKS if (reason := check(history, limits, age))]
     weight = sum(r.weight for r in reasons)
     status = HEALTHY if not reasons else AT_RISK if weight >= AT_RISK_WEIGHT else ATTENTION
@@ -113,8 +128,8 @@ def _missed(history, limits, age) -> Reason | None:
     due = [m for m in _recent(history, limits) if m.outcome in ("held", "missed")]
     missed = sum(1 for m in due if m.outcome == "missed")
     if due and missed / len(due) >= limits.missed_share:
-        return Reason("missed", f"{missed} of the last {len(due)} meetings missed",
-                      2 if missed >= 2 else 1)
+        return _reason("missed", N_("%(missed)s of the last %(due)s meetings missed"),
+                       2 if missed >= 2 else 1, missed=missed, due=len(due))
     return None
 
 
@@ -122,8 +137,8 @@ def _changed(history, limits, age) -> Reason | None:
     planned = _recent(history, limits)
     changed = sum(1 for m in planned if m.outcome == "cancelled" or m.changes)
     if len(planned) >= 2 and changed / len(planned) >= limits.changed_share:
-        return Reason("changed", f"{changed} of {len(planned)} recent meetings moved or "
-                                 "cancelled", 1)
+        return _reason("changed", N_("%(changed)s of %(planned)s recent meetings moved or "
+                                     "cancelled"), 1, changed=changed, planned=len(planned))
     return None
 
 
@@ -131,8 +146,11 @@ def _first_meeting(history, limits, age) -> Reason | None:
     if age >= limits.first_meeting_days and not any(
             m.outcome == "held" for m in history.meetings):
         booked = any(m.outcome == "upcoming" for m in history.meetings)
-        return Reason("no_first_meeting", f"no meeting held {age} days after the match"
-                      + ("" if booked else ", and none booked"), 1 if booked else 2)
+        if booked:
+            return _reason("no_first_meeting",
+                           N_("no meeting held %(days)s days after the match"), 1, days=age)
+        return _reason("no_first_meeting", N_("no meeting held %(days)s days after the match, "
+                                              "and none booked"), 2, days=age)
     return None
 
 
@@ -140,8 +158,8 @@ def _quiet(history, limits, age) -> Reason | None:
     held = [m.day for m in history.meetings if m.outcome == "held" and m.day <= history.today]
     if held and (history.today - max(held)).days >= limits.quiet_days:
         gap = (history.today - max(held)).days
-        return Reason("quiet", f"last meeting {gap} days ago",
-                      2 if gap >= 2 * limits.quiet_days else 1)
+        return _reason("quiet", N_("last meeting %(days)s days ago"),
+                       2 if gap >= 2 * limits.quiet_days else 1, days=gap)
     return None
 
 
@@ -149,28 +167,31 @@ def _silent(history, limits, age) -> Reason | None:
     last = _last_activity(history)
     if age >= limits.silent_days and (last is None or
                                        (history.today - last).days >= limits.silent_days):
-        return Reason("silent", "no message or recap between meetings" if last is None else
-                      f"no contact for {(history.today - last).days} days", 1)
+        if last is None:
+            return _reason("silent", N_("no message or recap between meetings"), 1)
+        return _reason("silent", N_("no contact for %(days)s days"), 1,
+                       days=(history.today - last).days)
     return None
 
 
 def _agreement(history, limits, age) -> Reason | None:
     if history.agreement_signed_on is None and age >= limits.agreement_after_days:
-        return Reason("no_agreement", "mentoring agreement not signed", 1)
+        return _reason("no_agreement", N_("mentoring agreement not signed"), 1)
     return None
 
 
 def _goals(history, limits, age) -> Reason | None:
     if history.goals == 0 and age >= limits.goals_after_days:
-        return Reason("no_goals", f"no goals set after {age // 7} weeks", 1)
+        return _reason("no_goals", N_("no goals set after %(weeks)s weeks"), 1, weeks=age // 7)
     return None
 
 
 def _overdue(history, limits, age) -> Reason | None:
     if history.overdue_actions:
-        return Reason("overdue", f"{history.overdue_actions} action item"
-                      f"{'s' if history.overdue_actions > 1 else ''} overdue",
-                      2 if history.overdue_actions >= 3 else 1)
+        count = history.overdue_actions
+        return _reason("overdue", N_("1 action item overdue") if count == 1 else
+                       N_("%(count)s action items overdue"), 2 if count >= 3 else 1,
+                       count=count)
     return None
 
 
@@ -181,12 +202,14 @@ def _ratings(history, limits, age) -> Reason | None:
     recent = ratings[-3:]
     mean = sum(recent) / len(recent)
     if mean <= limits.low_rating:
-        return Reason("low_rating", f"check-ins rate the relationship {mean:.1f} of 5", 2)
+        return _reason("low_rating", N_("check-ins rate the relationship %(mean)s of 5"), 2,
+                       mean=f"{mean:.1f}")
     if len(ratings) >= 3:
         earlier = sum(ratings[:-1]) / (len(ratings) - 1)
         if earlier - ratings[-1] >= limits.falling_by:
-            return Reason("falling_rating", f"latest check-in {ratings[-1]} of 5, down from "
-                                            f"{earlier:.1f}", 1)
+            return _reason("falling_rating", N_("latest check-in %(latest)s of 5, down from "
+                                                "%(earlier)s"), 1,
+                           latest=ratings[-1], earlier=f"{earlier:.1f}")
     return None
 
 
@@ -196,8 +219,10 @@ def _one_sided(history, limits, age) -> Reason | None:
         return None
     side, count = max(history.activity.items(), key=lambda item: item[1])
     if count / total >= limits.one_sided_share:
-        return Reason("one_sided", f"the {side} does {round(100 * count / total)}% of the "
-                                   "writing and scheduling", 1)
+        return _reason("one_sided", N_("the mentee does %(share)s%% of the writing and "
+                                       "scheduling") if side == "mentee" else
+                       N_("the mentor does %(share)s%% of the writing and scheduling"), 1,
+                       share=round(100 * count / total))
     return None
 
 

@@ -37,9 +37,15 @@ def dashboard():
         "relationships/dashboard.html", program=program, o=overview, confirm=ConfirmForm(),
         week_bars=[(f"{week:%d %b}", count) for week, count in overview["held_per_week"]],
         trend_bars=[(f"{week:%d %b}", mean) for week, mean, _ in trend],
-        statuses=signals.STATUSES, pending=stories.pending(program), shown=ATTENTION_SHOWN)
+        statuses=signals.STATUSES, pending=stories.pending(program), shown=ATTENTION_SHOWN,
+        in_words=_in_words)
     db.session.commit()  # store the pairs reassessed; after rendering, as a commit expires
     return page  # the pairs the page shows by name
+
+
+def _in_words(reasons: tuple[signals.Reason, ...]) -> str:
+    """A pair's health reasons in the page's language."""
+    return "; ".join(gettext(r.message, **dict(r.values)) for r in reasons)
 
 
 @blueprint.get("/dashboard/participation.csv")

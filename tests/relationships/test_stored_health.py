@@ -44,8 +44,9 @@ def test_a_second_view_reads_the_stored_health(app, pair, reassessed):
     assert reassessed == [[pair_id]]
     row = stored(app, pair_id)
     assert not row.stale and row.status == "at risk"
-    assert ["no_first_meeting", "no meeting held 25 days after the match, and none booked",
-            2] in row.reasons
+    assert ["no_first_meeting", "no meeting held %(days)s days after the match, and none "
+            "booked", 2, {"days": 25}] in row.reasons
+    assert "no meeting held 25 days after the match, and none booked" in row.summary
     assert staff.get("/dashboard").data.count(b"25 days after the match") == 1
     assert reassessed == [[pair_id]]  # not rebuilt
 
