@@ -16,6 +16,8 @@ grade" with that grade to pass, and Moodle's completion flips exactly when Pairw
 from dataclasses import dataclass, fields
 from datetime import date
 
+from lti_tool.catalogue import N_
+
 # How far below the grade to pass an incomplete participant's score is held. Moodle keeps
 # five decimals and passes a grade that is >= the grade to pass.
 BELOW_PASS = 0.01
@@ -134,7 +136,7 @@ def _counted(label: str, count: int | None, per: float, cap: int, noun: str,
     """A line for a kind of thing counted up to `cap`; `one` is the noun for a single one."""
     possible = per * cap
     if count is None:
-        return Line(label, "not tracked yet", 0, possible, tracked=False)
+        return Line(label, N_("not tracked yet"), 0, possible, tracked=False)
     counted = min(count, cap)
     detail = f"{count} {one if count == 1 and one else noun}"
     if count > cap:
@@ -144,25 +146,27 @@ def _counted(label: str, count: int | None, per: float, cap: int, noun: str,
 
 def _flag(label: str, value: bool | None, points: float, yes: str, no: str) -> Line:
     if value is None:
-        return Line(label, "not tracked yet", 0, points, tracked=False)
+        return Line(label, N_("not tracked yet"), 0, points, tracked=False)
     return Line(label, yes if value else no, points if value else 0, points)
 
 
 def _lines(rubric: Rubric, facts: ParticipationFacts) -> tuple[Line, ...]:
     r = rubric
     candidates = (
-        _counted("Meetings held", facts.meetings_held, r.points_per_meeting, r.meeting_cap,
-                 "confirmed by both"),
-        _counted("Recaps written", facts.recaps, r.points_per_recap, r.recap_cap, "recaps",
-                 "recap"),
-        _flag("Agreement", facts.agreement_signed, r.agreement_points, "signed", "not signed"),
-        _counted("Goals set", facts.goals_set, r.points_per_goal, r.goal_cap, "goals", "goal"),
-        _counted("Action items done", facts.actions_done, r.points_per_action, r.action_cap,
-                 "done"),
-        _counted("Check-in surveys", facts.surveys_answered, r.points_per_survey, r.survey_cap,
-                 "answered"),
-        _flag("Final reflection", facts.reflection_submitted, r.reflection_points,
-              "submitted", "not submitted"),
+        _counted(N_("Meetings held"), facts.meetings_held, r.points_per_meeting,
+                 r.meeting_cap, "confirmed by both"),
+        _counted(N_("Recaps written"), facts.recaps, r.points_per_recap, r.recap_cap,
+                 "recaps", "recap"),
+        _flag(N_("Agreement"), facts.agreement_signed, r.agreement_points, N_("signed"),
+              N_("not signed")),
+        _counted(N_("Goals set"), facts.goals_set, r.points_per_goal, r.goal_cap, "goals",
+                 "goal"),
+        _counted(N_("Action items done"), facts.actions_done, r.points_per_action,
+                 r.action_cap, "done"),
+        _counted(N_("Check-in surveys"), facts.surveys_answered, r.points_per_survey,
+                 r.survey_cap, "answered"),
+        _flag(N_("Final reflection"), facts.reflection_submitted, r.reflection_points,
+              N_("submitted"), N_("not submitted")),
     )
     # A line that can earn nothing is not part of this program's rubric.
     return tuple(line for line in candidates if line.possible > 0)

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
+from lti_tool.catalogue import N_
 from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink
 from lti_tool.extensions import db
 from lti_tool.grades import facts as gather
@@ -83,7 +85,7 @@ def update_policy(program: Program, actor: Person | None, values: dict,
     new_maximum = maximum if maximum is not None else program.score_maximum
     pass_score = values.get("pass_score", policy.pass_score)
     if not 0 < pass_score <= new_maximum:
-        raise GradeError("The grade to pass must be above 0 and at most the maximum.")
+        raise GradeError(_("The grade to pass must be above 0 and at most the maximum."))
     changed = [name for name, value in values.items()
                if name in (*GradingPolicy.RUBRIC_FIELDS, "grade_mentors")
                and getattr(policy, name) != value]
@@ -289,9 +291,9 @@ def record_of(program: Program, person_id: int) -> GradeRecord | None:
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise GradeError("Give a reason: it is kept in the audit log.")
+        raise GradeError(_("Give a reason: it is kept in the audit log."))
     if len(reason) > MAX_REASON:
-        raise GradeError(f"Keep the reason under {MAX_REASON} characters.")
+        raise GradeError(_("Keep the reason under %(limit)s characters.", limit=MAX_REASON))
     return reason
 
 
@@ -310,7 +312,7 @@ def override(record: GradeRecord, actor: Person, score: float, reason: str,
     """Staff's score instead of the rubric's, with a reason for the audit log."""
     maximum = record.program.score_maximum
     if score is None or not 0 <= score <= maximum:
-        raise GradeError(f"The score must be between 0 and {maximum}.")
+        raise GradeError(_("The score must be between 0 and %(maximum)s.", maximum=maximum))
     reason = _reason(reason)
     _audit(record, actor, "override", record.effective_score, score, reason)
     record.override_score, record.override_reason = float(score), reason
@@ -321,7 +323,7 @@ def override(record: GradeRecord, actor: Person, score: float, reason: str,
 def clear_override(record: GradeRecord, actor: Person, reason: str,
                    now: datetime | None = None) -> GradeSync | None:
     if not record.overridden:
-        raise GradeError("This score is not overridden.")
+        raise GradeError(_("This score is not overridden."))
     reason = _reason(reason)
     _audit(record, actor, "clear_override", record.effective_score, record.score, reason)
     record.override_score, record.override_reason = None, ""
@@ -333,7 +335,7 @@ def hold(record: GradeRecord, actor: Person, reason: str,
          now: datetime | None = None) -> GradeSync | None:
     """Keep the score in the tool for review: not posted until released."""
     if record.held:
-        raise GradeError("This score is already held.")
+        raise GradeError(_("This score is already held."))
     reason = _reason(reason)
     _audit(record, actor, "hold", record.effective_score, record.effective_score, reason)
     record.held = True
@@ -343,7 +345,7 @@ def hold(record: GradeRecord, actor: Person, reason: str,
 def release(record: GradeRecord, actor: Person, reason: str = "",
             now: datetime | None = None) -> GradeSync | None:
     if not record.held:
-        raise GradeError("This score is not held.")
+        raise GradeError(_("This score is not held."))
     _audit(record, actor, "release", record.effective_score, record.effective_score,
            (reason or "").strip()[:MAX_REASON])
     record.held = False
@@ -355,10 +357,10 @@ def resend(record: GradeRecord, actor: Person | None,
            now: datetime | None = None) -> GradeSync:
     """Queue the current score again (after staff fixed what made the LMS refuse it)."""
     if record.held:
-        raise GradeError("Release the held score first.")
+        raise GradeError(_("Release the held score first."))
     if _left(record):
-        raise GradeError(f"{record.person.display_name} is no longer enrolled in the course: "
-                         "people who left are not graded.")
+        raise GradeError(_("%(name)s is no longer enrolled in the course: people who left "
+                           "are not graded.", name=record.person.display_name))
     _audit(record, actor, "resend", record.effective_score, record.effective_score)
     return _queue_if_moved(record, record.program, "resend", now or utcnow(), force=True)
 
@@ -371,18 +373,18 @@ def _left(record: GradeRecord) -> bool:
 # --- Reading (the staff page, `flask grades status`) ----------------------------------------
 
 STATUS_TEXT = {
-    "": "Not queued yet",
-    PENDING: "Waiting to be sent",
-    SENDING: "Being sent",
-    SENT: "Sent",
-    CONFLICT: "Sent (the LMS already had a newer score)",
-    REJECTED: "Refused by the LMS",
-    FORBIDDEN: "The LMS refused the tool access",
-    NOT_FOUND: "The grade item no longer exists in the LMS",
-    NO_SERVICE: "Grades are not enabled for this activity",
-    FAILED: "Failed",
-    LEFT: "Left the course: not graded",
-    HELD: "Held for review: not sent",
+    "": N_("Not queued yet"),
+    PENDING: N_("Waiting to be sent"),
+    SENDING: N_("Being sent"),
+    SENT: N_("Sent"),
+    CONFLICT: N_("Sent (the LMS already had a newer score)"),
+    REJECTED: N_("Refused by the LMS"),
+    FORBIDDEN: N_("The LMS refused the tool access"),
+    NOT_FOUND: N_("The grade item no longer exists in the LMS"),
+    NO_SERVICE: N_("Grades are not enabled for this activity"),
+    FAILED: N_("Failed"),
+    LEFT: N_("Left the course: not graded"),
+    HELD: N_("Held for review: not sent"),
 }
 PROBLEMS = (REJECTED, FORBIDDEN, NOT_FOUND, NO_SERVICE, FAILED)
 
@@ -412,7 +414,7 @@ class Row:
 
     @property
     def status_text(self) -> str:
-        return STATUS_TEXT.get(self.status, self.status)
+        return _(STATUS_TEXT[self.status]) if self.status in STATUS_TEXT else self.status
 
     @property
     def problem(self) -> bool:
