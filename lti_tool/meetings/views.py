@@ -43,7 +43,7 @@ from lti_tool.meetings.models import MODALITY_LABELS, OUTCOMES, Meeting, Program
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.web.auth import current_program, login_required, member_pair, role_required
-from lti_tool.web.forms import first_error
+from lti_tool.web.forms import change, first_error
 
 blueprint = Blueprint("meetings", __name__)
 LISTED_TIMES = 24
@@ -65,12 +65,8 @@ def _back(pair: Pair, message: str, category: str = "success"):
 
 def _attempt(pair: Pair, action, success: str):
     """One change as one transaction; a refusal rolls back and says why."""
-    try:
-        action()
-    except services.MeetingError as exc:
-        db.session.rollback()
-        return _back(pair, str(exc), "error")
-    db.session.commit()
+    if problem := change(action, services.MeetingError).problem:
+        return _back(pair, problem, "error")
     return _back(pair, success)
 
 

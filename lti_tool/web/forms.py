@@ -44,14 +44,20 @@ def attempt(form, action: Callable[[], Any],
     when the form is valid and the service accepts, rolled back otherwise (the caller shows
     the page again with the problem and everything typed still there)."""
     problem = first_error(form)
-    result = None
-    if problem is None:
-        try:
-            result = action()
-        except refusals as exc:
-            problem = str(exc)
-    if problem is None:
-        db.session.commit()
-    else:
+    if problem is not None:
         db.session.rollback()
-    return Outcome(result, problem)
+        return Outcome(None, problem)
+    return change(action, refusals)
+
+
+def change(action: Callable[[], Any],
+           refusals: type[Exception] | tuple[type[Exception], ...]) -> Outcome:
+    """A service call as one transaction: committed when it succeeds, rolled back when the
+    service refuses (the refusal's message is the problem)."""
+    try:
+        result = action()
+    except refusals as exc:
+        db.session.rollback()
+        return Outcome(None, str(exc))
+    db.session.commit()
+    return Outcome(result, None)

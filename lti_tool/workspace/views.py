@@ -19,7 +19,7 @@ from lti_tool.meetings.models import MODALITY_LABELS
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.web.auth import current_program, login_required, member_pair, role_required
-from lti_tool.web.forms import attempt, first_error
+from lti_tool.web.forms import attempt, change, first_error
 from lti_tool.workspace import services
 from lti_tool.workspace.forms import (
     AcceptForm,
@@ -61,12 +61,8 @@ def _back(endpoint: str, message: str, category: str = "success", **values):
 
 def _attempt(action, endpoint: str, success: str, **values):
     """One change as one transaction; a refusal rolls back and says why."""
-    try:
-        action()
-    except services.WorkspaceError as exc:
-        db.session.rollback()
-        return _back(endpoint, str(exc), "error", **values)
-    db.session.commit()
+    if problem := change(action, services.WorkspaceError).problem:
+        return _back(endpoint, problem, "error", **values)
     return _back(endpoint, success, **values)
 
 
