@@ -4,7 +4,7 @@ stories; inactive pairs warned and then closed."""
 
 import csv
 import io
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -81,16 +81,17 @@ def test_participation_csv_is_keyed_by_lms_ids_and_formula_safe(app, pair):
     assert {"export.participation_csv", "matching.published"} <= actions
 
 
-def test_held_meetings_and_messages_make_a_healthy_pair(app, pair, monkeypatch):
+def meeting_held(app, pair, monkeypatch) -> tuple[datetime, datetime]:
+    """A meeting of the pair that both members confirm as held, three hours after it began
+    (the clock of meetings and health is moved there). Returns (its start, now)."""
     from lti_tool.meetings import services as meetings
+    from lti_tool.meetings.models import Meeting
     from lti_tool.relationships import services as health
     from tests.meetings.test_pair_meetings import scheduled
 
     staff, mona, lena, pair_id = pair
     meeting_id = scheduled(app, mona, lena, pair_id)
     with app.app_context():
-        from lti_tool.meetings.models import Meeting
-
         start = db.session.get(Meeting, meeting_id).start_at.replace(tzinfo=UTC)
     later = start + timedelta(hours=3)
     monkeypatch.setattr(meetings, "utcnow", lambda: later)
@@ -99,6 +100,14 @@ def test_held_meetings_and_messages_make_a_healthy_pair(app, pair, monkeypatch):
         followed(person, person.post(f"/meetings/{meeting_id}/attendance",
                                      {"occurrence": start.isoformat(), "outcome": "held"},
                                      page=f"/pairs/{pair_id}/meetings"))
+    return start, later
+
+
+def test_held_meetings_and_messages_make_a_healthy_pair(app, pair, monkeypatch):
+    from lti_tool.relationships import services as health
+
+    staff, mona, lena, pair_id = pair
+    start, later = meeting_held(app, pair, monkeypatch)
     followed(lena, lena.post(f"/pairs/{pair_id}/messages", {"body": "Thank you!"},
                              page=f"/pairs/{pair_id}/messages"))
     with app.app_context():

@@ -13,7 +13,7 @@ from lti_tool.relationships import hooks
 from lti_tool.relationships import services as health
 from lti_tool.relationships.models import HealthSettings, PairHealth
 from tests.meetings.test_pair_meetings import followed, scheduled
-from tests.relationships.test_dashboard import age_pair
+from tests.relationships.test_dashboard import age_pair, meeting_held
 
 
 @pytest.fixture
@@ -156,20 +156,8 @@ def test_ended_pairs_leave_the_dashboard_and_new_ones_join(app, pair):
 
 
 def test_the_overview_counts_held_meetings_from_the_stored_days(app, pair, monkeypatch):
-    from lti_tool.meetings import services as meetings
-    from lti_tool.meetings.models import Meeting
-
     staff, mona, lena, pair_id = pair
-    meeting_id = scheduled(app, mona, lena, pair_id)
-    with app.app_context():
-        start = db.session.get(Meeting, meeting_id).start_at.replace(tzinfo=UTC)
-    later = start + timedelta(hours=3)
-    monkeypatch.setattr(meetings, "utcnow", lambda: later)
-    monkeypatch.setattr(health, "utcnow", lambda: later)
-    for person in (lena, mona):
-        followed(person, person.post(f"/meetings/{meeting_id}/attendance",
-                                     {"occurrence": start.isoformat(), "outcome": "held"},
-                                     page=f"/pairs/{pair_id}/meetings"))
+    start, later = meeting_held(app, pair, monkeypatch)
     with app.app_context():
         program = db.session.scalars(sa.select(Program)).one()
         figures = health.overview(program, later.date())
