@@ -27,6 +27,18 @@ LTI_STATE_LIFETIME_SECONDS = 300
 LTI_CLOCK_SKEW_SECONDS = 10
 # Timeout for every outbound HTTP request to a platform (JWKS, tokens, NRPS, AGS).
 LTI_HTTP_TIMEOUT_SECONDS = 10
+# Outbound request policy (lti_tool/security/outbound.py), checked on every request to a
+# platform and every redirect, against the addresses a name resolves to. Lists are separated
+# by spaces or commas. Empty here: development and tests talk to the sandbox LMS on loopback;
+# production blocks loopback, private and other special-purpose ranges (config/production.py).
+# Host names (exact, or "*.example.com" for any name under example.com), IP addresses and
+# CIDR ranges the tool never connects to.
+OUTBOUND_BLOCKED_HOSTS = ""
+# Exceptions that win over the blocked list, same forms, e.g. a campus Moodle on a private
+# address: PAIRWISE_OUTBOUND_ALLOWED_HOSTS="10.1.2.3 moodle.internal.example.edu".
+OUTBOUND_ALLOWED_HOSTS = ""
+OUTBOUND_ALLOWED_PORTS = ""  # e.g. "80 443"; empty: any port
+OUTBOUND_HTTPS_ONLY = False  # refuse plain http:// URLs
 # A rotated-out tool key stays in the JWKS this long so in-flight tokens still verify.
 KEY_ROTATION_GRACE_DAYS = 7
 TOOL_KEY_BITS = 2048

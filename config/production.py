@@ -35,3 +35,27 @@ HSTS_SECONDS = 365 * 24 * 3600
 HSTS_INCLUDE_SUBDOMAINS = True
 RATE_LIMIT_ENABLED = True
 LOG_LEVEL = "INFO"
+# Outbound request policy (lti_tool/security/outbound.py): platforms are reached over https on
+# the standard ports, never at an address of the tool's own machine or network. A platform on
+# a private address is let through with PAIRWISE_OUTBOUND_ALLOWED_HOSTS; setting
+# PAIRWISE_OUTBOUND_BLOCKED_HOSTS replaces this whole list.
+OUTBOUND_BLOCKED_HOSTS = (
+    "localhost", "*.localhost",  # RFC 6761; the addresses below catch any other alias
+    # IPv4: "this network" (0.0.0.0 reaches the machine itself), private (RFC 1918),
+    # carrier-grade NAT, loopback, link-local (169.254.169.254: cloud metadata)
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "172.16.0.0/12", "192.168.0.0/16",
+    # IETF protocol assignments, documentation, 6to4 relay, benchmarking, multicast, reserved
+    # and broadcast
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    # IPv6 (IPv4-mapped ::ffff:a.b.c.d is checked as a.b.c.d): unspecified, loopback and the
+    # old IPv4-compatible ::a.b.c.d; NAT64 and 6to4 and Teredo (they embed an IPv4 address);
+    # discard; documentation; unique local (fd00:ec2::254: cloud metadata); link-local;
+    # old site-local; multicast
+    "::/128", "::1/128", "::/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16",
+    "2001::/32", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10",
+    "ff00::/8",
+)
+OUTBOUND_ALLOWED_PORTS = "80 443"
+OUTBOUND_HTTPS_ONLY = True

@@ -6,7 +6,8 @@ It extends pylti1p3's ServiceConnector (which signs the client-credentials asser
   its Flask connector keeps them in process memory, so each worker fetches its own);
 - lenient `Link: rel=next` parsing (see `links.py`);
 - one retry with a fresh token when the platform answers 401 (token revoked or expired early);
-- a timeout on every request.
+- a timeout on every request, and the outbound request policy (`security/outbound.py`:
+  blocked hosts and addresses, allowed ports, https only) on every connection.
 """
 
 import hashlib
@@ -22,6 +23,7 @@ from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
 from lti_tool.extensions import db
 from lti_tool.lti.links import next_page_url
 from lti_tool.lti.models import AccessToken
+from lti_tool.security.outbound import OutboundPolicy, guard
 from lti_tool.timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,10 @@ class TimeoutSession(requests.Session):
 
 
 def http_session() -> TimeoutSession:
-    return TimeoutSession(current_app.config["LTI_HTTP_TIMEOUT_SECONDS"])
+    """The session for every request the tool makes to a platform, redirects included."""
+    session = TimeoutSession(current_app.config["LTI_HTTP_TIMEOUT_SECONDS"])
+    guard(session, OutboundPolicy.from_config(current_app.config))
+    return session
 
 
 class ToolServiceConnector(ServiceConnector):
