@@ -50,6 +50,14 @@ SANDBOX_URL = ""
 
 WTF_CSRF_TIME_LIMIT = None  # the session bounds the token's life
 LOG_LEVEL = "INFO"
+# The largest request body read, in bytes; a larger one is a 413. The largest legitimate ones
+# are a conversation guide (20,000 characters of Markdown: at most ~240 KB form-encoded) and
+# a launch or deep-linking post (an id_token of a few KB). Form bodies are also bounded by
+# Flask's MAX_FORM_MEMORY_SIZE (500,000 bytes).
+MAX_CONTENT_LENGTH = 1024 * 1024
+# Seconds a client is asked to wait (Retry-After) when the database cannot be reached (a 503
+# from every page, and from /healthz).
+UNAVAILABLE_RETRY_AFTER_SECONDS = 30
 # Folders of compiled translations (";"-separated); empty: lti_tool/translations. README,
 # "Languages". Pages are in the launch's locale when a translation exists, else English.
 BABEL_TRANSLATION_DIRECTORIES = ""

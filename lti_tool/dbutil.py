@@ -1,8 +1,33 @@
-"""Statements both SQLite and PostgreSQL run the same way."""
+"""Statements both SQLite and PostgreSQL run the same way, and telling a database that
+cannot be reached from a bug."""
 
+import sqlite3
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
+
 from lti_tool.extensions import db
+
+# SQLite reports bugs (no such table, a syntax error) as OperationalError too: only these
+# primary result codes mean that the database file cannot be used right now.
+SQLITE_UNAVAILABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM,
+                                sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+                                sqlite3.SQLITE_CANTOPEN})
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when `error` means that the database cannot be reached now (down, restarting,
+    unreachable, out of connections or space), not that the code is wrong."""
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.DisconnectionError):  # the pool's
+        return True
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated:  # the driver's error was a lost connection
+        return True
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+        code = getattr(error.orig, "sqlite_errorcode", None)
+        return code is None or code & 0xFF in SQLITE_UNAVAILABLE
+    return False
 
 
 def _insert(model):

@@ -1,8 +1,9 @@
-"""`/healthz`: answers 200 when the database answers, 503 otherwise (for load balancers)."""
+"""`/healthz`: answers 200 when the database answers, 503 otherwise (for load balancers), with
+the same `Retry-After` as the tool's pages during an outage."""
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,5 +20,9 @@ def healthz():
     except SQLAlchemyError as exc:
         log.error("health check failed: %s", exc.__class__.__name__)
         db.session.rollback()
-        return jsonify(status="error", database="unreachable"), 503
+        response = jsonify(status="error", database="unreachable")
+        response.status_code = 503
+        response.headers["Retry-After"] = str(
+            current_app.config["UNAVAILABLE_RETRY_AFTER_SECONDS"])
+        return response
     return jsonify(status="ok", database="ok")

@@ -10,10 +10,12 @@ from lti_tool.courses.models import Course, Enrolment, Person, Role
 from lti_tool.extensions import db
 from lti_tool.lti import roles as lis
 from lti_tool.lti.advantage import roster_service
+from lti_tool.lti.context import email_address
 from lti_tool.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-NAME_FIELDS = ("name", "given_name", "family_name", "email")
+NAME_FIELDS = ("name", "given_name", "family_name")
+MAX_TEXT = 255  # the person columns' length
 
 
 @dataclass
@@ -44,14 +46,19 @@ def sync_roster(course: Course) -> RosterSync:
 def _apply_member(course: Course, member: dict) -> tuple[Enrolment | None, bool]:
     user_id = str(member.get("user_id") or "")
     role = lis.pairwise_role([str(r) for r in member.get("roles") or []])
-    if not user_id or role is None:
+    if not user_id or len(user_id) > MAX_TEXT or role is None:  # LTI user ids: 255 at most
         return None, False
     person = _person(course.platform_id, user_id)
     for field in NAME_FIELDS:
         if member.get(field):
-            setattr(person, field, str(member[field]))
+            setattr(person, field, str(member[field])[:MAX_TEXT])  # as a launch cuts them
+    # As in a launch: an address that is not one is not stored, and the member still counts.
+    email = email_address(member.get("email"), f"platform={course.platform_id} "
+                                               f"user_id={user_id!r}")
+    if email:
+        person.email = email
     if member.get("ext_user_username"):
-        person.username = str(member["ext_user_username"])
+        person.username = str(member["ext_user_username"])[:MAX_TEXT]
     db.session.flush()
     enrolment = db.session.scalars(
         sa.select(Enrolment).filter_by(course_id=course.id, person_id=person.id)

@@ -4,17 +4,24 @@
 uses the fields below.
 """
 
+import logging
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
+
 from lti_tool.courses.models import Role
 from lti_tool.lti import roles as lis
+
+log = logging.getLogger(__name__)
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+MAX_EMAIL = 254  # RFC 5321: the longest address a mail server takes (a path of 256 with <>)
 
 # Custom parameters Pairwise asks the platform to fill by variable substitution (in the tool's
 # configuration and in every activity it deep-links): the person's LMS groups in the course (a
@@ -121,7 +128,8 @@ class LaunchContext:
             name=_short(claims.get("name")),
             given_name=_short(claims.get("given_name")),
             family_name=_short(claims.get("family_name")),
-            email=_short(claims.get("email")),
+            email=email_address(claims.get("email"),
+                                f"platform={claims['iss']!r} sub={claims.get('sub', '')!r}"),
             username=_short(ext.get("user_username") or claims.get("preferred_username")),
             locale=_short(presentation.get("locale"), 35),
             document_target=_text(presentation.get("document_target")),
@@ -135,6 +143,34 @@ class LaunchContext:
             nrps_url=_dict(claims.get(NRPS)).get("context_memberships_url") or None,
             deep_linking=_deep_linking(claims.get(DEEP_LINKING)),
         )
+
+
+def email_address(value: Any, whose: str) -> str:
+    """The normalised form of an e-mail address a platform sent, or "" when it is not one:
+    the person is not locked out for it, and the log names `whose` address it was, never the
+    value."""
+    if value is None or isinstance(value, str) and not value.strip():
+        return ""  # not shared (the platform's privacy settings): nothing to say
+    address, problem = _checked_email(value)
+    if problem:
+        log.info("e-mail address not stored (%s): %s", problem, whose)
+    return address
+
+
+def _checked_email(value: Any) -> tuple[str, str | None]:
+    """(the normalised address, None), or ("", what is wrong with it)."""
+    if not isinstance(value, str):
+        return "", "not text"
+    text = value.strip()
+    if len(text) > MAX_EMAIL:
+        return "", "too long"
+    if any(unicodedata.category(ch).startswith("C") for ch in text):  # Cc, Cf, Cs, Co, Cn
+        return "", "control or format characters"
+    try:
+        address = validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return "", "not an e-mail address"
+    return (address, None) if len(address) <= MAX_EMAIL else ("", "too long")
 
 
 def _substituted(value: str | None) -> str | None:

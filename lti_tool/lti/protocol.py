@@ -4,10 +4,13 @@ OIDC third-party initiated login (LTI 1.3 core §5.1.1, Security Framework §5.1
 1. The platform sends `iss`, `login_hint`, `target_link_uri` (and `client_id`,
    `lti_deployment_id`, `lti_message_hint`) by GET or, Moodle, a cross-site POST.
 2. `ToolOIDCLogin` finds the registration, makes a `state` and a `nonce`, stores the nonce
-   *bound to that state* in the database and redirects to the platform's auth endpoint.
+   and the registration's issuer and client id *bound to that state* in the database and
+   redirects to the platform's auth endpoint.
 3. The platform posts back `id_token` and `state` to the launch URL.
 4. `ToolMessageLaunch.validate` checks, in this order: the state is one we issued and is
-   still fresh; the token's format; the registration (iss + client_id); the signature against
+   still fresh; the token's format; the registration (iss + client_id), which must be the one
+   the login was for (another registered platform's token is refused even with this login's
+   nonce and a valid signature of its own); the signature against
    the platform's JWKS (refetched once if the kid is unknown: keys rotate), exp/iat with a
    small leeway; the audience (and azp); the deployment; the message's required claims; and
    only then the nonce, which must equal the state's and is consumed with it: an id_token is
@@ -19,6 +22,7 @@ blocked it never arrives, and the server-side state plus single-use nonce stand 
 
 import hashlib
 import hmac
+import logging
 
 import jwt
 from flask import current_app
@@ -28,6 +32,8 @@ from pylti1p3.exception import LtiKeyException, LtiMessageValidationException
 from lti_tool.lti import rejections
 from lti_tool.lti.connector import ToolServiceConnector, http_session
 from lti_tool.lti.storage import DatabaseLaunchDataStorage
+
+log = logging.getLogger(__name__)
 
 
 class ToolOIDCLogin(FlaskOIDCLogin):
@@ -41,9 +47,13 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         )
 
     def _generate_nonce(self) -> str:
-        # pylti1p3 saves the state params right after making the nonce: bind the two.
+        # pylti1p3 saves the state params right after making the nonce: bind the two, and the
+        # registration the login was found for (the client id is the one the auth request
+        # names, whether or not the platform's login sent it).
         nonce = super()._generate_nonce()
         self._state_params["nonce"] = nonce
+        self._state_params["iss"] = self._registration.get_issuer()
+        self._state_params["client_id"] = self._registration.get_client_id()
         return nonce
 
 
@@ -79,6 +89,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 .validate_jwt_format()
                 .validate_claim_shapes()
                 .validate_registration()
+                .validate_login_binding()
                 .validate_jwt_signature()
                 .validate_audience()
                 .validate_deployment()
@@ -97,9 +108,21 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         params = self._session_service.get_state_params(state)
         if self._storage.check_value(_used_key(state)):
             raise rejections.replayed()
-        if not isinstance(params, dict) or "nonce" not in params:
+        # A state without a bound issuer predates the binding (at most LTI_STATE_LIFETIME_SECONDS).
+        if not isinstance(params, dict) or not {"nonce", "iss", "client_id"} <= params.keys():
             raise rejections.state_not_found()
         self._bound_state = {"state": state, **params}
+        return self
+
+    def validate_login_binding(self):
+        """The id_token's registration (found by its iss and aud) is the one whose login made
+        the state. Checked before the signature: a refusal needs no key of the other platform."""
+        bound = (self._bound_state["iss"], self._bound_state["client_id"])
+        found = (self._registration.get_issuer(), self._registration.get_client_id())
+        if found != bound:
+            log.info("launch refused: login for iss=%r client_id=%r, id_token for iss=%r "
+                     "client_id=%r", *bound, *found)
+            raise rejections.issuer_mismatch()
         return self
 
     def validate_jwt_signature(self):

@@ -124,6 +124,13 @@ def nonce_mismatch() -> LaunchRejected:
                           LAUNCH_AGAIN)
 
 
+def issuer_mismatch() -> LaunchRejected:
+    return LaunchRejected(400, "issuer_mismatch",
+                          _l("The launch came from another platform than the login that "
+                             "started it."),
+                          CHECK_REGISTRATION)
+
+
 def bad_audience() -> LaunchRejected:
     return LaunchRejected(401, "bad_audience", _l("The launch was meant for another tool."),
                           CHECK_REGISTRATION)

@@ -26,6 +26,7 @@ from flask import Flask, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from lti_tool.dbutil import database_unavailable
 from lti_tool.extensions import db
 from lti_tool.lti.models import Platform
 
@@ -112,8 +113,11 @@ def platform_origins() -> tuple[str, ...]:
         generation = _generation
         try:
             urls = _platform_urls()
-        except SQLAlchemyError:
-            log.exception("csp: cannot read platform registrations; keeping the last origins")
+        except SQLAlchemyError as exc:
+            # An outage is answered 503 elsewhere and logged there; a bug gets its traceback.
+            log.log(logging.WARNING if database_unavailable(exc) else logging.ERROR,
+                    "csp: cannot read platform registrations; keeping the last origins",
+                    exc_info=not database_unavailable(exc))
             return cache["origins"]
         configured = re.split(r"[\s,]+", current_app.config.get("CSP_EXTRA_ORIGINS") or "")
         found = [*_development_origins(), *(origin(url) for url in (*urls, *configured))]

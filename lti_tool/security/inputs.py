@@ -1,10 +1,15 @@
 """Input bounds checked before any view runs, so that what no page can use never reaches the
-database driver as a 500:
+database driver or a form as a 500:
 
 - an id in a URL beyond the database's integer range (PostgreSQL `integer`, 2**31 - 1): the
   page cannot exist, a 404;
 - a NUL character (U+0000) in the path, the query string, a form or a JSON body: PostgreSQL
-  text cannot hold one and no person types one, a 400.
+  text cannot hold one and no person types one, a 400;
+- a file part in a multipart body: no page of the tool takes files, and Flask-WTF would hand
+  the file to a text field (a `TypeError` deep in WTForms), a 400.
+
+A body larger than `MAX_CONTENT_LENGTH` (config/default.py) is refused by Flask itself as a
+413 when it is first read; lti_tool/errors.py words it.
 """
 
 from flask import Flask, abort, request
@@ -18,6 +23,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def init_app(app: Flask) -> None:
     app.before_request(check_path_ids)
     app.before_request(refuse_nul)
+    app.before_request(refuse_files)
 
 
 def check_path_ids() -> None:
@@ -33,6 +39,13 @@ def refuse_nul() -> None:
     if any(NUL in field for field in fields) or (request.is_json and _json_has_nul(
             request.get_json(silent=True))):
         abort(400, gettext("The request contains a character (NUL) that no field accepts."))
+
+
+def refuse_files() -> None:
+    # Werkzeug files every part that names a filename, even an empty one, under request.files.
+    if request.mimetype == "multipart/form-data" and request.files:
+        abort(400, gettext("The request carries a file, and no page of Pairwise accepts "
+                           "files. Send the form again without one."))
 
 
 def _items(multidict) -> list[str]:

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
 
+from lti_tool.dbutil import database_unavailable
 from lti_tool.extensions import db
 from lti_tool.security.models import RateLimitWindow
 from lti_tool.web.auth import wants_json
@@ -96,8 +97,11 @@ def check_request() -> None:
     client = request.remote_addr or "unknown"
     try:
         count, retry_after = hit(f"{name}:{client}", limit)
-    except SQLAlchemyError:
-        log.exception("rate limit: counter unavailable; request let through: %s", name)
+    except SQLAlchemyError as exc:
+        # An outage is answered 503 elsewhere and logged there; a bug gets its traceback.
+        log.log(logging.WARNING if database_unavailable(exc) else logging.ERROR,
+                "rate limit: counter unavailable; request let through: %s", name,
+                exc_info=not database_unavailable(exc))
         return
     if count > limit.count:
         log.warning("rate limited: limit=%s client=%s count=%s allowed=%s per %ss path=%s "

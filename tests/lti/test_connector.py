@@ -2,11 +2,13 @@
 registration and scope set, reused across calls and workers, renewed on 401; paging that
 follows quoted, unquoted and Moodle-mangled `rel=next` links."""
 
+import logging
+
 import jwt
 import pytest
 import sqlalchemy as sa
 
-from lti_tool.courses.models import Course, Enrolment, Role
+from lti_tool.courses.models import Course, Enrolment, Person, Role
 from lti_tool.courses.roster import sync_roster
 from lti_tool.extensions import db
 from lti_tool.lti import keys
@@ -19,7 +21,7 @@ NRPS = ["https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readon
 
 def member(user_id, role="Learner", status="Active"):
     return {"status": status, "roles": [role], "user_id": str(user_id), "name": f"User {user_id}",
-            "given_name": "User", "family_name": str(user_id), "email": f"u{user_id}@example.test",
+            "given_name": "User", "family_name": str(user_id), "email": f"u{user_id}@example.edu",
             "ext_user_username": f"user{user_id}", "lis_person_sourcedid": ""}
 
 
@@ -100,3 +102,36 @@ def test_a_refused_token_is_replaced_once(app, platform):
         platform.refuse_tokens.add("token-1")  # the platform revoked it before it expired
         assert sync_roster(course).members == 1
     assert len(platform.token_requests) == 2
+
+
+def test_roster_emails_are_checked_like_launch_claims(app, platform, caplog):
+    """A member whose address is not one is still enrolled, with no address stored; the log
+    names the member, not the value."""
+    caplog.set_level(logging.INFO, logger="lti_tool.lti.context")
+    platform.members = [{**member(2), "email": "U2@Example.COM"},
+                        {**member(3), "email": "u3@example.com\r\nBcc: x@example.com"},
+                        {**member(4), "email": "not-an-address"},
+                        {**member(5), "email": "u5@" + "d" * 250 + ".com"}]
+    with app.app_context():
+        course = _course(find_platform(platform.issuer, platform.client_id),
+                         platform.base_url + "/members")
+        assert sync_roster(course).added == 4
+        db.session.commit()
+        emails = {p.subject: p.email for p in db.session.scalars(sa.select(Person))}
+    assert emails == {"2": "U2@example.com", "3": "", "4": "", "5": ""}
+    lines = [r.getMessage() for r in caplog.records if r.name == "lti_tool.lti.context"]
+    assert len(lines) == 3 and all("user_id=" in line for line in lines)
+    assert not any("example.com" in line or "not-an-address" in line for line in lines)
+
+
+def test_roster_cuts_long_names_and_skips_ids_no_launch_could_have(app, platform):
+    """PostgreSQL refuses text longer than its column: what a launch cuts, a roster cuts."""
+    platform.members = [{**member(2), "name": "N" * 300, "ext_user_username": "u" * 300},
+                        member("9" * 256)]
+    with app.app_context():
+        course = _course(find_platform(platform.issuer, platform.client_id),
+                         platform.base_url + "/members")
+        assert sync_roster(course).added == 1
+        db.session.commit()
+        person = db.session.scalars(sa.select(Person)).one()
+        assert (person.subject, len(person.name), len(person.username)) == ("2", 255, 255)

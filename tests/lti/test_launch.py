@@ -1,11 +1,14 @@
 """Signed launches end to end through the tool's login and launch endpoints: a platform
 double signs Moodle-shaped id_tokens and serves its JWKS over HTTP on loopback."""
 
+import logging
+
+import pytest
 import sqlalchemy as sa
 
 from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink, Role
 from lti_tool.extensions import db
-from tests.platform_double import LTI, launch, start_login
+from tests.platform_double import LTI, PlatformDouble, launch, start_login
 
 
 def test_learner_launch_records_everything_and_opens_home(app, client, platform):
@@ -97,3 +100,98 @@ def test_deep_linking_program_copied_to_another_course_is_not_shared(app, client
         assert len(programs) == 2
         assert programs[1].course_id != programs[0].course_id
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Course)) == 2
+
+
+def _row_counts(app) -> dict[str, int]:
+    with app.app_context():
+        return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+                for table in db.metadata.sorted_tables}
+
+
+@pytest.fixture
+def other_platform(app):
+    """A second registered platform, with its own issuer, client id and key."""
+    double = PlatformDouble(issuer="https://other-lms.example.test", client_id="other-client")
+    with app.app_context():
+        double.register()
+    yield double
+    double.close()
+
+
+def test_a_token_from_another_platform_is_refused_for_this_login(app, client, platform,
+                                                                  other_platform, caplog):
+    """Platform A starts the login; the launch posts an id_token that platform B signed
+    validly, carrying A's nonce and state. It is refused before B's keys are fetched, nothing
+    is written, and A's own launch with that state still works."""
+    _, state, nonce = start_login(client, platform)
+    before = _row_counts(app)
+    token = other_platform.sign(other_platform.claims(nonce))
+
+    response = client.post("/lti/launch", data={"id_token": token, "state": state})
+
+    assert response.status_code == 400
+    assert b"reason: <code>issuer_mismatch</code>" in response.data
+    assert b"another platform than the login that started it" in response.data
+    assert _row_counts(app) == before
+    assert other_platform.jwks_requests == 0
+    assert any("lti rejected: reason=issuer_mismatch" in r.getMessage()
+               for r in caplog.records)
+    own = platform.sign(platform.claims(nonce))
+    assert client.post("/lti/launch", data={"id_token": own, "state": state}).status_code == 303
+
+
+def test_a_token_for_another_client_of_the_same_issuer_is_refused(app, client, platform):
+    """One LMS, two registrations of the tool: the login named one client id, the token is
+    for the other."""
+    with app.app_context():
+        platform.register(client_id="second-client")
+    _, state, nonce = start_login(client, platform)
+    before = _row_counts(app)
+    token = platform.sign(platform.claims(nonce, aud="second-client"))
+
+    response = client.post("/lti/launch", data={"id_token": token, "state": state},
+                           headers={"Accept": "application/json"})
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "issuer_mismatch"
+    assert _row_counts(app) == before
+
+
+def test_a_login_without_client_id_binds_the_registrations(app, client, platform):
+    """The login may leave out client_id (the issuer has one registration): the launch must
+    then be for that registration's client id."""
+    _, state, nonce = start_login(client, platform, client_id=None)
+    assert client.post("/lti/launch", data={
+        "id_token": platform.sign(platform.claims(nonce)), "state": state}).status_code == 303
+
+
+BAD_EMAILS = {
+    "not an address": "student1 at example.com",
+    "two at-signs": "student1@lms@example.com",
+    "too long": "s" * 64 + "@" + ".".join(["a" * 60] * 3) + ".example.com",
+    "a control character": "student1\n@example.com",
+    "a direction override": "student1\u202e@example.com",
+    "not text": ["student1@example.com"],
+}
+
+
+@pytest.mark.parametrize("email", BAD_EMAILS.values(), ids=list(BAD_EMAILS))
+def test_an_invalid_email_claim_is_not_stored_and_the_launch_goes_on(app, client, platform,
+                                                                     caplog, email):
+    caplog.set_level(logging.INFO, logger="lti_tool.lti.context")
+    response = launch(client, platform, email=email)
+    assert response.status_code == 303
+    assert client.get(response.headers["Location"], follow_redirects=True).status_code == 200
+    with app.app_context():
+        person = db.session.scalars(sa.select(Person)).one()
+        assert person.email == "" and person.subject == "4"
+    [line] = [r for r in caplog.records if r.name == "lti_tool.lti.context"]
+    assert line.levelno == logging.INFO
+    assert "sub='4'" in line.getMessage() and platform.issuer in line.getMessage()
+    assert "student1" not in line.getMessage()  # who, never the value
+
+
+def test_an_email_claim_is_stored_normalised(app, client, platform):
+    launch(client, platform, email="  Student1@EXAMPLE.com ")
+    with app.app_context():
+        assert db.session.scalars(sa.select(Person)).one().email == "Student1@example.com"

@@ -3,7 +3,7 @@
 import pytest
 
 from lti_tool.courses.models import Role
-from lti_tool.lti.context import LaunchContext
+from lti_tool.lti.context import LaunchContext, email_address
 from lti_tool.lti.links import next_page_url
 from lti_tool.lti.roles import normalise, pairwise_role
 from tests.platform_double import moodle_fixture
@@ -88,3 +88,23 @@ def test_context_from_moodle_deep_linking_request():
 def test_next_page_url_reads_utf8_quotes_decoded_as_latin1():
     raw = "<http://m/x?page=2>; rel=“next”".encode().decode("latin-1")
     assert next_page_url(raw) == "http://m/x?page=2"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("student1@example.com", "student1@example.com"),
+    (" Mentor.One@Example.EDU ", "Mentor.One@example.edu"),  # the domain is case-insensitive
+    ("élève@école.example.fr", "élève@école.example.fr"),  # internationalised
+    ("a@" + "b" * 63 + ".example.com", "a@" + "b" * 63 + ".example.com"),
+    (None, ""),
+    ("", ""),
+    ("   ", ""),
+    ("student1", ""),
+    ("student1@", ""),
+    ("<student1@example.com>", ""),
+    ("student1@example.com\x00", ""),
+    ("stu\u200bdent1@example.com", ""),  # a zero-width space: a format character
+    ("x" * 245 + "@example.com", ""),  # 257 characters
+    (12, ""),
+])
+def test_email_addresses_from_a_platform(value, expected):
+    assert email_address(value, "platform='p' sub='1'") == expected

@@ -8,6 +8,7 @@ import pytest
 from lti_tool import create_app
 from lti_tool.extensions import db
 from tests.conftest import _dispose, _make_app
+from tests.meetings.test_pair_meetings import pair  # noqa: F401 (a published pair fixture)
 
 
 def csrf_token(html: bytes) -> str:
