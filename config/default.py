@@ -20,6 +20,12 @@ SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 SESSION_LIFETIME_SECONDS = 8 * 3600
 SESSION_TOKEN_MAX_AGE = 3600
 SESSION_COOKIE_NAME = "pairwise_session"
+# However often it is used, a session ends this long after the launch (or admin sign-in) that
+# started it; SESSION_LIFETIME_SECONDS is its idle lifetime. The admin pages share both.
+SESSION_MAX_HOURS = 12
+# The admin pages' own session cookie: never framed, so SameSite=Strict, path /admin, and no
+# token in their URLs (lti_tool/web/sessions.py).
+ADMIN_SESSION_COOKIE_NAME = "pairwise_admin"
 
 # OIDC login state lives this long between login initiation and launch.
 LTI_STATE_LIFETIME_SECONDS = 300

@@ -10,6 +10,10 @@ max_connections, with room for the notify and grades workers.
 import multiprocessing
 import os
 
+from gunicorn.glogging import Logger
+
+from lti_tool.security.redaction import install as redact_session_tokens
+
 # Behind nginx on the same machine (deploy/nginx.conf); PAIRWISE_PROXY_COUNT=1.
 bind = os.environ.get("PAIRWISE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
@@ -29,5 +33,19 @@ proc_name = "pairwise"
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
-# The app is not imported before forking: each worker opens its own database connections.
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger with session tokens rewritten to `pw=[redacted]` in every error and
+    access line: a request that fails is logged with its full URL ("Error handling request
+    /page?pw=..."), and a custom access_log_format may print the query. Set up in the master,
+    again on every reload (SIGHUP), and inherited by each forked worker."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        redact_session_tokens(self.error_log, self.access_log)
+
+
+logger_class = RedactingLogger
+# The app is not created before forking: each worker opens its own database connections.
 preload_app = False

@@ -71,6 +71,11 @@ def configure_proxy(app: Flask) -> None:
 def configure_logger(app: Flask) -> None:
     app.logger.setLevel(app.config["LOG_LEVEL"])
     logging.getLogger("lti_tool").setLevel(app.config["LOG_LEVEL"])
+    from lti_tool.security import redaction
+
+    # The development server's request log, and the app's own lines (defence in depth): no
+    # session token (`?pw=...`) in any of them. gunicorn's: deploy/gunicorn.conf.py.
+    redaction.install(logging.getLogger("werkzeug"), app.logger, logging.getLogger())
 
 
 def register_extensions(app: Flask) -> None:
@@ -130,11 +135,12 @@ def register_blueprints(app: Flask) -> None:
     from lti_tool.privacy.views import blueprint as privacy
     from lti_tool.relationships.views import blueprint as relationships
     from lti_tool.surveys.views import blueprint as surveys
+    from lti_tool.web.views import blueprint as web
     from lti_tool.workspace.views import blueprint as workspace
 
     for blueprint in (lti, courses, admin, health, intake, pairs,
                       meetings, guides, journal, workspace, surveys, relationships, grades,
-                      privacy):
+                      privacy, web):
         app.register_blueprint(blueprint)
     if app.config["SANDBOX_ENABLED"]:
         from lti_tool import sandbox

@@ -32,6 +32,7 @@ from lti_tool.lti.registrations import (
     tool_urls,
 )
 from lti_tool.security import audit
+from lti_tool.web.auth import end_session
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -55,6 +56,8 @@ def sign_in():
         if expected and hmac.compare_digest(form.token.data.encode(), expected.encode()):
             session.regenerate()
             session["is_admin"] = True
+            audit.record("admin.signed_in", target="admin pages", via="admin")
+            db.session.commit()
             log.info("admin signed in from %s", request.remote_addr)
             return redirect(_safe_next(), code=303)
         log.warning("admin sign-in refused from %s", request.remote_addr)
@@ -66,6 +69,17 @@ def sign_in():
 def _safe_next() -> str:
     target = request.args.get("next", "")
     return target if target.startswith("/admin") else url_for("admin.index")
+
+
+@blueprint.post("/sign-out")
+def sign_out():
+    """Ends the admin session: its row and cookie are gone when the response is saved."""
+    if session.get("is_admin"):
+        audit.record("admin.signed_out", target="admin pages", via="admin")
+        db.session.commit()
+        log.info("admin signed out from %s", request.remote_addr)
+    end_session()
+    return render_template("signed_out.html", admin=True)
 
 
 @blueprint.get("/")

@@ -4,16 +4,17 @@ person never reaches another course or platform through a URL."""
 
 import functools
 
-from flask import Flask, abort, g, request, session
+from flask import Flask, abort, g, has_request_context, request, session
 from flask_babel import gettext as _
 
 from lti_tool.courses.models import Enrolment, Program, ResourceLink, Role
 from lti_tool.extensions import db
-from lti_tool.web.sessions import TOKEN_PARAM, make_token
+from lti_tool.web.sessions import LTI, TOKEN_PARAM, make_token
 
-# Endpoints whose URLs never carry the session token (public or another site's).
-PUBLIC_ENDPOINT_PREFIXES = ("static", "sandbox.", "health.", "lti.jwks", "lti.login", "lti.launch",
-                            "meetings.feed")
+# Endpoints whose URLs never carry the session token: public, another site's, or the admin
+# pages (cookie only: web/sessions.py).
+NO_TOKEN_ENDPOINT_PREFIXES = ("static", "sandbox.", "health.", "lti.jwks", "lti.login",
+                              "lti.launch", "meetings.feed", "admin.")
 
 
 def init_app(app: Flask) -> None:
@@ -48,9 +49,12 @@ def sign_in(enrolment: Enrolment, launch_id: str, resource_link_id: int | None,
 
 
 def session_token() -> str | None:
-    """The token for this request's session; a session with data gets its id now, so that
-    the links and forms of the page that filled it already carry it."""
-    if not session:
+    """The token for this request's session, only for a session a launch created (a token in
+    a URL may leak: the less it opens, the better; an anonymous visitor's CSRF token needs no
+    token, nor do the admin pages). The session gets its id now, so that the links and forms
+    of the page that filled it already carry it."""
+    if not has_request_context() or getattr(session, "scope", None) != LTI \
+            or "launch_id" not in session:
         return None
     if "session_token" not in g:
         g.session_token = make_token(session.ensure_sid())
@@ -58,11 +62,18 @@ def session_token() -> str | None:
 
 
 def add_session_token(endpoint: str, values: dict) -> None:
-    if endpoint.startswith(PUBLIC_ENDPOINT_PREFIXES) or TOKEN_PARAM in values:
+    if endpoint.startswith(NO_TOKEN_ENDPOINT_PREFIXES) or TOKEN_PARAM in values:
         return
     token = session_token()
     if token:
         values[TOKEN_PARAM] = token
+
+
+def end_session() -> None:
+    """Sign out of this request's session (web/sessions.py deletes it with the response)."""
+    session.end()
+    g.enrolment = None
+    g.pop("session_token", None)
 
 
 def login_required(view):

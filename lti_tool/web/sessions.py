@@ -1,14 +1,26 @@
 """Server-side sessions that survive an LMS iframe without third-party cookies.
 
-The session lives in the database (shared by all workers). The browser finds it by a cookie
-(`SameSite=None; Secure` over https) *or* by a signed, short-lived token that every link and
-form of the tool carries (`?pw=...`), because Safari and Chrome's third-party cookie blocking
-drop the cookie inside the LMS iframe. Flask's `session`, and with it Flask-WTF's CSRF tokens,
-work the same either way.
+The session lives in the database (shared by all workers). A request belongs to one of two
+scopes, chosen by its path, each with sessions of its own:
+
+- the tool (`lti`): the browser finds its session by a cookie (`SameSite=None; Secure` over
+  https) *or* by a signed, short-lived token that every link and form of a launched session
+  carries (`?pw=...`, web/auth.py), because Safari and Chrome's third-party cookie blocking
+  drop the cookie inside the LMS iframe;
+- the admin pages (`/admin...`): never framed, so cookie only (`SameSite=Strict`, path
+  `/admin`); tokens are ignored there and never made, so an admin session is never in a URL.
+
+A session ends after `SESSION_LIFETIME_SECONDS` without use and, whatever its use, at most
+`SESSION_MAX_HOURS` after it started (a leaked token must not keep a session alive forever);
+signing out deletes it at once. Flask's `session`, and with it Flask-WTF's CSRF tokens, work
+the same in either scope.
 """
 
+import contextlib
+import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -18,14 +30,18 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
+from lti_tool.dbutil import database_unavailable
 from lti_tool.extensions import db
 from lti_tool.timeutil import as_utc, utcnow
+
+log = logging.getLogger(__name__)
 
 TOKEN_PARAM = "pw"  # noqa: S105 - a parameter name, not a secret
 TOKEN_HEADER = "X-Pairwise-Session"  # noqa: S105
 # Writing the row again only to extend its life is skipped when it was extended recently.
 REFRESH_AFTER = timedelta(minutes=5)
-
+LTI, ADMIN = "lti", "admin"
+ADMIN_PATH = "/admin"  # the admin blueprint's url_prefix
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
@@ -36,21 +52,32 @@ class WebSession(db.Model):
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    # NULL in rows written before it existed: read as `expires_at` minus the idle lifetime
+    # (their last use), so they live at most SESSION_MAX_HOURS more, then it is stored.
+    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Which cookie may find the row: a session never crosses from the tool to the admin pages.
+    scope: Mapped[str] = mapped_column(sa.String(16), default=LTI, server_default=LTI)
 
 
 class ServerSession(CallbackDict, SessionMixin):
-    def __init__(self, initial=None, sid=None, expires_at=None):
+    def __init__(self, initial=None, sid=None, *, scope=LTI, expires_at=None, started_at=None,
+                 unavailable=False):
         def on_update(_self):
             self.modified = True
 
         super().__init__(initial or {}, on_update)
         self.sid = sid
+        self.scope = scope
         self.expires_at = expires_at
+        self.started_at = started_at
+        self.unavailable = unavailable  # the database could not be read: never saved
+        self.ended_sid = None
         self.modified = False
 
     def ensure_sid(self) -> str:
         if self.sid is None:
             self.sid = secrets.token_urlsafe(32)
+            self.started_at = self.expires_at = None
             self.modified = True
         return self.sid
 
@@ -61,6 +88,13 @@ class ServerSession(CallbackDict, SessionMixin):
         self.sid = None
         self.clear()
         self.ensure_sid()
+
+    def end(self) -> None:
+        """Sign out: the row is deleted and the cookie cleared when the response is saved, so
+        the session's cookie and tokens are dead from then on."""
+        self.ended_sid = self.sid or self.ended_sid
+        self.sid = self.started_at = self.expires_at = None
+        self.clear()
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -86,58 +120,135 @@ def token_from_request() -> str | None:
     )
 
 
+def scope_of(path: str) -> str:
+    return ADMIN if path == ADMIN_PATH or path.startswith(ADMIN_PATH + "/") else LTI
+
+
+def idle_lifetime(app) -> timedelta:
+    return timedelta(seconds=app.config["SESSION_LIFETIME_SECONDS"])
+
+
+def max_lifetime(app) -> timedelta:
+    return timedelta(hours=app.config["SESSION_MAX_HOURS"])
+
+
+@dataclass(frozen=True)
+class Cookie:
+    name: str
+    path: str
+    secure: bool
+    samesite: str
+    partitioned: bool
+
+
+def cookie_for(app, scope: str) -> Cookie:
+    secure = request.is_secure or bool(app.config.get("SESSION_COOKIE_SECURE"))
+    if scope == ADMIN:
+        return Cookie(app.config["ADMIN_SESSION_COOKIE_NAME"], request.script_root + ADMIN_PATH,
+                      secure, "Strict", partitioned=False)
+    # Cross-site (LMS iframe) cookies need SameSite=None, which browsers only accept with
+    # Secure; over plain http (development) Lax is the best available.
+    return Cookie(app.config["SESSION_COOKIE_NAME"], "/", secure,
+                  "None" if secure else "Lax", partitioned=secure)
+
+
 class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app, request):
-        token = token_from_request()
-        sid = read_token(token) if token else None
-        sid = sid or request.cookies.get(app.config["SESSION_COOKIE_NAME"])
-        if sid and not SESSION_ID.fullmatch(sid):  # ours are token_urlsafe(32): 43 characters
-            sid = None
-        row = db.session.get(WebSession, sid) if sid else None
-        if row is None or as_utc(row.expires_at) <= utcnow():
-            return ServerSession()
-        return ServerSession(dict(row.data), sid=row.id, expires_at=as_utc(row.expires_at))
+        scope = scope_of(request.path)
+        sid = self._requested_sid(app, request, scope)
+        try:
+            row = db.session.get(WebSession, sid) if sid else None
+        except sa.exc.SQLAlchemyError as exc:
+            if not database_unavailable(exc):
+                raise
+            return self._unavailable(exc, scope)
+        if row is None or row.scope != scope:
+            return ServerSession(scope=scope)
+        started = self._started_at(app, row)
+        expires = as_utc(row.expires_at)
+        now = utcnow()
+        if expires <= now or started + max_lifetime(app) <= now:
+            return ServerSession(scope=scope)
+        return ServerSession(dict(row.data), sid=row.id, scope=scope, expires_at=expires,
+                             started_at=started)
+
+    @staticmethod
+    def _requested_sid(app, request, scope: str) -> str | None:
+        if scope == ADMIN:  # tokens are never read here: an admin session is never in a URL
+            sid = request.cookies.get(app.config["ADMIN_SESSION_COOKIE_NAME"])
+        else:
+            token = token_from_request()
+            sid = (read_token(token) if token else None) or \
+                request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+        # Ours are token_urlsafe(32): 43 characters. Anything else never reaches the database.
+        return sid if sid and SESSION_ID.fullmatch(sid) else None
+
+    @staticmethod
+    def _started_at(app, row: WebSession) -> datetime:
+        if row.started_at is not None:
+            return as_utc(row.started_at)
+        return as_utc(row.expires_at) - idle_lifetime(app)
+
+    @staticmethod
+    def _unavailable(exc: Exception, scope: str) -> ServerSession:
+        """The request goes on without a session, marked so that errors.py answers 503 where a
+        session was needed and nothing saves it."""
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            db.session.rollback()
+        log.warning("session not read, database unavailable: %s", type(exc).__name__)
+        return ServerSession(scope=scope, unavailable=True)
 
     def save_session(self, app, session, response):
-        name = app.config["SESSION_COOKIE_NAME"]
+        if session.unavailable:
+            return
+        cookie = cookie_for(app, session.scope)
+        gone = [sid for sid in (session.ended_sid, None if session else session.sid) if sid]
+        if gone:
+            db.session.execute(sa.delete(WebSession).where(WebSession.id.in_(gone)))
         if not session:
-            if session.sid:
-                db.session.execute(sa.delete(WebSession).where(WebSession.id == session.sid))
-                response.delete_cookie(name, path="/")
+            if gone:
+                response.delete_cookie(cookie.name, path=cookie.path, secure=cookie.secure,
+                                       httponly=True, samesite=cookie.samesite,
+                                       partitioned=cookie.partitioned)
             db.session.commit()
             return
         now = utcnow()
-        lifetime = self._lifetime(app)
-        stale = session.expires_at is None or session.expires_at - now < lifetime - REFRESH_AFTER
-        if session.modified or stale:
-            session.ensure_sid()
-            row = db.session.get(WebSession, session.sid) or WebSession(id=session.sid)
-            row.data = dict(session)
-            row.expires_at = now + lifetime
-            db.session.add(row)
-            db.session.commit()
-        self._set_cookie(app, response, name, session.sid)
+        started = session.started_at or now
+        expires = min(now + idle_lifetime(app), started + max_lifetime(app))
+        # Written again when its expiry falls REFRESH_AFTER short of the new one, or is past
+        # it (SESSION_MAX_HOURS lowered): not on every request.
+        fresh = session.expires_at is not None and \
+            expires - REFRESH_AFTER <= session.expires_at <= expires
+        if session.modified or not fresh:
+            self._write(session, started, expires)
+        self._set_cookie(response, cookie, session.sid, session.expires_at - now)
 
     @staticmethod
-    def _lifetime(app) -> timedelta:
-        return timedelta(seconds=app.config["SESSION_LIFETIME_SECONDS"])
+    def _write(session: ServerSession, started: datetime, expires: datetime) -> None:
+        session.ensure_sid()
+        row = db.session.get(WebSession, session.sid) or \
+            WebSession(id=session.sid, scope=session.scope)
+        row.data = dict(session)
+        row.started_at, row.expires_at = started, expires
+        db.session.add(row)
+        db.session.commit()
+        session.started_at, session.expires_at = started, expires
 
-    def _set_cookie(self, app, response, name, sid):
-        secure = request.is_secure or bool(app.config.get("SESSION_COOKIE_SECURE"))
+    @staticmethod
+    def _set_cookie(response, cookie: Cookie, sid: str, remaining: timedelta) -> None:
         response.set_cookie(
-            name,
+            cookie.name,
             sid,
-            max_age=int(self._lifetime(app).total_seconds()),
-            path="/",
+            max_age=max(int(remaining.total_seconds()), 0),
+            path=cookie.path,
             httponly=True,
-            secure=secure,
-            # Cross-site (LMS iframe) cookies need SameSite=None, which browsers only accept
-            # with Secure; over plain http (development) Lax is the best available.
-            samesite="None" if secure else "Lax",
-            partitioned=secure,
+            secure=cookie.secure,
+            samesite=cookie.samesite,
+            partitioned=cookie.partitioned,
         )
 
 
 def purge_expired() -> int:
+    """Rows past their idle expiry; `expires_at` never passes the absolute limit either."""
     result = db.session.execute(sa.delete(WebSession).where(WebSession.expires_at < utcnow()))
     return result.rowcount or 0

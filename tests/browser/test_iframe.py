@@ -50,3 +50,10 @@ def test_deep_linking_and_launches_inside_the_iframe(live_sandbox, browser_page)
     if page.cookie_mode == "third-party cookies blocked":
         # Nothing the tool's frame set survived: the signed session token did all the work.
         assert tool_cookies == []
+
+    # Signing out inside the frame (a POST carried by the token alone when cookies are
+    # blocked) ends the session: the page it was on no longer opens.
+    welcome_url = next(f.url for f in page.frames if "Welcome, Lena" in f.content())
+    frame.get_by_role("button", name="Sign out").click()
+    frame.get_by_role("heading", name="You are signed out").wait_for()
+    assert page.context.request.get(welcome_url).status == 401

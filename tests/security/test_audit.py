@@ -75,7 +75,8 @@ def test_admin_registration_and_removal_are_recorded(app, client):
         platform_id = db.session.scalars(sa.select(Platform.id)).one()
     assert client.post(f"/admin/platforms/{platform_id}/remove",
                        data={"csrf_token": csrf_token(listing.data)}).status_code == 303
-    registered, removed = events(app)
+    signed_in, registered, removed = events(app)
+    assert signed_in.action == "admin.signed_in" and signed_in.ip == "127.0.0.1"
     assert registered.action == "platform.registered"
     assert registered.target == "https://moodle.example.edu client xyz"
     assert registered.platform_id == platform_id
