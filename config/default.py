@@ -11,6 +11,9 @@ BASE_URL = ""
 SECRET_KEY = None
 # Shared secret for the admin pages (manual registration, tool configuration).
 ADMIN_TOKEN = None
+# Dynamic registration starts only from a single-use link the administrator makes (on /admin/
+# or `flask --app wsgi lti registration-link`); a link lasts this long unless told otherwise.
+REGISTRATION_LINK_HOURS = 72
 
 SQLALCHEMY_DATABASE_URI = "sqlite:///pairwise.db"  # relative to the instance folder
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -153,13 +153,14 @@ class PlatformDouble:
         return jwt.encode(claims, key or self.key, algorithm=algorithm, headers=header)
 
 
-def start_login(client, platform: PlatformDouble, method="post", **overrides):
+def start_login(client, platform: PlatformDouble, method="post", base_url=None, **overrides):
     """Run the OIDC login initiation; return (response, state, nonce)."""
     params = platform.login_params(**overrides)
+    where = {"base_url": base_url} if base_url else {}
     if method == "post":
-        response = client.post("/lti/login", data=params)
+        response = client.post("/lti/login", data=params, **where)
     else:
-        response = client.get("/lti/login", query_string=params)
+        response = client.get("/lti/login", query_string=params, **where)
     if response.status_code != 302:
         return response, None, None
     query = parse_qs(urlsplit(response.headers["Location"]).query)

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from lti_tool.courses.models import Enrolment, ResourceLink, Role
 from lti_tool.extensions import db
+from lti_tool.lti import registration_links
 from lti_tool.lti.advantage import Score, post_score
 from lti_tool.lti.models import Platform
+from lti_tool.sandbox import dynreg
 from lti_tool.sandbox import models as lms_models
 from lti_tool.sandbox.lms import DEMO_PEOPLE
 from lti_tool.sandbox.testing import browser_launch, launch_form, parse_form
@@ -137,17 +139,23 @@ def test_a_restored_launch_has_working_services(live_sandbox):
         assert lineitem.get_score_maximum() == 60
 
 
+def registration_start(server) -> str:
+    """The sandbox's "register a tool" iframe URL for a fresh registration link of the tool,
+    as the tool's admin makes one and Moodle opens it (parameters added to the link)."""
+    with server.app.test_request_context():
+        link = registration_links.issue(label="Demo Moodle").url
+        url = dynreg.start_url(link)
+        db.session.commit()  # the link and the registration token the sandbox issued
+    return url
+
+
 def test_dynamic_registration_with_the_sandbox(live_sandbox):
     http = requests.Session()
-    start = http.get(live_sandbox.sandbox_url + "/register-tool", timeout=10)
-    assert start.status_code == 200
-    with live_sandbox.app.app_context():
-        from lti_tool.sandbox import dynreg
-
-        url = dynreg.start_url(live_sandbox.tool_url + "/lti/register")
-        db.session.commit()  # the registration token the sandbox issued
+    url = registration_start(live_sandbox)
+    assert "/lti/register/" in url
     confirm = http.get(url, timeout=10)
     assert confirm.status_code == 200 and "Register Pairwise" in confirm.text
+    assert "Demo Moodle" in confirm.text
     action, fields = parse_form(confirm.text, confirm.url)
     done = http.post(action, data=fields, timeout=10)
     assert done.status_code == 200, done.text
@@ -163,26 +171,22 @@ def test_dynamic_registration_with_the_sandbox(live_sandbox):
                                          == dynamic.client_id)).one()
         assert tool.jwks_url == live_sandbox.tool_url + "/lti/jwks"
         assert "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly" in tool.scopes
-    # The token is single use: replaying the registration fails cleanly.
+    # The link is single use: replaying the registration is refused before any fetch.
     again = http.post(action, data=fields, timeout=10)
-    assert again.status_code == 502 and "did not accept the registration" in again.text
+    assert again.status_code == 410 and "already used" in again.text
 
 
 def test_dynamic_registration_refuses_a_configuration_for_another_issuer(live_sandbox):
     http = requests.Session()
-    with live_sandbox.app.app_context():
-        from lti_tool.sandbox import dynreg
-
-        url = dynreg.start_url(live_sandbox.tool_url + "/lti/register")
-        db.session.commit()  # the registration token the sandbox issued
-    # The same configuration, but reached under another path: its issuer is no prefix of it.
+    url = registration_start(live_sandbox)
+    # The same configuration, but reached under another host: its issuer is not that host's.
     url = url.replace("openid_configuration=http%3A%2F%2Flocalhost",
                       "openid_configuration=http%3A%2F%2F127.0.0.1")
     confirm = http.get(url, timeout=10)
     action, fields = parse_form(confirm.text, confirm.url)
     refused = http.post(action, data=fields, timeout=10)
-    assert refused.status_code == 400
-    assert "does not match its address" in refused.text
+    assert refused.status_code == 502
+    assert "its answer was not an LTI registration" in refused.text
     with live_sandbox.app.app_context():
         assert db.session.scalars(sa.select(Platform).where(
             Platform.registered_via == "dynamic")).all() == []

@@ -1,9 +1,11 @@
-"""Admin forms: sign-in with the admin token, and manual platform registration."""
+"""Admin forms: sign-in with the admin token, registration links, and manual platform
+registration."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, Optional
 
+from lti_tool.web.choices import choices
 from lti_tool.web.forms import FlaskForm
 
 
@@ -30,3 +32,15 @@ class PlatformForm(FlaskForm):
 
     def deployment_list(self) -> tuple[str, ...]:
         return tuple(line.strip() for line in self.deployment_ids.data.splitlines() if line.strip())
+
+
+class RegistrationLinkForm(FlaskForm):
+    label = StringField(_l("What the link is for (for you)"),
+                        validators=[Optional(), Length(max=255)])
+    expected_issuer = StringField(
+        _l("Platform ID (issuer) it is for, if you know it"),
+        description=_l("For Moodle, the site's address, e.g. https://moodle.example.edu. Left "
+                       "empty, any platform can use the link once."),
+        validators=[Optional(), URL(require_tld=False), Length(max=255)])
+    hours = SelectField(_l("Valid for"), coerce=int, default=72, choices=choices([
+        (24, _l("1 day")), (72, _l("3 days")), (168, _l("7 days")), (720, _l("30 days"))]))

@@ -1,5 +1,6 @@
-"""The admin pages: sign in with the admin token, register platforms by hand, and read the
-URLs and keys an LMS admin pastes into the platform ("Configure a tool manually")."""
+"""The admin pages: sign in with the admin token, make registration links for dynamic
+registration, register and change platforms by hand, and read the URLs and keys an LMS admin
+pastes into the platform ("Configure a tool manually"). Every change is in the audit log."""
 
 import functools
 import hmac
@@ -18,17 +19,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from lti_tool.admin.forms import AdminSignInForm, PlatformForm
+from lti_tool.admin.forms import AdminSignInForm, PlatformForm, RegistrationLinkForm
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.extensions import db
-from lti_tool.lti import keys
+from lti_tool.lti import keys, registration_links
 from lti_tool.lti.context import SUBSTITUTIONS
 from lti_tool.lti.models import Platform
 from lti_tool.lti.registrations import (
     PlatformDetails,
     RegistrationError,
     all_platforms,
-    register_platform,
+    save_platform,
     tool_urls,
 )
 from lti_tool.security import audit
@@ -85,31 +86,68 @@ def sign_out():
 @blueprint.get("/")
 @admin_required
 def index():
-    return render_template("admin/index.html", platforms=all_platforms(), form=PlatformForm(),
-                           confirm=ConfirmForm(), urls=tool_urls())
+    return _index_page(PlatformForm())
+
+
+def _index_page(form: PlatformForm, link_form: RegistrationLinkForm | None = None,
+                status: int = 200):
+    return render_template(
+        "admin/index.html", platforms=all_platforms(), form=form, confirm=ConfirmForm(),
+        link_form=link_form or RegistrationLinkForm(), links=registration_links.recent(),
+        link_status=registration_links.status, urls=tool_urls(),
+        linked=registration_links.linked_platform_ids()), status
 
 
 @blueprint.post("/platforms")
 @admin_required
 def add_platform():
     form = PlatformForm()
-    if form.validate_on_submit():
-        try:
-            platform = register_platform(_details(form))
-        except RegistrationError as exc:
-            db.session.rollback()
-            form.issuer.errors.append(str(exc))
-        else:
-            audit.record("platform.registered", platform=platform,
-                         target=f"{platform.issuer} client {platform.client_id}", via="admin",
-                         deployment_ids=platform.deployment_ids)
-            db.session.commit()
-            log.info("platform registered manually: iss=%s client_id=%s", platform.issuer,
-                     platform.client_id)
-            flash(_("Registered %(name)s.", name=platform.name), "success")
+    if form.validate_on_submit() and _save(form):
+        return redirect(url_for("admin.index"), code=303)
+    return _index_page(form, status=400)
+
+
+@blueprint.route("/platforms/<int:platform_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_platform(platform_id: int):
+    """Change a registration's endpoints, keys URL, name or deployments: only here or with
+    the CLI, never through dynamic registration."""
+    platform = db.get_or_404(Platform, platform_id)
+    form = PlatformForm(obj=platform, deployment_ids="\n".join(platform.deployment_ids))
+    if request.method == "POST":
+        # The registration is (issuer, client id): those two are not changed here.
+        form.issuer.data, form.client_id.data = platform.issuer, platform.client_id
+        if form.validate_on_submit() and _save(form, platform):
             return redirect(url_for("admin.index"), code=303)
-    return render_template("admin/index.html", platforms=all_platforms(), form=form,
-                           confirm=ConfirmForm(), urls=tool_urls()), 400
+    return render_template("admin/platform_edit.html", platform=platform, form=form), \
+        400 if form.errors else 200
+
+
+def _save(form: PlatformForm, existing: Platform | None = None) -> bool:
+    """Create or update a registration from the form, audited; False with the form's errors
+    filled in when it cannot be stored."""
+    details = _details(form)
+    if existing is not None:
+        details.issuer, details.client_id = existing.issuer, existing.client_id
+    try:
+        platform, changes = save_platform(details, replace_deployments=existing is not None)
+    except RegistrationError as exc:
+        db.session.rollback()
+        form.issuer.errors = [*form.issuer.errors, str(exc)]
+        return False
+    target = f"{platform.issuer} client {platform.client_id}"
+    if changes is None:
+        audit.record("platform.registered", platform=platform, target=target, via="admin",
+                     deployment_ids=platform.deployment_ids)
+    else:
+        audit.record("platform.updated", platform=platform, target=target, via="admin",
+                     changes=changes)
+    db.session.commit()
+    log.info("platform %s by the admin: iss=%s client_id=%s changes=%s",
+             "registered" if changes is None else "updated", platform.issuer,
+             platform.client_id, sorted(changes or {}))
+    flash(_("Saved %(name)s.", name=platform.name), "success")
+    return True
 
 
 def _details(form: PlatformForm) -> PlatformDetails:
@@ -148,3 +186,45 @@ def tool_config():
     return render_template("admin/tool_config.html", urls=tool_urls(), jwks=keys.jwks(),
                            custom_parameters=SUBSTITUTIONS,
                            public_pem=keys.signing_key().public_pem)
+
+
+@blueprint.post("/registration-links")
+@admin_required
+def create_registration_link():
+    """A single-use link for an LMS admin's dynamic registration, shown once."""
+    form = RegistrationLinkForm()
+    if not form.validate_on_submit():
+        return _index_page(PlatformForm(), link_form=form, status=400)
+    try:
+        issued = registration_links.issue(label=form.label.data or "",
+                                          expected_issuer=form.expected_issuer.data,
+                                          hours=form.hours.data, created_by="admin")
+    except ValueError as exc:  # an issuer the link could never match, or a bad lifetime
+        db.session.rollback()
+        form.expected_issuer.errors = [*form.expected_issuer.errors, str(exc)]
+        return _index_page(PlatformForm(), link_form=form, status=400)
+    audit.record("registration_link.created", target=f"registration link {issued.link.id}",
+                 via="admin", label=issued.link.label,
+                 expected_issuer=issued.link.expected_issuer,
+                 expires_at=issued.link.expires_at.isoformat())
+    db.session.commit()
+    log.info("registration link %s made by the admin", issued.link.id)
+    response = current_app.make_response(render_template(
+        "admin/registration_link.html", link=issued.link, url=issued.url))
+    response.headers["Cache-Control"] = "no-store"  # the secret is shown once
+    return response
+
+
+@blueprint.post("/registration-links/<int:link_id>/withdraw")
+@admin_required
+def withdraw_registration_link(link_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    link = registration_links.withdraw(link_id)
+    if link is None:
+        abort(404)
+    audit.record("registration_link.withdrawn", target=f"registration link {link.id}",
+                 via="admin", label=link.label)
+    db.session.commit()
+    flash(_("The registration link was withdrawn."), "success")
+    return redirect(url_for("admin.index"), code=303)

@@ -1,4 +1,5 @@
-"""`flask --app wsgi lti ...`: register platforms, print the tool's configuration, rotate keys."""
+"""`flask --app wsgi lti ...`: registration links, platforms registered by hand, the tool's
+configuration, keys. Every change to a registration is in the audit log."""
 
 import json
 
@@ -7,14 +8,14 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from lti_tool.extensions import db
-from lti_tool.lti import keys
+from lti_tool.lti import keys, registration_links
 from lti_tool.lti.context import SUBSTITUTIONS
 from lti_tool.lti.registrations import (
     PlatformDetails,
     RegistrationError,
     all_platforms,
-    register_platform,
-    remove_platform,
+    find_platform,
+    save_platform,
     tool_urls,
 )
 from lti_tool.security import audit
@@ -38,19 +39,55 @@ def _request_context():
 @click.option("--name", default="")
 def add_platform(issuer, client_id, auth_login_url, token_url, jwks_url, deployment_ids,
                  audience, name):
-    """Register a platform (or add deployments to an existing registration)."""
+    """Register a platform, or change an existing registration's endpoints and add
+    deployments to it."""
     details = PlatformDetails(
         issuer=issuer.rstrip("/"), client_id=client_id, auth_login_url=auth_login_url,
         auth_token_url=token_url, key_set_url=jwks_url, deployment_ids=deployment_ids,
         auth_audience=audience, name=name,
     )
     try:
-        platform = register_platform(details)
+        platform, changes = save_platform(details)
     except RegistrationError as exc:
         raise click.UsageError(str(exc)) from exc
+    target = f"{platform.issuer} client {platform.client_id}"
+    if changes is None:
+        audit.record("platform.registered", platform=platform, target=target, via="cli",
+                     deployment_ids=platform.deployment_ids)
+    else:
+        audit.record("platform.updated", platform=platform, target=target, via="cli",
+                     changes=changes)
     db.session.commit()
-    click.echo(f"Registered {platform.issuer} client {platform.client_id} "
+    click.echo(f"{'Registered' if changes is None else 'Updated'} {target} "
                f"deployments {', '.join(platform.deployment_ids)}")
+
+
+@lti_cli.command("registration-link")
+@click.option("--label", default="", help="What the link is for (shown on /admin/).")
+@click.option("--issuer", default=None,
+              help="Only this platform (its issuer, e.g. https://moodle.example.edu) may use it.")
+@click.option("--hours", type=int, default=None,
+              help="How long the link works (default REGISTRATION_LINK_HOURS, 72).")
+def registration_link(label, issuer, hours):
+    """Make a single-use link for dynamic registration and print it (shown only now)."""
+    if not current_app.config.get("BASE_URL"):
+        raise click.UsageError("Set PAIRWISE_BASE_URL to the tool's public URL first: the link "
+                               "is made from it.")
+    with _request_context():
+        try:
+            issued = registration_links.issue(label=label, expected_issuer=issuer, hours=hours,
+                                              created_by="cli")
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+    audit.record("registration_link.created", target=f"registration link {issued.link.id}",
+                 via="cli", label=issued.link.label, expected_issuer=issued.link.expected_issuer,
+                 expires_at=issued.link.expires_at.isoformat())
+    db.session.commit()
+    click.echo(issued.url)
+    click.echo(f"Single use, valid until {issued.link.expires_at:%Y-%m-%d %H:%M} UTC"
+               + (f", for {issued.link.expected_issuer} only" if issued.link.expected_issuer
+                  else "") + ". Paste it into Moodle: Site administration > Plugins > Activity "
+               "modules > External tool > Manage tools > Tool URL > Add LTI Advantage.", err=True)
 
 
 @lti_cli.command("list-platforms")
@@ -79,8 +116,13 @@ def list_platforms(as_json):
 @click.option("--client-id", required=True)
 def remove_platform_command(issuer, client_id):
     """Remove a registration and everything recorded under it."""
-    if not remove_platform(issuer.rstrip("/"), client_id):
+    platform = find_platform(issuer.rstrip("/"), client_id)
+    if platform is None:
         raise click.ClickException(f"No registration for {issuer} client {client_id}.")
+    audit.record("platform.removed", platform=platform.id,
+                 target=f"{platform.issuer} client {platform.client_id}", via="cli",
+                 name=platform.name)
+    db.session.delete(platform)
     db.session.commit()
     click.echo(f"Removed {issuer} client {client_id}")
 

@@ -1,5 +1,6 @@
-"""What the tool stores about platforms: registrations, deployments, its own keys, launch
-state shared by every worker, and cached service access tokens."""
+"""What the tool stores about platforms: registrations, deployments, the links that let a
+platform register itself, its own keys, launch state shared by every worker, and cached
+service access tokens."""
 
 from datetime import datetime
 from typing import Any
@@ -52,6 +53,29 @@ class Deployment(db.Model):
     deployment_id: Mapped[str] = mapped_column(sa.String(255))
 
     platform: Mapped[Platform] = relationship(back_populates="deployments")
+
+
+class RegistrationLink(db.Model):
+    """A single-use, expiring link an administrator gives an LMS admin for dynamic
+    registration (`/lti/register/<secret>`). Only a hash of the secret is kept: the link is
+    shown once, when it is made. `platform_id` is the registration it created."""
+
+    __tablename__ = "lti_registration_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    label: Mapped[str] = mapped_column(sa.String(255), default="")
+    # The platform the link is meant for (its issuer); None: any platform.
+    expected_issuer: Mapped[str | None] = mapped_column(sa.String(255))
+    created_by: Mapped[str] = mapped_column(sa.String(64), default="admin")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    platform_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("lti_platform.id", ondelete="SET NULL"))
+
+    platform: Mapped[Platform | None] = relationship()
 
 
 class ToolKey(db.Model):

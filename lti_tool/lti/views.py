@@ -4,19 +4,19 @@ dynamic registration. Each view parses the request and hands it to one service."
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf.csrf import generate_csrf
 from pylti1p3.contrib.flask import FlaskRequest
 
 from lti_tool.courses.services import record_launch
 from lti_tool.extensions import csrf, db
+from lti_tool.lti import dynamic_registration as registering
 from lti_tool.lti import keys, rejections
 from lti_tool.lti.context import LaunchContext
-from lti_tool.lti.dynamic_registration import register as register_dynamically
 from lti_tool.lti.protocol import ToolMessageLaunch, ToolOIDCLogin
 from lti_tool.lti.registrations import base_url, tool_urls
 from lti_tool.lti.tool_conf import DatabaseToolConf
+from lti_tool.security import audit
 from lti_tool.web.auth import sign_in
 
 log = logging.getLogger(__name__)
@@ -74,24 +74,31 @@ def jwks():
     return response
 
 
-@blueprint.route("/register", methods=["GET", "POST"])
-def dynamic_registration():
-    """LTI Dynamic Registration: the admin's browser opens this URL from the platform."""
+@blueprint.route("/register", methods=["GET", "POST"], defaults={"secret": None})
+@blueprint.route("/register/<secret>", methods=["GET", "POST"])
+@csrf.exempt  # the link's secret, in the URL only the platform's frame has, is the proof
+def dynamic_registration(secret: str | None):
+    """LTI Dynamic Registration from an administrator's link: the platform's frame opens it
+    (GET: what will be registered), the LMS admin confirms (POST: register)."""
     openid_configuration = request.values.get("openid_configuration", "")
-    registration_token = request.values.get("registration_token")
-    if not openid_configuration:
-        abort(400, _("Open this address from your platform's 'register a tool' screen: it "
-                     "needs the platform's openid_configuration parameter."))
+    # The platform frames this page (or its refusal, which has nothing to click) before it is
+    # registered: its origin may frame this endpoint's answers, no other page.
+    g.frame_ancestor = openid_configuration
+    started = registering.start(secret, openid_configuration,
+                                request.values.get("registration_token"))
     if request.method == "GET":
-        # The platform shows this page in a cross-site frame: the form's CSRF token must be
-        # in the session before the form's URL (which carries the session token) is made.
-        generate_csrf()
-        return render_template("lti/register_confirm.html", urls=tool_urls(),
-                               openid_configuration=openid_configuration,
-                               registration_token=registration_token or "")
-    platform = register_dynamically(openid_configuration, registration_token)
+        return render_template("lti/register_confirm.html", urls=tool_urls(), link=started.link,
+                               openid_configuration=started.openid_configuration,
+                               registration_token=started.registration_token or "")
+    platform = registering.register(started)
+    audit.record("platform.registered", platform=platform,
+                 target=f"{platform.issuer} client {platform.client_id}", via="dynamic",
+                 link=started.link.id, link_label=started.link.label,
+                 link_created_by=started.link.created_by,
+                 deployment_ids=platform.deployment_ids)
     db.session.commit()
-    log.info("dynamic registration: iss=%s client_id=%s", platform.issuer, platform.client_id)
+    log.info("dynamic registration: iss=%s client_id=%s link=%s", platform.issuer,
+             platform.client_id, started.link.id)
     return render_template("lti/register_done.html", platform=platform)
 
 

@@ -1,6 +1,7 @@
 """LTI Dynamic Registration 1.0, platform side, as Moodle 5.1 does it:
 
-1. An admin enters a tool's registration URL on `/sandbox/register-tool`; the sandbox issues
+1. An admin enters a tool's registration URL on `/sandbox/register-tool` (pre-filled with a
+   single-use registration link of this tool, which runs in the same app); the sandbox issues
    a registration token (an RS256 JWT, scope "reg", valid 1 h, single use) and opens
    `<url>?openid_configuration=<SANDBOX_URL>/.well-known/openid-configuration&
    registration_token=<jwt>` in an iframe.
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lti_tool.extensions import db
+from lti_tool.lti import registration_links
 from lti_tool.sandbox import paging, platform
 from lti_tool.sandbox.models import RegistrationToken, ToolRegistration
 from lti_tool.timeutil import as_utc, utcnow
@@ -69,6 +71,14 @@ def openid_configuration() -> dict[str, Any]:
 
 
 # --- Registration tokens --------------------------------------------------------------------
+
+def tool_registration_link() -> str:
+    """A fresh single-use registration link of the tool, valid an hour and for the sandbox
+    only: the sandbox runs inside the tool's app, so it makes one as the tool's admin would
+    on /admin/. The caller commits."""
+    return registration_links.issue(label="Sandbox LMS", expected_issuer=platform.sandbox_url(),
+                                    hours=1, created_by="sandbox").url
+
 
 def issue_registration_token() -> str:
     jti = secrets.token_urlsafe(16)

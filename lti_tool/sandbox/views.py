@@ -96,7 +96,9 @@ def outbox():
 
 @blueprint.get("/register-tool")
 def register_tool_page():
-    default = (current_app.config.get("BASE_URL") or "").rstrip("/") + "/lti/register"
+    """Pre-filled with a fresh registration link of the tool, as its admin would give one."""
+    default = dynreg.tool_registration_link()
+    db.session.commit()
     return render_template("sandbox/register_tool.html", default_url=default)
 
 

@@ -7,8 +7,12 @@
   are those of its issuer and its OIDC login URL, cached per process for
   `CSP_PLATFORM_CACHE_SECONDS` and refreshed at once when this process commits a change to a
   registration. `CSP_EXTRA_ORIGINS` adds origins for an LMS whose pages live elsewhere.
-- Dynamic registration (`/lti/register`) is opened in the platform's frame before the
-  platform is registered: the origin of its `openid_configuration` URL may frame it too.
+- Dynamic registration (`/lti/register/<link>`) is opened in the platform's frame before the
+  platform is registered: the origin of the platform's `openid_configuration` URL may frame
+  that endpoint's answers too (the view sets `g.frame_ancestor`; without a valid link the
+  answer is a refusal with nothing to click).
+  Registrations come only from administrators (the admin page, the CLI, or a registration
+  link they made), so no stranger can add an origin to the policy.
 - The sandbox LMS (development and tests) gets its own, looser policy: like a real LMS it uses
   inline auto-submit scripts and frames and posts to another site (the tool).
 - `Strict-Transport-Security` over https when `HSTS_ENABLED` (production).
@@ -22,7 +26,7 @@ import time
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -75,9 +79,9 @@ def content_security_policy() -> str:
         return SANDBOX_POLICY.format(ancestors=_join(_development_origins()))
     platforms = platform_origins()
     ancestors = platforms
-    if request.endpoint == "lti.dynamic_registration":
-        extra = origin(request.values.get("openid_configuration", ""))
-        ancestors = (*platforms, extra) if extra and extra not in platforms else platforms
+    extra = origin(g.get("frame_ancestor") or "")
+    if extra and extra not in platforms:
+        ancestors = (*platforms, extra)
     return ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
             f"form-action 'self'{_join(platforms)}; frame-ancestors 'self'{_join(ancestors)}")
 

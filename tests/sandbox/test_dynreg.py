@@ -145,7 +145,7 @@ def test_invalid_client_metadata_is_400(client, sandbox, registration_token, pat
 def test_register_tool_page_and_start(client, sandbox):
     page = client.get("/sandbox/register-tool").get_data(as_text=True)
     assert 'name="registration-frame"' in page and "org.imsglobal.lti.close" in page
-    assert "http://127.0.0.1:5000/lti/register" in page
+    assert "http://127.0.0.1:5000/lti/register/" in page  # a fresh link of the tool
     response = client.get("/sandbox/register-tool/start?url="
                           "http%3A%2F%2F127.0.0.1%3A5000%2Flti%2Fregister%3Fx%3D1")
     assert response.status_code == 303

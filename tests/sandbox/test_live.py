@@ -1,6 +1,7 @@
 """Over real HTTP (the `live_server` fixture: tool on 127.0.0.1, sandbox on localhost): the
 sandbox fetches the tool's real JWKS, and a launch runs end to end through the tool."""
 
+import re
 import time
 import uuid
 
@@ -87,10 +88,14 @@ def test_deep_linking_adds_an_activity_through_the_tool(live_server):
 def test_dynamic_registration_through_the_tool(live_server):
     _set_up(live_server)
     browser = requests.Session()
+    # The sandbox's page comes with a fresh registration link of the tool, as its admin makes.
+    page = browser.get(live_server.sandbox_url + "/register-tool", timeout=10)
+    link = re.search(r'id="tool-url"[^>]*value="([^"]+)"', page.text).group(1)
+    assert link.startswith(live_server.tool_url + "/lti/register/")
     confirm = browser.get(live_server.sandbox_url + "/register-tool/start", timeout=10,
-                          params={"url": live_server.tool_url + "/lti/register"})
+                          params={"url": link})
     assert confirm.status_code == 200 and confirm.url.startswith(
-        live_server.tool_url + "/lti/register?openid_configuration=")
+        link + "?openid_configuration=")
     action, form = parse_form(confirm.text, confirm.url)
     done = browser.post(action, data=form, timeout=10)
     assert done.status_code == 200, done.text[:500]
@@ -102,5 +107,5 @@ def test_dynamic_registration_through_the_tool(live_server):
             db.select(Platform).where(Platform.client_id == tool.client_id)).one()
         assert registered.issuer == live_server.sandbox_url
         assert registered.deployment_ids == ["2"]
-    again = browser.post(action, data=form, timeout=10)  # the token was single use
-    assert again.status_code != 200
+    again = browser.post(action, data=form, timeout=10)  # the link was single use
+    assert again.status_code == 410

@@ -3,16 +3,18 @@ platform origins (and how fast they follow registration changes), HSTS, cookie a
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from lti_tool.extensions import db
+from lti_tool.lti import registration_links
 from lti_tool.lti.models import Platform
 from lti_tool.lti.registrations import PlatformDetails, register_platform
 from lti_tool.security import headers
-from tests.platform_double import launch
+from tests.platform_double import PlatformDouble, launch, start_login
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_ORIGINS = "'self' http://localhost:5000 http://127.0.0.1:5000"
@@ -171,15 +173,18 @@ def test_a_hostile_registration_cannot_inject_directives(app, client):
     assert "evil" not in policy and "unsafe-inline" not in policy and "*" not in policy
 
 
-def test_dynamic_registration_may_be_framed_by_the_registering_platform(client):
+def test_dynamic_registration_may_be_framed_by_the_registering_platform(app, client):
+    with app.test_request_context():
+        path = urlsplit(registration_links.issue().url).path
+        db.session.commit()
     query = {"openid_configuration": "https://lms.example.edu/mod/lti/openid-configuration.php",
              "registration_token": "t"}
-    page = client.get("/lti/register", query_string=query)
+    page = client.get(path, query_string=query)
     assert page.status_code == 200
     policy = directives(page)
     assert policy["frame-ancestors"] == f"{DEV_ORIGINS} https://lms.example.edu"
     assert "lms.example.edu" not in policy["form-action"]
-    # ...and only that page.
+    # ...and only that endpoint.
     assert "lms.example.edu" not in client.get("/admin/sign-in", query_string=query).headers[
         "Content-Security-Policy"]
 
@@ -207,10 +212,21 @@ def test_hsts_only_in_production_over_https(production_app, client):
 
 
 def test_production_session_cookie_works_in_a_cross_site_iframe(production_app):
-    client = production_app.test_client()
-    page = client.get("/lti/register", base_url="https://tool.example.edu",
-                      query_string={"openid_configuration": "https://lms.example.edu/oc"})
-    assert page.status_code == 200
+    # The platform double serves its keys over http on loopback, which production refuses.
+    production_app.config.update(OUTBOUND_HTTPS_ONLY=False, OUTBOUND_BLOCKED_HOSTS="",
+                                 OUTBOUND_ALLOWED_PORTS="")
+    double = PlatformDouble()
+    try:
+        with production_app.app_context():
+            double.register()
+        client = production_app.test_client()
+        _, state, nonce = start_login(client, double, base_url="https://tool.example.edu",
+                                      target_link_uri="https://tool.example.edu/lti/launch")
+        page = client.post("/lti/launch", base_url="https://tool.example.edu",
+                           data={"id_token": double.sign(double.claims(nonce)), "state": state})
+    finally:
+        double.close()
+    assert page.status_code == 303, page.text
     cookie = page.headers["Set-Cookie"]
     for attribute in ("Secure", "HttpOnly", "SameSite=None", "Partitioned", "Path=/"):
         assert attribute in cookie

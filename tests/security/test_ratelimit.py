@@ -166,8 +166,8 @@ def test_admin_sign_in_attempts_are_limited_but_not_the_page(limited, client):
 
 def test_dynamic_registration_is_limited(limited, client):
     query = {"openid_configuration": "https://lms.example.edu/oc"}
-    assert [client.get("/lti/register", query_string=query).status_code
-            for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/lti/register/not-a-link", query_string=query).status_code
+            for _ in range(3)] == [403, 403, 429]
 
 
 def test_unlimited_endpoints_are_not_counted(limited, client):
