@@ -3,6 +3,7 @@ program settings staff choose when they add the activity (deep linking)."""
 
 import logging
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from pylti1p3.exception import LtiException
@@ -10,7 +11,7 @@ from requests import RequestException
 
 from lti_tool.courses import services
 from lti_tool.courses.forms import ConfirmForm, ProgramForm
-from lti_tool.courses.models import Role
+from lti_tool.courses.models import Program, ResourceLink, Role
 from lti_tool.courses.roster import sync_roster
 from lti_tool.extensions import db
 from lti_tool.i18n import translated
@@ -26,6 +27,8 @@ from lti_tool.pairs.services import pairs_of
 from lti_tool.relationships import stories
 from lti_tool.surveys import services as surveys
 from lti_tool.web.auth import current_link, login_required, role_required
+from lti_tool.web.forms import change
+from lti_tool.web.submissions import idempotent
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("courses", __name__)
@@ -94,17 +97,39 @@ def roster_sync():
 
 @blueprint.route("/deep-link", methods=["GET", "POST"])
 @role_required(Role.STAFF)
+@idempotent
 def deep_link():
     if not session.get("deep_linking"):
         abort(400, _("Choose 'add an activity' in your course to configure a new program."))
     form = ProgramForm()
     if not form.validate_on_submit():
         return render_template("courses/deep_link.html", form=form)
-    program = services.create_program(
+    program = change(lambda: services.create_program(
         g.enrolment.course, form.title.data.strip(), (form.description.data or "").strip(),
-        form.score_maximum.data, form.meeting_minutes.data,
-    )
+        form.score_maximum.data, form.meeting_minutes.data), refusals=()).result
+    session["deep_linking"] = False  # one program per deep-linking request
+    session["deep_linked"] = program.id
+    return redirect(url_for("courses.deep_link_return", program_id=program.id), code=303)
+
+
+@blueprint.get("/deep-link/programs/<int:program_id>")
+@role_required(Role.STAFF)
+def deep_link_return(program_id: int):
+    """The deep-linking response for the program just made: its own page, so that a repeat of
+    the form (lti_tool/web/submissions.py) is answered with it too. Only for a program of
+    this course that no activity launched yet, in the session that made it or whose
+    deep-linking request is still open (a repeat racing the first may have saved its copy of
+    the session last); once."""
+    program = db.get_or_404(Program, program_id)
+    if program.course_id != g.enrolment.course_id:
+        abort(404)
+    launched = db.session.scalar(sa.select(ResourceLink.id).filter_by(program_id=program.id)
+                                 .limit(1))
+    if launched or not (session.get("deep_linked") == program.id
+                        or session.get("deep_linking")):
+        abort(400, _("This program was already sent to your course; you can close this "
+                     "window."))
+    session.pop("deep_linked", None)
+    session["deep_linking"] = False
     return_url, token = deep_linking.response_for(session["launch_id"], program)
-    session["deep_linking"] = False  # one response per deep-linking request
-    db.session.commit()
     return render_template("lti/deep_link_return.html", return_url=return_url, token=token)

@@ -12,6 +12,8 @@ from lti_tool.grades import services
 from lti_tool.grades.forms import OverrideForm, PolicyForm, ReasonForm
 from lti_tool.grades.models import GradeRecord
 from lti_tool.web.auth import current_program, role_required
+from lti_tool.web.forms import change
+from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("grades", __name__)
 staff_only = role_required(Role.STAFF)
@@ -33,12 +35,8 @@ def _back(person_id: int | None, message: str, category: str = "success"):
 
 def _attempt(person_id: int | None, action, success: str):
     """One staff action as one transaction: commit and say so, or roll back and say why."""
-    try:
-        action()
-    except services.GradeError as exc:
-        db.session.rollback()
-        return _back(person_id, str(exc), "error")
-    db.session.commit()
+    if problem := change(action, services.GradeError).problem:
+        return _back(person_id, problem, "error")
     return _back(person_id, success)
 
 
@@ -78,6 +76,7 @@ def person(person_id: int):
 
 @blueprint.post("/grades/<int:person_id>/override")
 @staff_only
+@idempotent
 def override(person_id: int):
     record, form = _record(person_id), OverrideForm()
     if not form.validate_on_submit():
@@ -121,6 +120,7 @@ def release(person_id: int):
 
 @blueprint.post("/grades/<int:person_id>/resend")
 @staff_only
+@idempotent
 def resend(person_id: int):
     record = _record(person_id)
     _valid(ConfirmForm())

@@ -19,7 +19,8 @@ from lti_tool.meetings.localtime import for_viewer
 from lti_tool.meetings.models import Meeting
 from lti_tool.pairs.models import Pair
 from lti_tool.web.auth import current_program, login_required, member_pair, role_required
-from lti_tool.web.forms import attempt, first_error
+from lti_tool.web.forms import attempt, change, first_error
+from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("guides", __name__)
 
@@ -82,6 +83,7 @@ def _scheduled(pair: Pair, viewer) -> list[Meeting]:
 
 @blueprint.post("/pairs/<int:pair_id>/guides/<int:guide_id>/choose")
 @login_required
+@idempotent
 def choose(pair_id: int, guide_id: int):
     pair, guide, form = member_pair(pair_id), _guide(guide_id), ChooseForm()
 
@@ -165,6 +167,7 @@ def restore():
 
 @blueprint.post("/guides/<int:guide_id>/move")
 @role_required(Role.STAFF)
+@idempotent
 def move(guide_id: int):
     guide, form = _guide(guide_id), MoveForm()
     if problem := attempt(form, lambda: services.move(
@@ -177,6 +180,7 @@ def move(guide_id: int):
 
 @blueprint.route("/guides/new", methods=["GET", "POST"])
 @role_required(Role.STAFF)
+@idempotent
 def new():
     form = GuideForm()
     if request.method == "GET":
@@ -200,20 +204,20 @@ def _save(form: GuideForm, guide: Guide | None):
     if problem is None and request.form.get("action") == "preview":
         return _edit_page(form, guide, preview=True)
     if problem is None:
-        fields = (form.title.data, form.body.data, form.week.data)
-        try:
-            if guide is None:
-                guide = services.add_guide(current_program(), g.enrolment.person, *fields)
-            else:
-                services.edit_guide(guide, g.enrolment.person, *fields)
-        except services.GuideError as exc:
-            problem = str(exc)
+        saved, problem = change(lambda: _store(form, guide), services.GuideError)
     if problem is not None:
         db.session.rollback()
         flash(problem, "error")
         return _edit_page(form, guide, status=400)
-    db.session.commit()
-    return _back("guides.manage", _("Saved “%(title)s”.", title=guide.title))
+    return _back("guides.manage", _("Saved “%(title)s”.", title=saved.title))
+
+
+def _store(form: GuideForm, guide: Guide | None) -> Guide:
+    fields = (form.title.data, form.body.data, form.week.data)
+    if guide is None:
+        return services.add_guide(current_program(), g.enrolment.person, *fields)
+    services.edit_guide(guide, g.enrolment.person, *fields)
+    return guide
 
 
 def _edit_page(form: GuideForm, guide: Guide | None, preview: bool = False, status: int = 200):

@@ -26,6 +26,7 @@ from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.web.auth import current_program, login_required, member_pair, role_required
 from lti_tool.web.forms import attempt, first_error
+from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("journal", __name__)
 PRIVACY = lazy_gettext("Only you and {other} can read this. Program staff see only dates, "
@@ -78,6 +79,7 @@ def _journal_page(pair: Pair, recap_form: RecapForm, action_form: ActionForm,
 
 @blueprint.post("/pairs/<int:pair_id>/journal/recaps")
 @login_required
+@idempotent
 def write_recap(pair_id: int):
     pair, form = member_pair(pair_id), RecapForm()
     viewer, other = _people(pair)
@@ -127,6 +129,7 @@ def edit_recap(recap_id: int):
 
 @blueprint.post("/pairs/<int:pair_id>/journal/actions")
 @login_required
+@idempotent
 def add_action(pair_id: int):
     pair, form = member_pair(pair_id), ActionForm()
     viewer, other = _people(pair)
@@ -179,6 +182,7 @@ def _messages_page(pair: Pair, form: MessageForm, status: int = 200):
 
 @blueprint.post("/pairs/<int:pair_id>/messages")
 @login_required
+@idempotent
 def post_message(pair_id: int):
     pair, form = member_pair(pair_id), MessageForm()
     if problem := attempt(form, lambda: services.post_message(

@@ -156,13 +156,17 @@ def rotate_keys():
 
 @lti_cli.command("purge-expired")
 def purge_expired():
-    """Delete expired launch state, nonces and sessions (run it from cron, e.g. hourly)."""
+    """Delete expired launch state, nonces, sessions and form submission keys older than a
+    day (run it from cron, e.g. hourly)."""
     from lti_tool.lti.storage import purge_expired as purge_launch_data
     from lti_tool.web.sessions import purge_expired as purge_sessions
+    from lti_tool.web.submissions import purge_expired as purge_submissions
 
     launch_rows, sessions = purge_launch_data(), purge_sessions()
+    submission_keys = purge_submissions()
     db.session.commit()
     click.echo(f"Deleted {launch_rows} expired launch records and {sessions} sessions.")
+    click.echo(f"Deleted {submission_keys} form submission keys older than a day.")
 
 
 @lti_cli.command("ensure-key")

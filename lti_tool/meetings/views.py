@@ -43,7 +43,8 @@ from lti_tool.meetings.models import MODALITY_LABELS, OUTCOMES, Meeting, Program
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.web.auth import current_program, login_required, member_pair, role_required
-from lti_tool.web.forms import change, first_error
+from lti_tool.web.forms import attempt, change, first_error
+from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("meetings", __name__)
 LISTED_TIMES = 24
@@ -146,29 +147,32 @@ def _feed_url(person) -> str:
 
 @blueprint.post("/pairs/<int:pair_id>/meetings/propose")
 @login_required
+@idempotent
 def propose(pair_id: int):
-    pair = member_pair(pair_id)
-    form = ProposeForm()
+    pair, form = member_pair(pair_id), ProposeForm()
     problem = first_error(form)
-    starts, recurrence = [], None
     if problem is None:
-        starts, problem = _proposed_starts(form, pair)
+        starts, recurrence, problem = _proposal(form, pair)
     if problem is None:
-        try:
-            recurrence = form.recurrence()
-        except ValidationError as exc:
-            problem = str(exc)
-    if problem is None:
-        try:
-            services.propose(pair, g.enrolment.person, starts, _details(form, recurrence))
-        except services.MeetingError as exc:
-            problem = str(exc)
+        problem = change(lambda: services.propose(pair, g.enrolment.person, starts,
+                                                  _details(form, recurrence)),
+                         services.MeetingError).problem
     if problem is not None:  # the page comes back with everything typed still there
         db.session.rollback()
         flash(problem, "error")
         return _page(pair, form, status=400)
-    db.session.commit()
     return _back(pair, _("Your proposal was sent; you will see the answer here."))
+
+
+def _proposal(form: ProposeForm, pair: Pair):
+    """(start times, recurrence, None) of a proposal, or ([], None, the problem)."""
+    starts, problem = _proposed_starts(form, pair)
+    if problem is not None:
+        return [], None, problem
+    try:
+        return starts, form.recurrence(), None
+    except ValidationError as exc:
+        return [], None, str(exc)
 
 
 def _proposed_starts(form: ProposeForm, pair: Pair):
@@ -196,6 +200,7 @@ def _details(form, recurrence=None) -> services.Details:
 
 @blueprint.post("/pairs/<int:pair_id>/meetings/book")
 @login_required
+@idempotent
 def book(pair_id: int):
     pair, form = member_pair(pair_id), BookForm()
     if (problem := first_error(form)) is not None:
@@ -231,6 +236,7 @@ def _int(value) -> int | None:
 
 @blueprint.post("/meetings/<int:meeting_id>/reschedule")
 @login_required
+@idempotent
 def reschedule(meeting_id: int):
     meeting, form = _meeting(meeting_id), RescheduleForm()
     if (problem := first_error(form)) is not None:
@@ -338,27 +344,25 @@ def _events_page(form: EventForm, status: int = 200):
 
 @blueprint.post("/events")
 @role_required(Role.STAFF)
+@idempotent
 def create_event():
     form, program = EventForm(), current_program()
-    problem = first_error(form)
-    if problem is None:
-        try:
-            calendars.create_event(
-                program, g.enrolment.person, title=form.title.data,
-                description=form.description.data or "", day=form.day.data, at=form.time.data,
-                timezone=services.zone_of(g.enrolment.person, program),
-                minutes=form.minutes.data, modality=form.modality.data,
-                location=form.location.data or "", link=form.link.data or "",
-                jitsi_base=current_app.config["JITSI_BASE_URL"])
-        except services.MeetingError as exc:
-            problem = str(exc)
-    if problem is not None:
-        db.session.rollback()
+    if problem := attempt(form, lambda: _create_event(form, program),
+                          services.MeetingError).problem:
         flash(problem, "error")
         return _events_page(form, status=400)
-    db.session.commit()
     flash(_("The event is posted; participants have been told."), "success")
     return redirect(url_for("meetings.events"), code=303)
+
+
+def _create_event(form: EventForm, program) -> ProgramEvent:
+    by = g.enrolment.person
+    return calendars.create_event(
+        program, by, title=form.title.data, description=form.description.data or "",
+        day=form.day.data, at=form.time.data, timezone=services.zone_of(by, program),
+        minutes=form.minutes.data, modality=form.modality.data,
+        location=form.location.data or "", link=form.link.data or "",
+        jitsi_base=current_app.config["JITSI_BASE_URL"])
 
 
 def _event(event_id: int) -> ProgramEvent:
@@ -385,15 +389,8 @@ def cancel_event(event_id: int):
 
 
 def _event_change(form, action, success: str):
-    if (problem := first_error(form)) is None:
-        try:
-            action()
-        except services.MeetingError as exc:
-            problem = str(exc)
-    if problem is not None:
-        db.session.rollback()
+    if problem := attempt(form, action, services.MeetingError).problem:
         flash(problem, "error")
     else:
-        db.session.commit()
         flash(success, "success")
     return redirect(url_for("meetings.events"), code=303)

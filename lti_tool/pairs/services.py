@@ -13,7 +13,7 @@ from flask_babel import gettext
 from lti_tool.courses.models import Enrolment, Person, Program
 from lti_tool.extensions import db
 from lti_tool.intake import services as intake
-from lti_tool.intake.models import Mentor, Profile
+from lti_tool.intake.models import Mentor, Profile, Question
 from lti_tool.matching import assignment, explain, profiles, report, scoring
 from lti_tool.pairs.models import AvoidedPair, MatchRun, Pair, Proposal
 from lti_tool.timeutil import utcnow
@@ -212,6 +212,11 @@ def set_locked(proposal: Proposal, locked: bool) -> None:
     proposal.locked = locked
 
 
+def set_approved(mentor: Mentor, approved: bool) -> None:
+    """Staff approve a mentor (volunteers wait for it) or withdraw the approval."""
+    mentor.approved = approved
+
+
 def exclude(run: MatchRun, person_id: int) -> None:
     """Leave a mentee or mentor out of this run (re-run to fill the gap)."""
     run.excluded = sorted({*run.excluded, person_id})
@@ -330,6 +335,16 @@ def save_settings(program: Program, form) -> None:
 
 END_STATUSES = {"completed": "Completed", "ended": "Ended early"}
 MAX_TERM_WEEKS = 104  # a relationship is extended at most two years ahead
+
+
+def add_question(program: Program, prompt: str, options: list[str],
+                 multiple: bool) -> Question:
+    """A program-specific intake question, after the others; the caller commits."""
+    question = Question(program_id=program.id, prompt=prompt.strip(), options=options,
+                        multiple=bool(multiple), position=len(intake.questions_for(program)))
+    db.session.add(question)
+    db.session.flush()
+    return question
 
 
 def term_end(program: Program, start: date | None = None) -> date:

@@ -30,6 +30,8 @@ from lti_tool.pairs.models import AvoidedPair, MatchRun, MentorRequest, Pair, Pr
 from lti_tool.security import audit
 from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.choices import choices
+from lti_tool.web.forms import change
+from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("pairs", __name__)
 staff_only = role_required(Role.STAFF)
@@ -57,12 +59,9 @@ def _done(message: str, category: str = "success", endpoint: str = "pairs.matchi
 def _attempt(action, success, endpoint: str = "pairs.matching"):
     """Run one service action as one transaction: commit and report `success(result)`, or
     roll back and say why it could not be done."""
-    try:
-        result = action()
-    except services.MatchingError as exc:
-        db.session.rollback()
-        return _done(str(exc), "error", endpoint=endpoint)
-    db.session.commit()
+    result, problem = change(action, services.MatchingError)
+    if problem is not None:
+        return _done(problem, "error", endpoint=endpoint)
     return _done(success(result), endpoint=endpoint)
 
 
@@ -120,6 +119,7 @@ def _people_of(run: MatchRun) -> dict[int, Person]:
 
 @blueprint.post("/matching/propose")
 @staff_only
+@idempotent
 def propose():
     form = ProposeForm()
     _valid(form)
@@ -131,6 +131,7 @@ def propose():
 
 @blueprint.post("/matching/<int:run_id>/rerun")
 @staff_only
+@idempotent
 def rerun(run_id: int):
     _valid(ConfirmForm())
     run = _run(run_id)
@@ -142,13 +143,13 @@ def rerun(run_id: int):
 
 @blueprint.post("/matching/proposals/<int:proposal_id>/lock")
 @staff_only
+@idempotent
 def toggle_lock(proposal_id: int):
     _valid(ConfirmForm())
     proposal = db.get_or_404(Proposal, proposal_id)
     _run(proposal.run_id)  # isolation check
-    services.set_locked(proposal, not proposal.locked)
-    db.session.commit()
-    return _done(_("Pair locked.") if proposal.locked else _("Pair unlocked."))
+    return _attempt(lambda: services.set_locked(proposal, not proposal.locked),
+                    lambda _none: _("Pair locked.") if proposal.locked else _("Pair unlocked."))
 
 
 @blueprint.post("/matching/<int:run_id>/assign")
@@ -174,6 +175,7 @@ def exclude(run_id: int):
 
 @blueprint.post("/matching/<int:run_id>/publish")
 @staff_only
+@idempotent
 def publish(run_id: int):
     _valid(ConfirmForm())
     run = _run(run_id)
@@ -223,15 +225,14 @@ def designate():
 
 @blueprint.post("/mentors/<int:mentor_id>/approve")
 @staff_only
+@idempotent
 def approve(mentor_id: int):
     _valid(ConfirmForm())
     mentor = _mentor(mentor_id)
-    mentor.approved = not mentor.approved
-    db.session.commit()
     name = mentor.person.display_name
-    message = (_("%(name)s is approved.", name=name) if mentor.approved
-               else _("%(name)s is no longer approved.", name=name))
-    return _done(message, endpoint="pairs.mentors")
+    return _attempt(lambda: services.set_approved(mentor, not mentor.approved),
+                    lambda _none: _("%(name)s is approved.", name=name) if mentor.approved
+                    else _("%(name)s is no longer approved.", name=name), "pairs.mentors")
 
 
 @blueprint.post("/mentors/<int:mentor_id>/capacity")
@@ -285,18 +286,16 @@ def settings():
 
 @blueprint.post("/matching/questions")
 @staff_only
+@idempotent
 def add_question():
     program = current_program()
     form = QuestionForm()
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("pairs.settings"), code=303)
-    position = len(intake.questions_for(program))
-    db.session.add(Question(program_id=program.id, prompt=form.prompt.data.strip(),
-                            options=form.option_list(), multiple=form.multiple.data,
-                            position=position))
-    db.session.commit()
-    return _done(_("Question added to the intake."), endpoint="pairs.settings")
+    return _attempt(lambda: services.add_question(program, form.prompt.data,
+                                                  form.option_list(), form.multiple.data),
+                    lambda _question: _("Question added to the intake."), "pairs.settings")
 
 
 @blueprint.post("/matching/questions/<int:question_id>/remove")
@@ -350,6 +349,7 @@ def extend_pair(pair_id: int):
 
 @blueprint.post("/pairs/<int:pair_id>/rematch")
 @staff_only
+@idempotent
 def rematch(pair_id: int):
     pair = _pair(pair_id)
     _valid(ConfirmForm())
@@ -360,6 +360,7 @@ def rematch(pair_id: int):
 
 @blueprint.post("/matching/avoid")
 @staff_only
+@idempotent
 def avoid():
     program, form = current_program(), AvoidForm()
     if (refused := _field_errors(form)) is not None:
@@ -385,6 +386,7 @@ def allow(rule_id: int):
 
 @blueprint.post("/requests")
 @role_required(Role.LEARNER)
+@idempotent
 def ask_mentor():
     program = current_program()
     form = RequestForm()
@@ -397,6 +399,7 @@ def ask_mentor():
 
 @blueprint.post("/requests/<int:request_id>/answer")
 @login_required
+@idempotent
 def answer_request(request_id: int):
     program = current_program()
     mentor_request = db.get_or_404(MentorRequest, request_id)

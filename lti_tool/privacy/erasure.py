@@ -37,6 +37,7 @@ from lti_tool.privacy.services import PrivacyError
 from lti_tool.relationships.models import Story
 from lti_tool.security import audit
 from lti_tool.surveys.models import SurveyReceipt, SurveyResponse
+from lti_tool.web import submissions
 from lti_tool.workspace.models import (
     AgreementTemplate,
     AgreementVersion,
@@ -91,6 +92,7 @@ def erase_person(course: Course, person: Person, *, actor: Person | None = None)
         for pair in pairs:
             _shared_history(pair, person, placeholder, result)
     _program_records(program_ids, person, result)
+    result.add("form_submissions", submissions.erase(person.id))
     _delete(result, "enrolment", sa.delete(Enrolment).filter_by(course_id=course.id,
                                                                 person_id=person.id))
     _drop_person_if_unenrolled(person, result)

@@ -55,4 +55,6 @@ PERSON_COLUMNS: dict[tuple[str, str], Coverage] = {
     ("grades_audit", "person_id"): Coverage("grades.changes", "delete"),
     ("grades_audit", "actor_id"): Coverage("staff_actions.grade_changes", "unset"),
     ("notify_notification", "recipient_id"): Coverage("notifications", "delete"),
+    # Keys of forms sent in the last day (which page, when): no content, kept a day.
+    ("web_submission", "person_id"): Coverage("form_submissions", "delete"),
 }

@@ -25,6 +25,7 @@ from lti_tool.pairs.models import AvoidedPair, MatchRun, MentorRequest, Pair, Pr
 from lti_tool.relationships.models import Story
 from lti_tool.surveys.models import SurveyReceipt, SurveyResponse
 from lti_tool.timeutil import utcnow
+from lti_tool.web import submissions
 from lti_tool.workspace.models import (
     AgreementTemplate,
     AgreementVersion,
@@ -97,6 +98,7 @@ def export_person(person: Person) -> dict[str, Any]:
                           for n in _all(sa.select(Notification).filter_by(
                               recipient_id=person.id).order_by(Notification.id))],
         "staff_actions": _staff_actions(person),
+        "form_submissions": submissions.export_of(person.id),
     }
 
 

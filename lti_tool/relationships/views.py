@@ -15,6 +15,8 @@ from lti_tool.security import audit
 from lti_tool.surveys.services import checkin_trend
 from lti_tool.surveys.services import settings_of as survey_settings
 from lti_tool.web.auth import current_program, login_required, role_required
+from lti_tool.web.forms import change
+from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("relationships", __name__)
 staff_only = role_required(Role.STAFF)
@@ -69,12 +71,12 @@ def _pair(pair_id: int) -> Pair:
 
 @blueprint.post("/dashboard/pairs/<int:pair_id>/<any(nudge, checkin):kind>")
 @staff_only
+@idempotent
 def nudge(pair_id: int, kind: str):
     pair = _pair(pair_id)
     if not ConfirmForm().validate_on_submit():
         abort(400, gettext("The form has expired; reload the page and try again."))
-    services.nudge(pair, kind)
-    db.session.commit()
+    change(lambda: services.nudge(pair, kind), refusals=())  # nothing refuses a nudge
     names = {"mentee": pair.mentee.display_name, "mentor": pair.mentor.display_name}
     flash(gettext("%(mentee)s and %(mentor)s have been nudged.", **names) if kind == "nudge"
           else gettext("%(mentee)s and %(mentor)s have been asked for a check-in.", **names),
@@ -111,22 +113,20 @@ def health_settings():
 
 @blueprint.route("/stories/new", methods=["GET", "POST"])
 @role_required(Role.LEARNER, Role.MENTOR)
+@idempotent
 def new_story():
     program, form = current_program(), StoryForm()
-    if form.validate_on_submit():
-        try:
-            stories.submit(program, g.enrolment.person, g.enrolment.role, form.title.data,
-                           form.body.data, bool(form.show_name.data), bool(form.consent.data))
-        except stories.StoryError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return render_template("relationships/story_form.html", form=form), 400
-        db.session.commit()
-        flash(gettext("Thank you! Your story will appear once the program team has read it."),
-              "success")
-        return redirect(url_for("courses.home"), code=303)
-    return render_template("relationships/story_form.html", form=form), \
-        400 if form.is_submitted() else 200
+    if not form.validate_on_submit():  # the fields show their own problems
+        return render_template("relationships/story_form.html", form=form), \
+            400 if form.is_submitted() else 200
+    if problem := change(lambda: stories.submit(
+            program, g.enrolment.person, g.enrolment.role, form.title.data, form.body.data,
+            bool(form.show_name.data), bool(form.consent.data)), stories.StoryError).problem:
+        flash(problem, "error")
+        return render_template("relationships/story_form.html", form=form), 400
+    flash(gettext("Thank you! Your story will appear once the program team has read it."),
+          "success")
+    return redirect(url_for("courses.home"), code=303)
 
 
 @blueprint.post("/stories/<int:story_id>/<any(approve, decline):decision>")

@@ -1,4 +1,6 @@
-"""Form helpers shared by the pages, and the base class of every form."""
+"""Form helpers shared by the pages, and the base class of every form. Every form carries a
+one-time submission key beside its CSRF token, and `change()` stores it with what the service
+creates (lti_tool/web/submissions.py: a repeat is shown the first result)."""
 
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -8,18 +10,31 @@ from flask import abort
 from flask_babel import gettext as _
 
 from lti_tool.extensions import db
+from lti_tool.web import submissions
 
 
 class FlaskForm(flask_wtf.FlaskForm):
     """Flask-WTF's form, whose hidden CSRF field renders without an id: a page often holds
     several forms (one per row of a table), and `id="csrf_token"` repeated in one page is
-    invalid HTML that assistive technology trips over. Its name is unchanged."""
+    invalid HTML that assistive technology trips over. Its name is unchanged.
+
+    The CSRF field brings the submission key with it, so that every template that renders
+    `{{ form.csrf_token }}` sends one. Each rendering makes a new key (one form instance often
+    serves every row of a table); only the form its view checked, shown again with its
+    problem, keeps the key it was sent with."""
 
     class Meta:
+        checked = False  # set by validate(): this is the form that was sent
+
         def render_field(self, field, render_kw):
-            if field.type == "CSRFTokenField":
-                render_kw = {"id": False, **render_kw}
-            return super().render_field(field, render_kw)
+            if field.type != "CSRFTokenField":
+                return super().render_field(field, render_kw)
+            token = super().render_field(field, {"id": False, **render_kw})
+            return token + submissions.key_input(keep=self.checked)
+
+    def validate(self, extra_validators=None) -> bool:
+        self.meta.checked = True
+        return super().validate(extra_validators=extra_validators)
 
 
 def first_error(form) -> str | None:
@@ -53,11 +68,16 @@ def attempt(form, action: Callable[[], Any],
 def change(action: Callable[[], Any],
            refusals: type[Exception] | tuple[type[Exception], ...]) -> Outcome:
     """A service call as one transaction: committed when it succeeds, rolled back when the
-    service refuses (the refusal's message is the problem)."""
+    service refuses (the refusal's message is the problem). In a view marked
+    `submissions.idempotent`, the form's key is stored first in the same transaction, and the
+    decorator commits once the view has answered (the answer's address goes with it)."""
     try:
+        submissions.claim()
         result = action()
     except refusals as exc:
         db.session.rollback()
+        submissions.release()
         return Outcome(None, str(exc))
-    db.session.commit()
+    if not submissions.claimed():
+        db.session.commit()
     return Outcome(result, None)

@@ -20,6 +20,7 @@ from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.web.auth import current_program, login_required, member_pair, role_required
 from lti_tool.web.forms import attempt, change, first_error
+from lti_tool.web.submissions import idempotent
 from lti_tool.workspace import services
 from lti_tool.workspace.forms import (
     AcceptForm,
@@ -212,6 +213,7 @@ def _name_hopes(form: TermsForm, pair: Pair) -> None:
 
 @blueprint.post("/pairs/<int:pair_id>/agreement")
 @login_required
+@idempotent
 def propose(pair_id: int):
     pair, form = member_pair(pair_id), TermsForm()
     _name_hopes(form, pair)
@@ -259,6 +261,7 @@ def _goals_page(pair: Pair, form: GoalForm, status: int = 200):
 
 @blueprint.post("/pairs/<int:pair_id>/goals")
 @login_required
+@idempotent
 def add_goal(pair_id: int):
     pair, form = member_pair(pair_id), GoalForm()
     if problem := attempt(form, lambda: services.add_goal(
