@@ -135,13 +135,7 @@ def _save(form: PlatformForm, existing: Platform | None = None) -> bool:
         db.session.rollback()
         form.issuer.errors = [*form.issuer.errors, str(exc)]
         return False
-    target = f"{platform.issuer} client {platform.client_id}"
-    if changes is None:
-        audit.record("platform.registered", platform=platform, target=target, via="admin",
-                     deployment_ids=platform.deployment_ids)
-    else:
-        audit.record("platform.updated", platform=platform, target=target, via="admin",
-                     changes=changes)
+    audit.registration_saved(platform, changes, via="admin")
     db.session.commit()
     log.info("platform %s by the admin: iss=%s client_id=%s changes=%s",
              "registered" if changes is None else "updated", platform.issuer,

@@ -50,15 +50,10 @@ def add_platform(issuer, client_id, auth_login_url, token_url, jwks_url, deploym
         platform, changes = save_platform(details)
     except RegistrationError as exc:
         raise click.UsageError(str(exc)) from exc
-    target = f"{platform.issuer} client {platform.client_id}"
-    if changes is None:
-        audit.record("platform.registered", platform=platform, target=target, via="cli",
-                     deployment_ids=platform.deployment_ids)
-    else:
-        audit.record("platform.updated", platform=platform, target=target, via="cli",
-                     changes=changes)
+    audit.registration_saved(platform, changes, via="cli")
     db.session.commit()
-    click.echo(f"{'Registered' if changes is None else 'Updated'} {target} "
+    click.echo(f"{'Registered' if changes is None else 'Updated'} {platform.issuer} client "
+               f"{platform.client_id} "
                f"deployments {', '.join(platform.deployment_ids)}")
 
 

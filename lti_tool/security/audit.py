@@ -52,6 +52,17 @@ def record(action: str, *, actor: Actor = None, program: Program | int | None = 
     return event
 
 
+def registration_saved(platform: Platform, changes: dict | None, via: str) -> AuditEvent:
+    """A registration an administrator created (`changes` None) or changed ({field: [old,
+    new]}), from the admin page or the CLI."""
+    target = f"{platform.issuer} client {platform.client_id}"
+    if changes is None:
+        return record("platform.registered", platform=platform, target=target, via=via,
+                      deployment_ids=platform.deployment_ids)
+    return record("platform.updated", platform=platform, target=target, via=via,
+                  changes=changes)
+
+
 def _enrolment(actor: Actor) -> Enrolment | None:
     if isinstance(actor, Enrolment):
         return actor
