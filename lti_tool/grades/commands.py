@@ -1,6 +1,6 @@
 """`flask --app wsgi grades ...`: post queued scores once (cron) or in a bounded loop, recompute
 every program, sync every course's roster from the platform (cron), show the outbox's counts
-and retry the changes that failed."""
+and retry the changes that failed (those two commands come from `lti_tool.outbox`)."""
 
 import logging
 
@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from pylti1p3.exception import LtiException
 from requests import RequestException
 
+from lti_tool import outbox
 from lti_tool.courses.models import Course
 from lti_tool.courses.roster import sync_roster
 from lti_tool.extensions import db
@@ -17,6 +18,7 @@ from lti_tool.lti.advantage import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 grades_cli = AppGroup("grades", help="Participation grades: the LMS gradebook outbox.")
+outbox.add_commands(grades_cli, sync.GRADES)  # status, retry-failed
 
 
 @grades_cli.command("sync")
@@ -80,20 +82,3 @@ def roster_sync() -> None:
     click.echo(f"Synced {len(courses) - failed} of {len(courses)} courses.")
     if failed:
         click.get_current_context().exit(1)
-
-
-@grades_cli.command("status")
-def status() -> None:
-    """How many score changes are in each status."""
-    found = services.counts()
-    for name in services.STATUS_TEXT:
-        if name:
-            click.echo(f"{name:11} {found.get(name, 0)}")
-
-
-@grades_cli.command("retry-failed")
-def retry_failed() -> None:
-    """Queue the changes that failed again with fresh attempts."""
-    count = sync.retry_failed()
-    db.session.commit()
-    click.echo(f"Queued {count} failed changes again.")

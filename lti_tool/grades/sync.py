@@ -1,13 +1,15 @@
 """Posting queued scores to the LMS through Assignment and Grade Services, outside any web
 request: `flask grades sync` (cron) or `flask grades worker`.
 
-Claims. The unit of work is a graded person (`GradeRecord`), so that one person's scores are
-never posted by two workers at once (an older one could overtake a newer one). A worker claims
-a batch of people with due outbox rows by writing a fresh claim token onto their records:
-on PostgreSQL the candidates are picked `FOR UPDATE SKIP LOCKED` (workers never wait on, or
-take, each other's rows); on SQLite a guarded UPDATE (unclaimed, or claimed longer ago than
-GRADES_CLAIM_TIMEOUT_SECONDS) lets exactly one writer win each record. The claim is committed
-before any HTTP call, and each outcome is recorded only while the worker still holds it.
+Claims. The unit of claim is a graded person (`GradeRecord`), so that one person's scores are
+never posted by two workers at once (an older one could overtake a newer one). Claiming is
+`lti_tool.outbox`'s, the same algorithm as for notifications: a worker claims up to 50 people
+with due outbox rows by writing a fresh claim token onto their records, the candidates picked
+`FOR UPDATE SKIP LOCKED` on PostgreSQL (workers never wait on, or take, each other's people),
+a guarded UPDATE on SQLite (unclaimed, or claimed longer ago than GRADES_CLAIM_TIMEOUT_SECONDS)
+letting exactly one writer win each record. The claim is committed before any HTTP call, and
+each outcome is recorded only while the worker still holds it. This module says how to post
+one person's newest score and what the LMS's answer means.
 
 Coalescing. Of a person's pending changes only the newest is posted; older ones become
 "superseded". A change older than one already sent is never posted. Each post carries an AGS
@@ -29,11 +31,11 @@ by the connector, so it also serves the next runs) and one HTTP connection for e
 """
 
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import requests
 import sqlalchemy as sa
@@ -42,6 +44,7 @@ from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.lineitem import LineItem
 from sqlalchemy.orm import joinedload
 
+from lti_tool import outbox
 from lti_tool.courses.models import Enrolment, Program, ResourceLink
 from lti_tool.extensions import db
 from lti_tool.grades import services
@@ -62,7 +65,7 @@ from lti_tool.grades.models import (
     GradeSync,
 )
 from lti_tool.lti.advantage import Score, ServiceUnavailable, grades_service, participation_lineitem
-from lti_tool.timeutil import as_utc, utcnow
+from lti_tool.timeutil import as_utc
 
 log = logging.getLogger(__name__)
 CHUNK = 50  # people claimed at a time
@@ -71,22 +74,15 @@ MAX_FAILURES_KEPT = 20
 ERROR_TEXT = 500
 
 
-# --- Settings and reports -------------------------------------------------------------------
+# --- The queue and its reports ---------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Policy:
-    max_attempts: int
-    retry_seconds: float
-    claim_timeout_seconds: float
-
-    @classmethod
-    def from_config(cls, config) -> "Policy":
-        return cls(max_attempts=max(1, int(config["GRADES_MAX_ATTEMPTS"])),
-                   retry_seconds=float(config["GRADES_RETRY_SECONDS"]),
-                   claim_timeout_seconds=float(config["GRADES_CLAIM_TIMEOUT_SECONDS"]))
-
-    def backoff(self, attempts: int) -> timedelta:
-        return timedelta(seconds=self.retry_seconds * 2 ** max(0, attempts - 1))
+GRADES = outbox.Queue(
+    name="changes", settings="GRADES", rows=GradeSync, due_at=GradeSync.next_attempt_at,
+    unit=GradeRecord, unit_key=GradeSync.record_id, order=(GradeRecord.id,),
+    statuses=tuple(name for name in services.STATUS_TEXT if name), chunk=CHUNK,
+    # A post that arrived before its answer was lost is repeated with the same timestamp, and
+    # the LMS answers 409: a stalled post is retried even after its last attempt.
+    idempotent=True)
 
 
 @dataclass
@@ -100,12 +96,13 @@ class SyncReport:
     refused: int = 0  # rejected, forbidden, not_found, no_service: staff can act on them
     left: int = 0
     held: int = 0
-    lost: int = 0  # claimed by another worker first
+    lost: int = 0  # reclaimed by another worker before the outcome was recorded
     people: int = 0  # people whose changes were handled
+    claimed: int = 0  # people claimed in the batch
     outcomes: list[tuple[int, str]] = field(default_factory=list)  # (GradeSync id, status)
 
     COUNTERS = ("posts", "sent", "conflict", "superseded", "retrying", "failed", "refused",
-                "left", "held", "lost", "people")
+                "left", "held", "lost", "people", "claimed")
 
     def add(self, other: "SyncReport") -> None:
         for name in self.COUNTERS:
@@ -253,9 +250,7 @@ class Sender:
 
 @dataclass
 class _Run:
-    policy: Policy
-    clock: Callable[[], datetime]
-    token: str
+    box: outbox.Outbox
     sender: Sender
     report: SyncReport
     links: dict[int, int | None] = field(default_factory=dict)  # program id -> link id
@@ -265,87 +260,23 @@ def sync_due(limit: int = 500, *, now: datetime | None = None,
              sender: Sender | None = None) -> SyncReport:
     """Post the due score changes of up to `limit` people. Commits as it goes, so it runs in a
     session of its own (a CLI command or a test), never inside a request's transaction."""
-    run = _Run(policy=Policy.from_config(current_app.config),
-               clock=(lambda: now) if now else utcnow, token=secrets.token_hex(16),
+    run = _Run(box=outbox.Outbox.from_config(GRADES, current_app.config, now=now),
                sender=sender or Sender(), report=SyncReport())
     run.sender.new_run()
     posts_before = run.sender.posts
-    handled = 0
-    while handled < limit:
-        claimed = _claim(run, min(CHUNK, limit - handled))
-        if not claimed:
-            break
-        try:
-            for record_id in claimed:
-                _process(run, record_id)
-                handled += 1
-        except BaseException:
-            db.session.rollback()
-            _release_all(run)
-            raise
+    run.report.claimed = run.box.drain(limit, partial(_process, run))
     run.report.posts = run.sender.posts - posts_before
     return run.report
-
-
-def _due_rows(policy: Policy, now: datetime):
-    stale = now - timedelta(seconds=policy.claim_timeout_seconds)
-    return sa.or_(sa.and_(GradeSync.status == PENDING, GradeSync.next_attempt_at <= now),
-                  sa.and_(GradeSync.status == SENDING, GradeSync.claimed_at < stale))
-
-
-def _claimable(policy: Policy, now: datetime):
-    stale = now - timedelta(seconds=policy.claim_timeout_seconds)
-    due = sa.select(GradeSync.record_id).where(_due_rows(policy, now))
-    return sa.and_(GradeRecord.id.in_(due),
-                   sa.or_(GradeRecord.claim_token.is_(None), GradeRecord.claimed_at < stale))
-
-
-def _claim(run: _Run, limit: int) -> list[int]:
-    """Claim up to `limit` people with due changes for this run; their record ids."""
-    db.session.commit()  # start from a fresh transaction
-    now = run.clock()
-    claimable = _claimable(run.policy, now)
-    pick = sa.select(GradeRecord.id).where(claimable).order_by(GradeRecord.id).limit(limit)
-    if db.engine.dialect.name == "postgresql":
-        ids = list(db.session.scalars(pick.with_for_update(skip_locked=True, of=GradeRecord)))
-        if not ids:
-            db.session.commit()
-            return []
-        target = GradeRecord.id.in_(ids)
-    else:
-        target = GradeRecord.id.in_(pick.scalar_subquery())
-    db.session.execute(sa.update(GradeRecord).where(target, claimable)
-                       .values(claim_token=run.token, claimed_at=now)
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
-    return list(db.session.scalars(sa.select(GradeRecord.id).where(
-        GradeRecord.claim_token == run.token).order_by(GradeRecord.id)))
-
-
-def _still_ours(run: _Run, record_id: int) -> bool:
-    """Refresh our claim (a write: it also takes the write lock for what follows)."""
-    result = db.session.execute(
-        sa.update(GradeRecord).where(GradeRecord.id == record_id,
-                                     GradeRecord.claim_token == run.token)
-        .values(claimed_at=run.clock()).execution_options(synchronize_session=False))
-    return result.rowcount == 1
 
 
 def _release(record: GradeRecord) -> None:
     record.claim_token, record.claimed_at = None, None
 
 
-def _release_all(run: _Run) -> None:
-    db.session.execute(sa.update(GradeRecord).where(GradeRecord.claim_token == run.token)
-                       .values(claim_token=None, claimed_at=None)
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
-
-
-def _process(run: _Run, record_id: int) -> None:
+def _process(run: _Run, record_id: int, token: str) -> None:
     """Handle one claimed person's due changes: post the newest, or say why not."""
-    now = run.clock()
-    if not _still_ours(run, record_id):
+    now = run.box.now()
+    if not run.box.still_held(record_id, token):
         db.session.commit()
         run.report.lost += 1
         return
@@ -354,8 +285,7 @@ def _process(run: _Run, record_id: int) -> None:
                                      joinedload(GradeRecord.program)])
     rows = list(db.session.scalars(
         sa.select(GradeSync).where(GradeSync.record_id == record_id,
-                                   sa.or_(GradeSync.status == PENDING,
-                                          _due_rows(run.policy, now)))
+                                   sa.or_(GradeSync.status == PENDING, run.box.due_rows(now)))
         .order_by(GradeSync.timestamp.desc(), GradeSync.id.desc())))
     run.report.people += 1
     for older in rows[1:]:
@@ -365,17 +295,17 @@ def _process(run: _Run, record_id: int) -> None:
         _release(record)  # nothing due (another worker was first, or a retry is waiting)
         db.session.commit()
         return
-    _handle(run, record, newest, now)
+    _handle(run, record, newest, now, token)
 
 
-def _handle(run: _Run, record: GradeRecord, row: GradeSync, now: datetime) -> None:
+def _handle(run: _Run, record: GradeRecord, row: GradeSync, now: datetime, token: str) -> None:
     link_id = _link(run, record.program_id)
     reason = _not_posted(record, row, link_id)
     if reason is None and run.sender.broken(link_id):
         reason = run.sender.broken(link_id)
     if reason is None and run.sender.paused(link_id):
         row.status, row.claim_token = PENDING, None
-        row.next_attempt_at = now + run.policy.backoff(1)
+        row.next_attempt_at = now + run.box.policy.backoff(1)
         row.last_error = "Not tried in this run: the LMS failed several times in a row."
         run.report.count(row.id, PENDING)
         _release(record)
@@ -389,7 +319,7 @@ def _handle(run: _Run, record: GradeRecord, row: GradeSync, now: datetime) -> No
     if record.last_ags_timestamp is None or \
             as_utc(record.last_ags_timestamp) < as_utc(row.ags_timestamp):
         record.last_ags_timestamp = row.ags_timestamp
-    row.status, row.claim_token, row.claimed_at = SENDING, run.token, now
+    row.status, row.claim_token, row.claimed_at = SENDING, token, now
     row.attempts += 1
     row.resource_link_id = link_id
     score = Score(user_id=record.person.subject, score_given=row.score_given,
@@ -405,7 +335,7 @@ def _handle(run: _Run, record: GradeRecord, row: GradeSync, now: datetime) -> No
         _settle()
         outcome = classify(exc)
     run.sender.note(link_id, outcome)
-    _finish(run, record_id, row_id, outcome)
+    _finish(run, record_id, row_id, outcome, token)
 
 
 def _settle() -> None:
@@ -467,10 +397,10 @@ def _conclude(run: _Run, record: GradeRecord, row: GradeSync, outcome: Outcome,
     db.session.commit()
 
 
-def _finish(run: _Run, record_id: int, row_id: int, outcome: Outcome) -> None:
+def _finish(run: _Run, record_id: int, row_id: int, outcome: Outcome, token: str) -> None:
     """Record the outcome of a post, while this run still holds the person's claim."""
-    now = run.clock()
-    if not _still_ours(run, record_id):
+    now = run.box.now()
+    if not run.box.still_held(record_id, token):
         db.session.commit()
         log.warning("grades: person record %s was reclaimed before the outcome (%s) of change "
                     "%s was recorded", record_id, outcome.status, row_id)
@@ -489,9 +419,9 @@ def _finish(run: _Run, record_id: int, row_id: int, outcome: Outcome) -> None:
                         {"at": now.isoformat(timespec="seconds"), "status": outcome.http_status,
                          "error": outcome.error}][-MAX_FAILURES_KEPT:]
         row.last_error = outcome.error
-        if outcome.retry and row.attempts < run.policy.max_attempts:
+        if outcome.retry and row.attempts < run.box.policy.max_attempts:
             row.status = PENDING
-            row.next_attempt_at = now + run.policy.backoff(row.attempts)
+            row.next_attempt_at = now + run.box.policy.backoff(row.attempts)
             record.sync_status = PENDING
             record.sync_error = (f"Attempt {row.attempts} failed: {outcome.error} Retrying after "
                                  f"{row.next_attempt_at:%Y-%m-%d %H:%M} UTC.")
@@ -512,13 +442,8 @@ def _finish(run: _Run, record_id: int, row_id: int, outcome: Outcome) -> None:
 
 def retry_failed(program: Program | None = None) -> int:
     """Give changes that failed (timeouts, 5xx) a fresh set of attempts. Flushes."""
-    query = sa.update(GradeSync).where(GradeSync.status == FAILED)
-    if program is not None:
-        query = query.where(GradeSync.program_id == program.id)
-    result = db.session.execute(
-        query.values(status=PENDING, attempts=0, next_attempt_at=utcnow(), claim_token=None)
-        .execution_options(synchronize_session="fetch"))
-    return result.rowcount
+    where = [GradeSync.program_id == program.id] if program is not None else []
+    return outbox.retry_failed(GRADES, *where)
 
 
 def recompute_all(trigger: str = "cron") -> int:
@@ -539,19 +464,16 @@ def run_worker(*, interval: float, max_loops: int, limit: int = 500,
     """`sync_due` up to `max_loops` times, sleeping `interval` seconds between batches (not
     after a full one); every `recompute_seconds` it recomputes every program first. Bounded,
     so cron or a process manager restarts it."""
-    total = SyncReport()
-    last_recompute: float | None = None
     sender = Sender()  # one token and connection per line item across batches
-    for loop in range(max_loops):
+    last_recompute: float | None = None
+
+    def batch() -> SyncReport:
+        nonlocal last_recompute
         if recompute_seconds and (last_recompute is None or
                                   time.monotonic() - last_recompute >= recompute_seconds):
             recompute_all()
             last_recompute = time.monotonic()
-        report = sync_due(limit, sender=sender)
-        total.add(report)
-        if on_batch:
-            on_batch(report)
-        db.session.remove()  # hold no connection while sleeping
-        if loop + 1 < max_loops and report.people < limit:
-            sleep(interval)
-    return total
+        return sync_due(limit, sender=sender)
+
+    return outbox.run_worker(batch, SyncReport(), interval=interval, max_loops=max_loops,
+                             limit=limit, sleep=sleep, on_batch=on_batch)

@@ -1,15 +1,17 @@
 """`flask --app wsgi notify ...`: send due notifications once (cron) or in a bounded loop (a
-process manager restarts it), show the outbox's counts, and retry the failed ones."""
+process manager restarts it), show the outbox's counts, and retry the failed ones (those two
+commands come from `lti_tool.outbox`)."""
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from lti_tool.extensions import db
+from lti_tool import outbox
 from lti_tool.notify import services
 from lti_tool.notify.mail import MailConfigError, MailSettings
 
 notify_cli = AppGroup("notify", help="E-mail notifications: the outbox and its sender.")
+outbox.add_commands(notify_cli, services.NOTIFICATIONS)  # status, retry-failed
 
 
 def _check_settings() -> None:
@@ -50,18 +52,3 @@ def worker(interval: float, max_loops: int, limit: int) -> None:
     total = services.run_worker(interval=interval, max_loops=max_loops, limit=limit,
                                 on_batch=echo)
     click.echo(f"Worker done after {max_loops} batches. {total.summary()}.")
-
-
-@notify_cli.command("status")
-def status() -> None:
-    """How many notifications are in each status."""
-    for name, count in services.counts().items():
-        click.echo(f"{name:11} {count}")
-
-
-@notify_cli.command("retry-failed")
-def retry_failed() -> None:
-    """Queue the failed notifications again with fresh attempts (after fixing MAIL_*)."""
-    count = services.retry_failed()
-    db.session.commit()
-    click.echo(f"Queued {count} failed notifications again.")

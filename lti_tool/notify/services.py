@@ -1,34 +1,36 @@
 """The notification outbox: other features `enqueue` a message inside their own transaction;
 `send_due` (run by `flask notify send` or the `notify worker`, never by a web request) sends
-the ones that are due.
+the ones that are due. Claiming, retries and the worker loop are `lti_tool.outbox`'s; this
+module says how to send one message and what an SMTP failure means.
 
-Never twice: a worker claims one row at a time with a guarded UPDATE (`status='pending'` and
-due, or `status='sending'` for longer than NOTIFY_CLAIM_TIMEOUT_SECONDS) that also writes a
-fresh claim token, and commits it before sending. Two workers racing for a row both run that
-UPDATE; the database lets exactly one of them change it (PostgreSQL re-checks the WHERE after
-the winner commits, SQLite runs one writer at a time), the other sees rowcount 0 and moves on.
-Only the holder of the token may then mark the row sent or failed. A worker that dies between
-claim and finish leaves the row in "sending"; after the timeout another worker reclaims it,
-counting the attempt (the stable Message-ID lets mail systems drop the rare duplicate if the
-first worker died after the server had accepted the message).
+Never twice: each notification is its own unit of claim, claimed one at a time just before it
+is sent. The claim (`outbox.Outbox.claim`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, a guarded
+UPDATE on SQLite) writes a fresh claim token, status "sending" and attempts + 1, and is
+committed before sending; exactly one worker wins a row, and only the holder of the token may
+then mark it sent or failed. A worker that dies between claim and finish leaves the row in
+"sending"; after NOTIFY_CLAIM_TIMEOUT_SECONDS another worker reclaims it, counting the attempt
+(the stable Message-ID lets mail systems drop the rare duplicate if the first worker died after
+the server had accepted the message); with no attempts left it is "failed" instead.
 
-Failures are recorded, not raised: attempts + 1, last_error, and a retry after an exponential
-backoff (NOTIFY_RETRY_SECONDS x 2^(attempt-1)); after NOTIFY_MAX_ATTEMPTS the row is "failed".
+Failures are recorded, not raised: last_error, and a retry after an exponential backoff
+(NOTIFY_RETRY_SECONDS x 2^(attempt-1)); after NOTIFY_MAX_ATTEMPTS the row is "failed". A
+permanent failure (an address no server can take) is "failed" at once.
 """
 
 import hashlib
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
 from icalendar import Calendar
 from sqlalchemy.orm import joinedload
 
+from lti_tool import outbox
 from lti_tool.courses.models import Person
 from lti_tool.extensions import db
 from lti_tool.notify import mail
@@ -49,6 +51,12 @@ log = logging.getLogger(__name__)
 MAX_KEY_LENGTH = 255
 MAX_KIND_LENGTH = 64
 MAX_LINK_LENGTH = 2048
+
+NOTIFICATIONS = outbox.Queue(
+    name="notifications", settings="NOTIFY", rows=Notification, due_at=Notification.send_after,
+    order=(Notification.send_after, Notification.id), statuses=STATUSES,
+    # A claim is the attempt: the row is "sending" from the moment it is claimed.
+    on_claim={"status": SENDING, "attempts": Notification.attempts + 1})
 
 
 # --- Enqueueing (inside the caller's transaction: flush, never commit) ------------------------
@@ -173,20 +181,7 @@ def utc_text(value: datetime | None) -> str:
 
 def counts() -> dict[str, int]:
     """How many notifications are in each status (every status listed, zeros too)."""
-    rows = db.session.execute(
-        sa.select(Notification.status, sa.func.count()).group_by(Notification.status))
-    found = {status: count for status, count in rows}
-    return {status: found.get(status, 0) for status in STATUSES}
-
-
-def retry_failed() -> int:
-    """Give failed notifications a fresh set of attempts (after fixing the mail settings).
-    Flushes, does not commit."""
-    result = db.session.execute(
-        sa.update(Notification).where(Notification.status == FAILED)
-        .values(status=PENDING, attempts=0, send_after=utcnow(), claim_token=None)
-        .execution_options(synchronize_session="fetch"))
-    return result.rowcount
+    return outbox.counts(NOTIFICATIONS)
 
 
 # --- Sending (outside any web request) ------------------------------------------------------
@@ -198,7 +193,8 @@ class SendReport:
     retrying: int = 0  # failed this time, due again after the backoff
     failed: int = 0  # gave up (last attempt, or a message no retry can send)
     no_address: int = 0
-    lost: int = 0  # claimed by another worker first
+    lost: int = 0  # reclaimed by another worker before the outcome was recorded
+    claimed: int = 0  # rows claimed in the batch
     outcomes: list[tuple[int, str]] = field(default_factory=list)  # (id, status)
 
     @property
@@ -207,7 +203,7 @@ class SendReport:
 
     def add(self, other: "SendReport") -> None:
         self.delivery = other.delivery or self.delivery
-        for name in ("sent", "retrying", "failed", "no_address", "lost"):
+        for name in ("sent", "retrying", "failed", "no_address", "lost", "claimed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.outcomes.extend(other.outcomes)
 
@@ -216,104 +212,46 @@ class SendReport:
                 f"failed {self.failed}, no address {self.no_address}")
 
 
-@dataclass(frozen=True)
-class Policy:
-    max_attempts: int
-    retry_seconds: float
-    claim_timeout_seconds: float
-
-    @classmethod
-    def from_config(cls, config) -> "Policy":
-        return cls(max_attempts=max(1, int(config["NOTIFY_MAX_ATTEMPTS"])),
-                   retry_seconds=float(config["NOTIFY_RETRY_SECONDS"]),
-                   claim_timeout_seconds=float(config["NOTIFY_CLAIM_TIMEOUT_SECONDS"]))
-
-    def backoff(self, attempts: int) -> timedelta:
-        return timedelta(seconds=self.retry_seconds * 2 ** max(0, attempts - 1))
-
-
 def send_due(limit: int = 100, *, now: datetime | None = None,
              mailer: mail.Mailer | None = None) -> SendReport:
     """Send up to `limit` due notifications, one claim at a time. It commits as it goes, so
     it runs in a session of its own (a CLI command), never inside a request's transaction.
     `now` fixes the clock (tests); MailConfigError if the MAIL_* settings cannot work."""
     config = current_app.config
-    policy = Policy.from_config(config)
+    box = outbox.Outbox.from_config(NOTIFICATIONS, config, now=now)
     settings = mail.MailSettings.from_config(config)
     mailer = mailer or mail.mailer_for(settings)
-    clock: Callable[[], datetime] = (lambda: now) if now else utcnow
     sender = settings.sender or f"{config['TOOL_NAME']} <no-reply@localhost>"
-    report = SendReport(delivery=mailer.delivery)
-    _give_up_stalled(policy, clock())
+    run = _Run(box, mailer, sender, SendReport(delivery=mailer.delivery))
     try:
-        for row_id in _due_ids(policy, clock(), limit):
-            token = _claim(row_id, policy, clock())
-            if token is None:
-                report.lost += 1
-                continue
-            status = _deliver(row_id, token, mailer, sender, policy, clock)
-            report.outcomes.append((row_id, status))
-            _count(report, status)
+        run.report.claimed = box.drain(limit, partial(_send, run))
     finally:
         mailer.close()
-    return report
+    return run.report
 
 
-def _count(report: SendReport, status: str) -> None:
+@dataclass
+class _Run:
+    box: outbox.Outbox
+    mailer: mail.Mailer
+    sender: str
+    report: SendReport
+
+
+def _send(run: _Run, row_id: int, token: str) -> None:
+    status = _deliver(run, row_id, token)
+    if status is None:
+        run.report.lost += 1
+        return
+    run.report.outcomes.append((row_id, status))
     name = {SENT: "sent", PENDING: "retrying", FAILED: "failed", NO_ADDRESS: "no_address"}
     if status in name:
-        setattr(report, name[status], getattr(report, name[status]) + 1)
+        setattr(run.report, name[status], getattr(run.report, name[status]) + 1)
 
 
-def _claimable(policy: Policy, now: datetime):
-    stale = now - timedelta(seconds=policy.claim_timeout_seconds)
-    return sa.or_(
-        sa.and_(Notification.status == PENDING, Notification.send_after <= now),
-        sa.and_(Notification.status == SENDING, Notification.claimed_at < stale,
-                Notification.attempts < policy.max_attempts),
-    )
-
-
-def _due_ids(policy: Policy, now: datetime, limit: int) -> list[int]:
-    query = (sa.select(Notification.id).where(_claimable(policy, now))
-             .order_by(Notification.send_after, Notification.id).limit(limit))
-    ids = list(db.session.scalars(query))
-    db.session.commit()  # end the read; each claim is its own short transaction
-    return ids
-
-
-def _claim(row_id: int, policy: Policy, now: datetime) -> str | None:
-    """Claim one row for this worker: the token if the guarded UPDATE changed it."""
-    token = secrets.token_hex(16)
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.id == row_id, _claimable(policy, now))
-        .values(status=SENDING, claimed_at=now, claim_token=token,
-                attempts=Notification.attempts + 1)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
-    return token if result.rowcount == 1 else None
-
-
-def _give_up_stalled(policy: Policy, now: datetime) -> None:
-    """Rows left in "sending" by a worker that died, with no attempt left: failed."""
-    stale = now - timedelta(seconds=policy.claim_timeout_seconds)
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.status == SENDING, Notification.claimed_at < stale,
-               Notification.attempts >= policy.max_attempts)
-        .values(status=FAILED, claim_token=None,
-                last_error="The worker stopped while sending; no attempts left.")
-        .execution_options(synchronize_session=False))
-    db.session.commit()
-    if result.rowcount:
-        log.warning("Gave up %s notifications left in 'sending' by a stopped worker",
-                    result.rowcount)
-
-
-def _deliver(row_id: int, token: str, mailer: mail.Mailer, sender: str, policy: Policy,
-             clock: Callable[[], datetime]) -> str:
-    """Build and send one claimed row, then record the outcome; returns the new status."""
+def _deliver(run: _Run, row_id: int, token: str) -> str | None:
+    """Build and send one claimed row, then record the outcome: the new status, or None if
+    another worker reclaimed the row meanwhile."""
     row = db.session.get(Notification, row_id, populate_existing=True)
     if row is None:  # its recipient was deleted since the claim (ON DELETE CASCADE)
         return CANCELLED
@@ -322,51 +260,45 @@ def _deliver(row_id: int, token: str, mailer: mail.Mailer, sender: str, policy: 
     if not address:
         log.info("Notification %s (%s): person %s has no e-mail address", row.id, row.kind,
                  person.id)
-        return _finish(row, token, NO_ADDRESS)
+        return _finish(run, row, token, NO_ADDRESS)
     try:
-        mailer.send(mail.build_message(mail.Mail(
-            sender=sender, to_address=address, to_name=person.display_name,
-            subject=row.subject, body=_body(row), message_id=_message_id(row, sender),
+        run.mailer.send(mail.build_message(mail.Mail(
+            sender=run.sender, to_address=address, to_name=person.display_name,
+            subject=row.subject, body=_body(row), message_id=_message_id(row, run.sender),
             calendar=row.calendar, calendar_method=row.calendar_method)))
     except mail.PermanentMailError as exc:
         log.warning("Notification %s (%s) to person %s cannot be sent: %s", row.id, row.kind,
                     person.id, exc)
-        return _finish(row, token, FAILED, last_error=str(exc))
+        return _finish(run, row, token, FAILED, last_error=str(exc))
     except Exception as exc:  # recorded and retried, never raised: the batch goes on
-        return _failed(row, token, exc, policy, clock())
+        return _failed(run, row, token, exc)
     log.info("Notification %s (%s) sent to person %s via %s (attempt %s)", row.id, row.kind,
-             person.id, mailer.delivery, row.attempts)
-    return _finish(row, token, SENT, delivery=mailer.delivery, to_address=address,
-                   sent_at=clock(), last_error="")
+             person.id, run.mailer.delivery, row.attempts)
+    return _finish(run, row, token, SENT, delivery=run.mailer.delivery, to_address=address,
+                   sent_at=run.box.now(), last_error="")
 
 
-def _failed(row: Notification, token: str, exc: Exception, policy: Policy,
-            now: datetime) -> str:
+def _failed(run: _Run, row: Notification, token: str, exc: Exception) -> str | None:
     error = mail.describe_error(exc)
+    policy = run.box.policy
     if row.attempts >= policy.max_attempts:
         log.warning("Notification %s (%s) failed for good after %s attempts: %s", row.id,
                     row.kind, row.attempts, error)
-        return _finish(row, token, FAILED, last_error=error)
-    retry_at = now + policy.backoff(row.attempts)
+        return _finish(run, row, token, FAILED, last_error=error)
+    retry_at = run.box.now() + policy.backoff(row.attempts)
     log.warning("Notification %s (%s) attempt %s failed, retrying after %s: %s", row.id,
                 row.kind, row.attempts, retry_at.isoformat(timespec="seconds"), error)
-    return _finish(row, token, PENDING, last_error=error, send_after=retry_at)
+    return _finish(run, row, token, PENDING, last_error=error, send_after=retry_at)
 
 
-def _finish(row: Notification, token: str, status: str, **values) -> str:
-    """Move a claimed row on, guarded by the claim token (a reclaimed row is not ours)."""
+def _finish(run: _Run, row: Notification, token: str, status: str, **values) -> str | None:
+    """Move a claimed row on, while the claim is ours (a reclaimed row is not)."""
     row_id = row.id
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.id == row_id, Notification.status == SENDING,
-               Notification.claim_token == token)
-        .values(status=status, claim_token=None, **values)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
-    if result.rowcount != 1:
-        log.warning("Notification %s was reclaimed by another worker before it was marked %s",
-                    row_id, status)
-    return status
+    if run.box.finish(row_id, token, status=status, **values):
+        return status
+    log.warning("Notification %s was reclaimed by another worker before it was marked %s",
+                row_id, status)
+    return None
 
 
 def _body(row: Notification) -> str:
@@ -388,14 +320,5 @@ def run_worker(*, interval: float, max_loops: int, limit: int = 100,
                on_batch: Callable[[SendReport], None] | None = None) -> SendReport:
     """`send_due` up to `max_loops` times, sleeping `interval` seconds between batches (not
     after a full batch: more may be due). Bounded so cron or a process manager restarts it."""
-    total = SendReport()
-    for loop in range(max_loops):
-        report = send_due(limit)
-        total.add(report)
-        if on_batch:
-            on_batch(report)
-        db.session.remove()  # hold no connection while sleeping
-        full = report.attempted + report.lost >= limit
-        if loop + 1 < max_loops and not full:
-            sleep(interval)
-    return total
+    return outbox.run_worker(lambda: send_due(limit), SendReport(), interval=interval,
+                             max_loops=max_loops, limit=limit, sleep=sleep, on_batch=on_batch)

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
+from lti_tool import outbox
 from lti_tool.extensions import db
 from lti_tool.notify import services as notify
 from lti_tool.notify.mail import MailConfigError, MailSettings, SmtpMailer
@@ -227,12 +228,18 @@ def test_one_connection_carries_the_whole_batch(make_person, smtp_server):
 
 # --- Claims: never twice --------------------------------------------------------------------
 
+def claim(row_id: int, policy: outbox.Policy, now) -> str | None:
+    """Claim the next due row as a worker does at `now`: the token, if that row was `row_id`."""
+    taken = outbox.Outbox(notify.NOTIFICATIONS, policy, lambda: now).claim(1)
+    return taken.token if taken.ids == [row_id] else None
+
+
 def test_a_row_can_be_claimed_once(person, ctx):
     row = queue(person)
-    policy = notify.Policy.from_config(ctx.config)
+    policy = notify.NOTIFICATIONS.policy(ctx.config)
     now = utcnow()
-    first = notify._claim(row.id, policy, now)
-    assert first and notify._claim(row.id, policy, now) is None
+    first = claim(row.id, policy, now)
+    assert first and claim(row.id, policy, now) is None
     assert fresh(row).status == "sending" and notify.send_due().attempted == 0
 
 
@@ -240,15 +247,16 @@ def test_a_row_stuck_in_sending_is_reclaimed_and_the_old_claim_cannot_finish_it(
                                                                                 smtp_server):
     row = queue(person)
     now = utcnow()
-    policy = notify.Policy.from_config(ctx.config)
-    stale_token = notify._claim(row.id, policy, now)  # a worker that then died
+    policy = notify.NOTIFICATIONS.policy(ctx.config)
+    stale_token = claim(row.id, policy, now)  # a worker that then died
     assert notify.send_due(now=now + timedelta(minutes=14)).attempted == 0
     report = notify.send_due(now=now + timedelta(minutes=16))
     assert report.sent == 1
     row = fresh(row)
     assert (row.status, row.attempts) == ("sent", 2)
     # The first worker waking up cannot move the row any more.
-    notify._finish(row, stale_token, "pending", last_error="late")
+    outbox.Outbox(notify.NOTIFICATIONS, policy).finish(row.id, stale_token, status="pending",
+                                                       last_error="late")
     assert fresh(row).status == "sent" and fresh(row).last_error == ""
     assert len(smtp_server.received) == 1
 
@@ -258,7 +266,7 @@ def test_a_row_stuck_in_sending_with_no_attempts_left_fails(person, ctx):
     row.attempts = 4
     db.session.commit()
     now = utcnow()
-    notify._claim(row.id, notify.Policy.from_config(ctx.config), now)
+    claim(row.id, notify.NOTIFICATIONS.policy(ctx.config), now)
     notify.send_due(now=now + timedelta(hours=1))
     row = fresh(row)
     assert row.status == "failed" and "stopped while sending" in row.last_error
