@@ -28,6 +28,7 @@ from lti_tool.relationships import stories
 from lti_tool.surveys import services as surveys
 from lti_tool.web.auth import current_link, login_required, role_required
 from lti_tool.web.forms import change
+from lti_tool.web.scoped import in_course
 from lti_tool.web.submissions import idempotent
 
 log = logging.getLogger(__name__)
@@ -120,9 +121,7 @@ def deep_link_return(program_id: int):
     this course that no activity launched yet, in the session that made it or whose
     deep-linking request is still open (a repeat racing the first may have saved its copy of
     the session last); once."""
-    program = db.get_or_404(Program, program_id)
-    if program.course_id != g.enrolment.course_id:
-        abort(404)
+    program = in_course(Program, program_id)
     launched = db.session.scalar(sa.select(ResourceLink.id).filter_by(program_id=program.id)
                                  .limit(1))
     if launched or not (session.get("deep_linked") == program.id

@@ -15,7 +15,9 @@ from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
 from lti_tool.guides.library import BuiltinGuide, builtin_guides
 from lti_tool.guides.models import Guide, GuideLibrary, GuideUse
+from lti_tool.i18n import N_
 from lti_tool.meetings.models import Meeting
+from lti_tool.pairs import members
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 
@@ -182,12 +184,9 @@ def use_counts(program: Program) -> dict[int, tuple[int, int]]:
 
 # --- A pair's agenda -------------------------------------------------------------------------
 
-def check_member(pair: Pair, person: Person) -> None:
-    if person.id not in (pair.mentee_id, pair.mentor_id):
-        raise GuideError(gettext("Only the two members of a pair choose its guides."))
-    if pair.status != "active":
-        raise GuideError(gettext("This pair has ended: its guides are kept, but can no longer "
-                                 "change."))
+check_member = members.checker(
+    GuideError, N_("Only the two members of a pair choose its guides."),
+    N_("This pair has ended: its guides are kept, but can no longer change."))
 
 
 def uses_of(pair: Pair) -> list[GuideUse]:

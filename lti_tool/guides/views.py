@@ -18,26 +18,18 @@ from lti_tool.meetings import services as meetings
 from lti_tool.meetings.localtime import for_viewer
 from lti_tool.meetings.models import Meeting
 from lti_tool.pairs.models import Pair
-from lti_tool.web.auth import current_program, login_required, member_pair, role_required
+from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import attempt, change, first_error
+from lti_tool.web.scoped import in_program, member_pair, member_row, program_through
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("guides", __name__)
 
 
-# --- Access ----------------------------------------------------------------------------------
+# --- Access and helpers ----------------------------------------------------------------------
 
-
-def _use(use_id: int) -> GuideUse:
-    use = db.get_or_404(GuideUse, use_id)
-    member_pair(use.pair_id)
-    return use
-
-
-def _guide(guide_id: int) -> Guide:
-    """A guide of this program (404 for another program's)."""
-    return services.guide_of(current_program(), guide_id) or abort(404)
-
+# A guide's use in a URL belongs to the program of its pair (web/scoped.py).
+program_through(GuideUse, GuideUse.pair)
 
 
 def _back(endpoint: str, message: str, category: str = "success", **values):
@@ -85,7 +77,7 @@ def _scheduled(pair: Pair, viewer) -> list[Meeting]:
 @login_required
 @idempotent
 def choose(pair_id: int, guide_id: int):
-    pair, guide, form = member_pair(pair_id), _guide(guide_id), ChooseForm()
+    pair, guide, form = member_pair(pair_id), in_program(Guide, guide_id), ChooseForm()
 
     def action():
         meeting = None
@@ -108,7 +100,7 @@ def _int(value) -> int | None:
 @blueprint.post("/guide-uses/<int:use_id>/covered")
 @login_required
 def covered(use_id: int):
-    use = _use(use_id)
+    use = member_row(GuideUse, use_id)
     return _attempt(use.pair, ConfirmForm(),
                     lambda: services.mark_covered(use, g.enrolment.person),
                     _("Marked “%(title)s” as covered.", title=use.guide.title))
@@ -117,7 +109,7 @@ def covered(use_id: int):
 @blueprint.post("/guide-uses/<int:use_id>/drop")
 @login_required
 def drop(use_id: int):
-    use = _use(use_id)
+    use = member_row(GuideUse, use_id)
     pair, title = use.pair, use.guide.title
     return _attempt(pair, ConfirmForm(), lambda: services.drop(use, g.enrolment.person),
                     _("“%(title)s” is off your agenda.", title=title))
@@ -128,7 +120,7 @@ def drop(use_id: int):
 @blueprint.get("/guides/<int:guide_id>")
 @login_required
 def read(guide_id: int):
-    guide = _guide(guide_id)
+    guide = in_program(Guide, guide_id)
     viewer, staff = g.enrolment.person, g.enrolment.role == Role.STAFF
     pairs = services.active_pairs_of(guide.program, viewer)
     if not staff and not pairs:
@@ -169,7 +161,7 @@ def restore():
 @role_required(Role.STAFF)
 @idempotent
 def move(guide_id: int):
-    guide, form = _guide(guide_id), MoveForm()
+    guide, form = in_program(Guide, guide_id), MoveForm()
     if problem := attempt(form, lambda: services.move(
             guide, -1 if form.direction.data == "up" else 1), services.GuideError).problem:
         return _back("guides.manage", problem, "error")
@@ -191,7 +183,7 @@ def new():
 @blueprint.route("/guides/<int:guide_id>/edit", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def edit(guide_id: int):
-    guide = _guide(guide_id)
+    guide = in_program(Guide, guide_id)
     if request.method == "GET":
         form = GuideForm(title=guide.title, week=guide.week, body=guide.body_markdown)
         return _edit_page(form, guide)
@@ -230,7 +222,7 @@ def _edit_page(form: GuideForm, guide: Guide | None, preview: bool = False, stat
 @blueprint.get("/guides/<int:guide_id>/delete")
 @role_required(Role.STAFF)
 def confirm_delete(guide_id: int):
-    guide = _guide(guide_id)
+    guide = in_program(Guide, guide_id)
     chosen, covered = services.use_counts(guide.program).get(guide.id, (0, 0))
     return render_template("guides/delete.html", guide=guide, chosen=chosen, covered=covered,
                            confirm=ConfirmForm())
@@ -239,7 +231,7 @@ def confirm_delete(guide_id: int):
 @blueprint.post("/guides/<int:guide_id>/delete")
 @role_required(Role.STAFF)
 def delete(guide_id: int):
-    guide = _guide(guide_id)
+    guide = in_program(Guide, guide_id)
     if first_error(ConfirmForm()) is not None:
         abort(400)
     title = guide.title

@@ -14,6 +14,7 @@ from lti_tool.i18n import N_
 from lti_tool.journal.models import ACTION_STATUSES, ActionItem, Message, Recap, ThreadState
 from lti_tool.meetings.models import Meeting
 from lti_tool.notify import services as notify
+from lti_tool.pairs import members
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 
@@ -26,12 +27,9 @@ class JournalError(ValueError):
     """What someone asked for that cannot be done; the message says why."""
 
 
-def check_member(pair: Pair, person: Person) -> None:
-    if person.id not in (pair.mentee_id, pair.mentor_id):
-        raise JournalError(gettext("Only the two members of a pair write here."))
-    if pair.status != "active":
-        raise JournalError(gettext("This pair has ended: its journal is kept, but closed for "
-                                   "writing."))
+check_member = members.checker(
+    JournalError, N_("Only the two members of a pair write here."),
+    N_("This pair has ended: its journal is kept, but closed for writing."))
 
 
 def _text(value: str, field: str, label: str, required: bool = True) -> str:

@@ -24,14 +24,17 @@ from lti_tool.meetings.localtime import for_viewer
 from lti_tool.meetings.models import Meeting
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.auth import current_program, login_required, member_pair, role_required
+from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import attempt, first_error
+from lti_tool.web.scoped import member_pair, member_row, program_through
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("journal", __name__)
 PRIVACY = lazy_gettext("Only you and {other} can read this. Program staff see only dates, "
                        "counts and statuses{shared}.")
-
+# A recap or an action item in a URL belongs to the program of its pair (web/scoped.py).
+program_through(Recap, Recap.pair)
+program_through(ActionItem, ActionItem.pair)
 
 
 def _back(endpoint: str, pair: Pair, message: str, category: str = "success"):
@@ -110,16 +113,10 @@ def _meeting_choice(pair: Pair, value: str):
     return meeting, occurrence
 
 
-def _recap(recap_id: int) -> Recap:
-    recap = db.get_or_404(Recap, recap_id)
-    member_pair(recap.pair_id)
-    return recap
-
-
 @blueprint.post("/recaps/<int:recap_id>/edit")
 @login_required
 def edit_recap(recap_id: int):
-    recap, form = _recap(recap_id), EditRecapForm()
+    recap, form = member_row(Recap, recap_id), EditRecapForm()
     if problem := attempt(form, lambda: services.edit_recap(
             recap, g.enrolment.person, form.takeaways.data, form.notes.data or "",
             bool(form.shared.data)), services.JournalError).problem:
@@ -145,8 +142,8 @@ def add_action(pair_id: int):
 @blueprint.post("/actions/<int:item_id>/status")
 @login_required
 def action_status(item_id: int):
-    item = db.get_or_404(ActionItem, item_id)
-    pair, form = member_pair(item.pair_id), ActionStatusForm()
+    item = member_row(ActionItem, item_id)
+    pair, form = item.pair, ActionStatusForm()
     if problem := attempt(form, lambda: services.update_action(
             item, g.enrolment.person, status=form.status.data), services.JournalError).problem:
         return _back("journal.pair_journal", pair, problem, "error")

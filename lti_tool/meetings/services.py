@@ -14,12 +14,14 @@ from flask_babel import gettext
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
+from lti_tool.i18n import N_
 from lti_tool.intake.services import profile_for
 from lti_tool.meetings import ics, links, overlap
 from lti_tool.meetings.localtime import for_viewer, validate_zone
 from lti_tool.meetings.models import MODALITY_LABELS, OUTCOMES, Attendance, Meeting, MeetingOption
 from lti_tool.meetings.recurrence import Occurrence, Recurrence, RecurrenceError, expand
 from lti_tool.notify import services as notify
+from lti_tool.pairs import members
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 
@@ -63,11 +65,9 @@ def other_member(pair: Pair, person: Person) -> Person:
     return pair.mentor if person.id == pair.mentee_id else pair.mentee
 
 
-def check_member(pair: Pair, person: Person) -> None:
-    if person.id not in (pair.mentee_id, pair.mentor_id):
-        raise MeetingError(gettext("Only the two members of a pair schedule its meetings."))
-    if pair.status != "active":
-        raise MeetingError(gettext("This pair has ended: its meetings can no longer change."))
+check_member = members.checker(
+    MeetingError, N_("Only the two members of a pair schedule its meetings."),
+    N_("This pair has ended: its meetings can no longer change."))
 
 
 # --- Occurrences and busy times ------------------------------------------------------------

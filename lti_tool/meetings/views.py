@@ -42,21 +42,19 @@ from lti_tool.meetings.localtime import LocalTimeError, for_viewer, to_utc
 from lti_tool.meetings.models import MODALITY_LABELS, OUTCOMES, Meeting, ProgramEvent
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.auth import current_program, login_required, member_pair, role_required
+from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import attempt, change, first_error
+from lti_tool.web.scoped import in_program, member_pair, member_row, program_through
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("meetings", __name__)
 LISTED_TIMES = 24
 
 
-# --- Access ----------------------------------------------------------------------------------
+# --- Access and helpers ----------------------------------------------------------------------
 
-
-def _meeting(meeting_id: int) -> Meeting:
-    meeting = db.get_or_404(Meeting, meeting_id)
-    member_pair(meeting.pair_id)
-    return meeting
+# A meeting in a URL belongs to the program of its pair (web/scoped.py).
+program_through(Meeting, Meeting.pair)
 
 
 def _back(pair: Pair, message: str, category: str = "success"):
@@ -216,7 +214,7 @@ def book(pair_id: int):
 @blueprint.post("/meetings/<int:meeting_id>/respond")
 @login_required
 def respond(meeting_id: int):
-    meeting, form = _meeting(meeting_id), RespondForm()
+    meeting, form = member_row(Meeting, meeting_id), RespondForm()
     if (problem := first_error(form)) is not None:
         return _back(meeting.pair, problem, "error")
     option = None if form.option.data == "decline" else _int(form.option.data)
@@ -238,7 +236,7 @@ def _int(value) -> int | None:
 @login_required
 @idempotent
 def reschedule(meeting_id: int):
-    meeting, form = _meeting(meeting_id), RescheduleForm()
+    meeting, form = member_row(Meeting, meeting_id), RescheduleForm()
     if (problem := first_error(form)) is not None:
         return _back(meeting.pair, problem, "error")
     zone = services.zone_of(g.enrolment.person, meeting.pair.program)
@@ -255,7 +253,7 @@ def reschedule(meeting_id: int):
 @blueprint.post("/meetings/<int:meeting_id>/cancel")
 @login_required
 def cancel(meeting_id: int):
-    meeting, form = _meeting(meeting_id), CancelForm()
+    meeting, form = member_row(Meeting, meeting_id), CancelForm()
     if (problem := first_error(form)) is not None:
         return _back(meeting.pair, problem, "error")
     occurrence = parse_instant(form.occurrence.data) if form.occurrence.data else None
@@ -267,7 +265,7 @@ def cancel(meeting_id: int):
 @blueprint.post("/meetings/<int:meeting_id>/attendance")
 @login_required
 def attendance(meeting_id: int):
-    meeting, form = _meeting(meeting_id), AttendanceForm()
+    meeting, form = member_row(Meeting, meeting_id), AttendanceForm()
     if (problem := first_error(form)) is not None:
         return _back(meeting.pair, problem, "error")
     occurrence = parse_instant(form.occurrence.data)
@@ -282,7 +280,7 @@ def attendance(meeting_id: int):
 @blueprint.get("/meetings/<int:meeting_id>/meeting.ics")
 @login_required
 def meeting_ics(meeting_id: int):
-    meeting = _meeting(meeting_id)
+    meeting = member_row(Meeting, meeting_id)
     if meeting.start_at is None:
         abort(404)
     return _calendar_response(ics.meeting_file(services.calendar_event(meeting)),
@@ -365,17 +363,10 @@ def _create_event(form: EventForm, program) -> ProgramEvent:
         jitsi_base=current_app.config["JITSI_BASE_URL"])
 
 
-def _event(event_id: int) -> ProgramEvent:
-    event = db.get_or_404(ProgramEvent, event_id)
-    if event.program_id != current_program().id:
-        abort(404)
-    return event
-
-
 @blueprint.post("/events/<int:event_id>/rsvp")
 @login_required
 def rsvp(event_id: int):
-    event, form = _event(event_id), RsvpForm()
+    event, form = in_program(ProgramEvent, event_id), RsvpForm()
     return _event_change(form, lambda: calendars.rsvp(event, g.enrolment.person,
                                                       form.answer.data), _("Thank you."))
 
@@ -383,7 +374,7 @@ def rsvp(event_id: int):
 @blueprint.post("/events/<int:event_id>/cancel")
 @role_required(Role.STAFF)
 def cancel_event(event_id: int):
-    event = _event(event_id)
+    event = in_program(ProgramEvent, event_id)
     return _event_change(ConfirmForm(), lambda: calendars.cancel_event(event),
                          _("The event is cancelled; those who planned to come are told."))
 

@@ -31,24 +31,13 @@ from lti_tool.security import audit
 from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.choices import choices
 from lti_tool.web.forms import change
+from lti_tool.web.scoped import in_program, program_through
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("pairs", __name__)
 staff_only = role_required(Role.STAFF)
-
-
-def _run(run_id: int) -> MatchRun:
-    run = db.get_or_404(MatchRun, run_id)
-    if run.program_id != current_program().id:
-        abort(404)
-    return run
-
-
-def _mentor(mentor_id: int) -> Mentor:
-    mentor = db.get_or_404(Mentor, mentor_id)
-    if mentor.program_id != current_program().id:
-        abort(404)
-    return mentor
+# A proposal in a URL belongs to the program of its matching run (web/scoped.py).
+program_through(Proposal, Proposal.run)
 
 
 def _done(message: str, category: str = "success", endpoint: str = "pairs.matching"):
@@ -134,7 +123,7 @@ def propose():
 @idempotent
 def rerun(run_id: int):
     _valid(ConfirmForm())
-    run = _run(run_id)
+    run = in_program(MatchRun, run_id)
     return _attempt(
         lambda: services.rerun(run, g.enrolment.person),
         lambda new: _("Proposed again around the locked pairs: %(count)s pairs.",
@@ -146,8 +135,7 @@ def rerun(run_id: int):
 @idempotent
 def toggle_lock(proposal_id: int):
     _valid(ConfirmForm())
-    proposal = db.get_or_404(Proposal, proposal_id)
-    _run(proposal.run_id)  # isolation check
+    proposal = in_program(Proposal, proposal_id)
     return _attempt(lambda: services.set_locked(proposal, not proposal.locked),
                     lambda _none: _("Pair locked.") if proposal.locked else _("Pair unlocked."))
 
@@ -155,7 +143,7 @@ def toggle_lock(proposal_id: int):
 @blueprint.post("/matching/<int:run_id>/assign")
 @staff_only
 def assign(run_id: int):
-    run = _run(run_id)
+    run = in_program(MatchRun, run_id)
     form = AssignForm()
     _valid(form)  # services.assign checks that both people can be paired
     return _attempt(lambda: services.assign(run, form.mentee_id.data, form.mentor_id.data),
@@ -165,7 +153,7 @@ def assign(run_id: int):
 @blueprint.post("/matching/<int:run_id>/exclude")
 @staff_only
 def exclude(run_id: int):
-    run = _run(run_id)
+    run = in_program(MatchRun, run_id)
     form = PersonForm()
     _valid(form)
     services.exclude(run, form.person_id.data)
@@ -178,7 +166,7 @@ def exclude(run_id: int):
 @idempotent
 def publish(run_id: int):
     _valid(ConfirmForm())
-    run = _run(run_id)
+    run = in_program(MatchRun, run_id)
     def publish_and_record():
         pairs = services.publish(run)
         audit.record("matching.published", program=run.program, target=f"run:{run.id}",
@@ -228,7 +216,7 @@ def designate():
 @idempotent
 def approve(mentor_id: int):
     _valid(ConfirmForm())
-    mentor = _mentor(mentor_id)
+    mentor = in_program(Mentor, mentor_id)
     name = mentor.person.display_name
     return _attempt(lambda: services.set_approved(mentor, not mentor.approved),
                     lambda _none: _("%(name)s is approved.", name=name) if mentor.approved
@@ -238,7 +226,7 @@ def approve(mentor_id: int):
 @blueprint.post("/mentors/<int:mentor_id>/capacity")
 @staff_only
 def capacity(mentor_id: int):
-    mentor = _mentor(mentor_id)
+    mentor = in_program(Mentor, mentor_id)
     form = CapacityForm()
     _valid(form)
     try:
@@ -255,7 +243,7 @@ def capacity(mentor_id: int):
 @staff_only
 def remove(mentor_id: int):
     _valid(ConfirmForm())
-    mentor = _mentor(mentor_id)
+    mentor = in_program(Mentor, mentor_id)
     name = mentor.person.display_name
     if mentor.source == "lms_role":
         mentor.approved = False  # kept, so that the LMS role does not bring them back
@@ -302,9 +290,7 @@ def add_question():
 @staff_only
 def remove_question(question_id: int):
     _valid(ConfirmForm())
-    question = db.get_or_404(Question, question_id)
-    if question.program_id != current_program().id:
-        abort(404)
+    question = in_program(Question, question_id)
     db.session.delete(question)
     db.session.commit()
     return _done(_("Question removed."), endpoint="pairs.settings")
@@ -313,7 +299,7 @@ def remove_question(question_id: int):
 @blueprint.post("/pairs/<int:pair_id>/end")
 @staff_only
 def end_pair(pair_id: int):
-    pair, form = _pair(pair_id), EndPairForm()
+    pair, form = in_program(Pair, pair_id), EndPairForm()
     _valid(form)
     names = f"{pair.mentee.display_name} – {pair.mentor.display_name}"
     def end_and_record():
@@ -327,17 +313,10 @@ def end_pair(pair_id: int):
                                      "matched again.", names=names))
 
 
-def _pair(pair_id: int) -> Pair:
-    pair = db.get_or_404(Pair, pair_id)
-    if pair.program_id != current_program().id:
-        abort(404)
-    return pair
-
-
 @blueprint.post("/pairs/<int:pair_id>/extend")
 @staff_only
 def extend_pair(pair_id: int):
-    pair, form = _pair(pair_id), ExtendForm()
+    pair, form = in_program(Pair, pair_id), ExtendForm()
     if (refused := _field_errors(form)) is not None:
         return refused
     return _attempt(lambda: services.extend_pair(pair, form.until.data, form.note.data or ""),
@@ -351,7 +330,7 @@ def extend_pair(pair_id: int):
 @staff_only
 @idempotent
 def rematch(pair_id: int):
-    pair = _pair(pair_id)
+    pair = in_program(Pair, pair_id)
     _valid(ConfirmForm())
     return _attempt(lambda: services.rematch(pair),
                     lambda new: _("%(mentee)s is paired with %(mentor)s again.",
@@ -376,9 +355,7 @@ def avoid():
 @staff_only
 def allow(rule_id: int):
     _valid(ConfirmForm())
-    rule = db.get_or_404(AvoidedPair, rule_id)
-    if rule.program_id != current_program().id:
-        abort(404)
+    rule = in_program(AvoidedPair, rule_id)
     db.session.delete(rule)
     db.session.commit()
     return _done(_("The rule was removed."))
@@ -401,10 +378,7 @@ def ask_mentor():
 @login_required
 @idempotent
 def answer_request(request_id: int):
-    program = current_program()
-    mentor_request = db.get_or_404(MentorRequest, request_id)
-    if mentor_request.program_id != program.id:
-        abort(404)
+    mentor_request = in_program(MentorRequest, request_id)
     form = AnswerForm()
     _valid(form)
     return _attempt(

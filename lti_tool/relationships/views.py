@@ -16,6 +16,7 @@ from lti_tool.surveys.services import checkin_trend
 from lti_tool.surveys.services import settings_of as survey_settings
 from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import change
+from lti_tool.web.scoped import in_program
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("relationships", __name__)
@@ -62,18 +63,11 @@ def participation_csv():
         "Cache-Control": "private, no-store"})
 
 
-def _pair(pair_id: int) -> Pair:
-    pair = db.get_or_404(Pair, pair_id)
-    if pair.program_id != current_program().id:
-        abort(404)
-    return pair
-
-
 @blueprint.post("/dashboard/pairs/<int:pair_id>/<any(nudge, checkin):kind>")
 @staff_only
 @idempotent
 def nudge(pair_id: int, kind: str):
-    pair = _pair(pair_id)
+    pair = in_program(Pair, pair_id)
     if not ConfirmForm().validate_on_submit():
         abort(400, gettext("The form has expired; reload the page and try again."))
     change(lambda: services.nudge(pair, kind), refusals=())  # nothing refuses a nudge
@@ -132,9 +126,7 @@ def new_story():
 @blueprint.post("/stories/<int:story_id>/<any(approve, decline):decision>")
 @staff_only
 def decide_story(story_id: int, decision: str):
-    story = db.get_or_404(stories.Story, story_id)
-    if story.program_id != current_program().id:
-        abort(404)
+    story = in_program(stories.Story, story_id)
     if not ConfirmForm().validate_on_submit():
         abort(400, gettext("The form has expired; reload the page and try again."))
     stories.decide(story, approve=decision == "approve")

@@ -10,8 +10,9 @@ from lti_tool.extensions import db
 from lti_tool.surveys import services
 from lti_tool.surveys.forms import QuestionForm, SettingsForm, SurveyForm
 from lti_tool.surveys.models import KINDS
-from lti_tool.web.auth import current_program, login_required, member_pair, role_required
+from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import change
+from lti_tool.web.scoped import member_pair
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("surveys", __name__)

@@ -95,6 +95,7 @@ def role_required(*roles: Role):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.roles = frozenset(roles)  # who may open the page (tests/test_scoping.py)
         return wrapped
 
     return decorator
@@ -119,16 +120,3 @@ def wants_json() -> bool:
     accept = request.accept_mimetypes
     best = accept.best_match(["application/json", "text/html"])
     return best == "application/json" and accept[best] > accept["text/html"]
-
-
-def member_pair(pair_id: int):
-    """A pair of the launched program whose member the viewer is: 404 for a pair elsewhere,
-    403 for anyone else (staff included: what a pair writes is theirs)."""
-    from lti_tool.pairs.models import Pair  # pairs' views import this module
-
-    pair = db.get_or_404(Pair, pair_id)
-    if pair.program_id != current_program().id:
-        abort(404)
-    if g.enrolment.person_id not in (pair.mentee_id, pair.mentor_id):
-        abort(403)
-    return pair

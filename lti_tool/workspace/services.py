@@ -20,6 +20,7 @@ from lti_tool.i18n import N_
 from lti_tool.meetings import services as meetings
 from lti_tool.meetings.models import Meeting
 from lti_tool.notify import services as notify
+from lti_tool.pairs import members
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.workspace import checklist as content
@@ -59,12 +60,9 @@ def other_member(pair: Pair, person: Person) -> Person:
     return meetings.other_member(pair, person)
 
 
-def check_member(pair: Pair, person: Person) -> None:
-    if person.id not in (pair.mentee_id, pair.mentor_id):
-        raise WorkspaceError(gettext("Only the two members of a pair change its workspace."))
-    if pair.status != "active":
-        raise WorkspaceError(gettext("This pair has ended: its workspace is kept, but closed for "
-                             "changes."))
+check_member = members.checker(
+    WorkspaceError, N_("Only the two members of a pair change its workspace."),
+    N_("This pair has ended: its workspace is kept, but closed for changes."))
 
 
 def _text(value: str | None, label: str, limit: int, required: bool = True) -> str:

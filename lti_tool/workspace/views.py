@@ -11,15 +11,15 @@ from flask_babel import lazy_gettext as _l
 
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Person, Program, Role
-from lti_tool.extensions import db
 from lti_tool.i18n import translated
 from lti_tool.meetings import localtime
 from lti_tool.meetings import services as meetings
 from lti_tool.meetings.models import MODALITY_LABELS
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.auth import current_program, login_required, member_pair, role_required
+from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import attempt, change, first_error
+from lti_tool.web.scoped import member_pair, member_row, program_through
 from lti_tool.web.submissions import idempotent
 from lti_tool.workspace import services
 from lti_tool.workspace.forms import (
@@ -52,6 +52,10 @@ ELSEWHERE = (
 
 
 # --- Access and helpers ----------------------------------------------------------------------
+
+# A goal in a URL belongs to the program of its pair, a milestone to its goal's (web/scoped.py).
+program_through(Goal, Goal.pair)
+program_through(Milestone, Milestone.goal, Goal.pair)
 
 
 def _back(endpoint: str, message: str, category: str = "success", **values):
@@ -271,16 +275,10 @@ def add_goal(pair_id: int):
     return _back("workspace.goals", _("Goal added."), pair_id=pair.id)
 
 
-def _goal(goal_id: int) -> Goal:
-    goal = db.get_or_404(Goal, goal_id)
-    member_pair(goal.pair_id)
-    return goal
-
-
 @blueprint.get("/goals/<int:goal_id>/edit")
 @login_required
 def edit_goal(goal_id: int):
-    goal = _goal(goal_id)
+    goal = member_row(Goal, goal_id)
     form = EditGoalForm(data={
         "title": goal.title, "description": goal.description,
         "success_measure": goal.success_measure, "target_date": goal.target_date,
@@ -297,7 +295,7 @@ def _edit_page(goal: Goal, form: EditGoalForm, status: int = 200):
 @blueprint.post("/goals/<int:goal_id>/edit")
 @login_required
 def save_goal(goal_id: int):
-    goal, form = _goal(goal_id), EditGoalForm()
+    goal, form = member_row(Goal, goal_id), EditGoalForm()
     if problem := attempt(form, lambda: services.edit_goal(
             goal, g.enrolment.person, form.goal_input(form.status.data)),
             services.WorkspaceError).problem:
@@ -309,7 +307,7 @@ def save_goal(goal_id: int):
 @blueprint.post("/goals/<int:goal_id>/review")
 @login_required
 def review_goal(goal_id: int):
-    goal = _goal(goal_id)
+    goal = member_row(Goal, goal_id)
     if (problem := first_error(ConfirmForm())) is not None:
         return _back("workspace.goals", problem, "error", pair_id=goal.pair_id)
     return _attempt(lambda: services.mark_reviewed(goal, g.enrolment.person),
@@ -319,8 +317,8 @@ def review_goal(goal_id: int):
 @blueprint.post("/milestones/<int:milestone_id>/done")
 @login_required
 def milestone_done(milestone_id: int):
-    milestone = db.get_or_404(Milestone, milestone_id)
-    pair, form = member_pair(milestone.goal.pair_id), MilestoneForm()
+    milestone = member_row(Milestone, milestone_id)
+    pair, form = milestone.goal.pair, MilestoneForm()
     if (problem := first_error(form)) is not None:
         return _back("workspace.goals", problem, "error", pair_id=pair.id)
     done = form.done.data == "1"
