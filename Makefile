@@ -6,14 +6,33 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: venv setup run test test-sqlite test-postgres lint bench clean
+.PHONY: venv lock setup run test test-sqlite test-postgres lint bench clean
+
+# Python packages come pinned, with their hashes, from lock files that `make lock` writes
+# from pyproject.toml: requirements/dev.txt (the runtime dependencies and the sandbox, test,
+# browser and dev extras) for development and CI, requirements/runtime.txt for production,
+# requirements/bench.txt (dev.txt and the bench extra) for the benchmarks. The project itself
+# is installed on top without dependencies, so nothing comes in unpinned.
+LOCK := requirements/dev.txt
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command 'make lock'
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip check
 	touch $@
+
+# After changing dependencies in pyproject.toml: keeps the other pins (`make lock
+# UPGRADE=1` moves every package to its newest allowed release). bench.txt, the largest set,
+# is resolved first; the other two are held to its versions, so the three files agree.
+lock: venv
+	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) --all-extras -o requirements/bench.txt
+	$(UV_COMPILE) --extra sandbox --extra test --extra browser --extra dev \
+	  -c requirements/bench.txt -o requirements/dev.txt
+	$(UV_COMPILE) -c requirements/bench.txt -o requirements/runtime.txt
 
 setup: venv
 	$(FLASK) db upgrade
