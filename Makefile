@@ -45,6 +45,7 @@ run: setup
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: venv lint
 	bash .ci/system-deps
@@ -65,4 +66,4 @@ test-postgres: venv
 	bash .ci/with-postgres $(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache node_modules
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache node_modules

@@ -2,8 +2,9 @@
 cannot be reached from a bug."""
 
 import sqlite3
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, Result
 from sqlalchemy import exc as sa_exc
 
 from lti_tool.extensions import db
@@ -28,6 +29,12 @@ def database_unavailable(error: BaseException) -> bool:
         code = getattr(error.orig, "sqlite_errorcode", None)
         return code is None or code & 0xFF in SQLITE_UNAVAILABLE
     return False
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. `Session.execute` returns a CursorResult for
+    them, which `db.session.execute`'s annotations (a plain Result) do not say."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _insert(model):

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.lti.models import Deployment, Platform
 from lti_tool.timeutil import utcnow
 
@@ -21,7 +21,7 @@ class Role(enum.StrEnum):
     LEARNER = "learner"
 
 
-class Course(db.Model):
+class Course(Model):
     """An LMS context (course section) on one platform."""
 
     __tablename__ = "course"
@@ -39,7 +39,7 @@ class Course(db.Model):
     enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="course")
 
 
-class Person(db.Model):
+class Person(Model):
     """A user of one platform, identified by the platform's stable `sub`."""
 
     __tablename__ = "person"
@@ -63,7 +63,7 @@ class Person(db.Model):
         return self.name or full or self.username or f"User {self.subject}"
 
 
-class Enrolment(db.Model):
+class Enrolment(Model):
     """A person's membership of a course, with their LIS roles and the Pairwise role."""
 
     __tablename__ = "enrolment"
@@ -102,7 +102,7 @@ def _new_program_key() -> str:
     return secrets.token_urlsafe(12)
 
 
-class Program(db.Model):
+class Program(Model):
     """A mentoring program, configured by staff when they add the activity (deep linking)."""
 
     __tablename__ = "program"
@@ -140,7 +140,7 @@ class Program(db.Model):
     course: Mapped[Course] = relationship()
 
 
-class ResourceLink(db.Model):
+class ResourceLink(Model):
     """A placement of the tool in a course, with the service endpoints the platform gave it,
     kept for background calls (grades, roster) made outside any launch."""
 

@@ -32,7 +32,7 @@ import functools
 import importlib
 import logging
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -209,7 +209,3 @@ def facts_for(pairs: list[Pair], person: Person, mentor: bool = False,
     if held is None:
         held = held_meetings([p.id for p in pairs]) if pairs else {}
     return combine([pair_facts(pair, person, held) for pair in pairs], mentor=mentor)
-
-
-def last_met_text(value: date | None) -> str:
-    return f"{value.day} {value:%b %Y}" if value else "never"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program, ResourceLink
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.grades.rubric import Rubric
 from lti_tool.timeutil import utcnow
 
@@ -33,7 +33,7 @@ TERMINAL = (SENT, CONFLICT, SUPERSEDED, REJECTED, FORBIDDEN, NOT_FOUND, NO_SERVI
 MENTEE, MENTOR = "mentee", "mentor"
 
 
-class GradingPolicy(db.Model):
+class GradingPolicy(Model):
     """A program's rubric and completion criteria; the maximum is `Program.score_maximum`."""
 
     __tablename__ = "grades_policy"
@@ -75,7 +75,7 @@ class GradingPolicy(db.Model):
         return Rubric(maximum=float(self.program.score_maximum), **values)
 
 
-class GradeRecord(db.Model):
+class GradeRecord(Model):
     """A graded person's current participation grade in a program, what was last queued for
     the LMS, and the sync state staff see. `claim_token` serialises posting: one worker at a
     time posts a person's scores, so a newer score is never raced by an older one."""
@@ -130,7 +130,7 @@ class GradeRecord(db.Model):
         return self.override_score is not None
 
 
-class GradeSync(db.Model):
+class GradeSync(Model):
     """One change of a person's score waiting in (or sent from) the outbox. A worker posts the
     newest pending change of a person and marks the older ones superseded."""
 
@@ -171,7 +171,7 @@ class GradeSync(db.Model):
     resource_link: Mapped[ResourceLink | None] = relationship()
 
 
-class GradeAudit(db.Model):
+class GradeAudit(Model):
     """What staff did to a grade (override, clear, hold, release, resend, rubric change)."""
 
     __tablename__ = "grades_audit"

@@ -15,6 +15,7 @@ grade" with that grade to pass, and Moodle's completion flips exactly when Pairw
 
 from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 
 from lti_tool.catalogue import N_
 
@@ -39,13 +40,13 @@ class ParticipationFacts:
     surveys_answered: int | None = None
     reflection_submitted: bool | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["last_met"] = self.last_met.isoformat() if self.last_met else None
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ParticipationFacts":
+    def from_dict(cls, data: dict[str, Any] | None) -> "ParticipationFacts":
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in (data or {}).items() if k in known}
         if values.get("last_met"):
@@ -107,7 +108,7 @@ class Assessment:
     points: float  # before the maximum and the grade-to-pass rule
     missing: tuple[str, ...]  # completion criteria not met yet, in words
 
-    def breakdown(self) -> list[dict]:
+    def breakdown(self) -> list[dict[str, Any]]:
         return [{"label": x.label, "detail": x.detail, "points": x.points,
                  "possible": x.possible, "tracked": x.tracked} for x in self.lines]
 

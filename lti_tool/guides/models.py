@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.meetings.models import Meeting
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import utcnow
 
 
-class Guide(db.Model):
+class Guide(Model):
     """One guide of one program, in Markdown; `position` gives the suggested order and `week`
     the program week it is suggested for. Editing a program's copy leaves other programs'."""
 
@@ -41,7 +41,7 @@ class Guide(db.Model):
     updated_by: Mapped[Person | None] = relationship()
 
 
-class GuideLibrary(db.Model):
+class GuideLibrary(Model):
     """That a program received its copy of the built-in library, so that a guide staff deleted
     is not copied back on the next visit (only "restore" brings it back)."""
 
@@ -52,7 +52,7 @@ class GuideLibrary(db.Model):
     copied_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class GuideUse(db.Model):
+class GuideUse(Model):
     """A pair chose a guide as an agenda, perhaps for one of its scheduled meetings, and later
     marked it covered. Staff see only counts of these."""
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.i18n import N_
 from lti_tool.timeutil import utcnow
 
@@ -19,7 +19,7 @@ MODALITIES = {
 }
 
 
-class Profile(db.Model):
+class Profile(Model):
     """One participant's intake for one program (mentee, mentor, or both for peer mentors)."""
 
     __tablename__ = "intake_profile"
@@ -52,7 +52,7 @@ class Profile(db.Model):
         return len(self.availability) / 2
 
 
-class Question(db.Model):
+class Question(Model):
     """A program-specific single or multiple choice question that takes part in scoring."""
 
     __tablename__ = "intake_question"
@@ -65,7 +65,7 @@ class Question(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
 
-class Mentor(db.Model):
+class Mentor(Model):
     """A person serving as a mentor in a program, how they came to be one, and their capacity
     in this program. Staff approve volunteers before they are matched."""
 
@@ -83,7 +83,7 @@ class Mentor(db.Model):
     person: Mapped[Person] = relationship()
 
 
-class MentorPool(db.Model):
+class MentorPool(Model):
     """A mentor's capacity across every course of one platform: two programs together may not
     give a person more mentees than this."""
 

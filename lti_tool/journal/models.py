@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.i18n import N_
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import utcnow
@@ -15,7 +15,7 @@ from lti_tool.timeutil import utcnow
 ACTION_STATUSES = {"open": N_("Open"), "done": N_("Done"), "dropped": N_("Dropped")}
 
 
-class Recap(db.Model):
+class Recap(Model):
     """After a meeting: what was taken away, notes, and the action items agreed."""
 
     __tablename__ = "journal_recap"
@@ -39,7 +39,7 @@ class Recap(db.Model):
     actions: Mapped[list["ActionItem"]] = relationship(back_populates="recap")
 
 
-class ActionItem(db.Model):
+class ActionItem(Model):
     """Something one member will do, by a date; open items come back on the next agenda."""
 
     __tablename__ = "journal_action_item"
@@ -65,7 +65,7 @@ class ActionItem(db.Model):
     created_by: Mapped[Person] = relationship(foreign_keys=[created_by_id])
 
 
-class Message(db.Model):
+class Message(Model):
     """One message of the pair's thread (informal check-ins between sessions)."""
 
     __tablename__ = "journal_message"
@@ -80,7 +80,7 @@ class Message(db.Model):
     author: Mapped[Person] = relationship()
 
 
-class ThreadState(db.Model):
+class ThreadState(Model):
     """Per member of a pair: the last message they have seen, and whether new messages are
     e-mailed to them."""
 

@@ -3,6 +3,7 @@ them; staff get `pair_summary` (counts, dates, statuses) and the recaps a pair s
 items with a due date schedule their own reminders in the notification outbox (the day before,
 and the day after if still open); finishing an item cancels them. Callers commit."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -51,7 +52,7 @@ def recaps_of(pair: Pair) -> list[Recap]:
 
 def write_recap(pair: Pair, by: Person, takeaways: str, notes: str = "", *,
                 meeting: Meeting | None = None, occurrence: datetime | None = None,
-                shared: bool = False, actions: list[tuple[str, int, date | None]] = ()
+                shared: bool = False, actions: Sequence[tuple[str, int, date | None]] = ()
                 ) -> Recap:
     """A recap of a meeting (or of an informal talk), with new action items."""
     check_member(pair, by)

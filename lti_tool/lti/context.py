@@ -31,7 +31,6 @@ TIMEZONE_PARAM = "pairwise_timezone"
 SUBSTITUTIONS = {GROUPS_PARAM: "$Moodle.Person.userGroupIds",
                  TIMEZONE_PARAM: "$Person.address.timezone"}
 
-RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 
 

@@ -8,11 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.timeutil import utcnow
 
 
-class Platform(db.Model):
+class Platform(Model):
     """One registration of the tool in an LMS: an (issuer, client_id) pair and its endpoints."""
 
     __tablename__ = "lti_platform"
@@ -42,7 +42,7 @@ class Platform(db.Model):
         return f"<Platform {self.issuer} client={self.client_id}>"
 
 
-class Deployment(db.Model):
+class Deployment(Model):
     """A deployment id of a platform (Moodle: the tool type id, the same in every course)."""
 
     __tablename__ = "lti_deployment"
@@ -55,7 +55,7 @@ class Deployment(db.Model):
     platform: Mapped[Platform] = relationship(back_populates="deployments")
 
 
-class RegistrationLink(db.Model):
+class RegistrationLink(Model):
     """A single-use, expiring link an administrator gives an LMS admin for dynamic
     registration (`/lti/register/<secret>`). Only a hash of the secret is kept: the link is
     shown once, when it is made. `platform_id` is the registration it created."""
@@ -78,7 +78,7 @@ class RegistrationLink(db.Model):
     platform: Mapped[Platform | None] = relationship()
 
 
-class ToolKey(db.Model):
+class ToolKey(Model):
     """An RSA key pair the tool signs with. The newest unretired key signs; retired keys stay
     in the JWKS until their grace period ends."""
 
@@ -92,7 +92,7 @@ class ToolKey(db.Model):
     retired_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
-class LaunchData(db.Model):
+class LaunchData(Model):
     """Key-value store behind pylti1p3's LaunchDataStorage: OIDC state, nonces, launch data.
     In the database so that login, launch and later requests may hit different workers."""
 
@@ -103,7 +103,7 @@ class LaunchData(db.Model):
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
 
 
-class AccessToken(db.Model):
+class AccessToken(Model):
     """An OAuth2 access token for platform services, cached per registration and scope set."""
 
     __tablename__ = "lti_access_token"

@@ -196,10 +196,6 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
         return self
 
-    @property
-    def target_link_uri(self) -> str:
-        return self._bound_state.get("target_link_uri", "")
-
 
 LTI_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 MAX_SUBJECT = 255  # LTI 1.3 core: sub is at most 255 ASCII characters

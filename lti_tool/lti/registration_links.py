@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
+from lti_tool.dbutil import rowcount
 from lti_tool.extensions import db
 from lti_tool.lti import issuers
 from lti_tool.lti.models import Platform, RegistrationLink
@@ -90,13 +91,13 @@ def usable(secret: str | None) -> RegistrationLink:
 def claim(link: RegistrationLink, platform: Platform) -> None:
     """Mark the link used by the registration it made: of two uses at the same moment, one
     wins and the other is refused (its transaction rolls back)."""
-    claimed = db.session.execute(
+    claimed = rowcount(db.session.execute(
         sa.update(RegistrationLink)
         .where(RegistrationLink.id == link.id, RegistrationLink.used_at.is_(None),
                RegistrationLink.revoked_at.is_(None), RegistrationLink.expires_at > utcnow())
         .values(used_at=utcnow(), platform_id=platform.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if claimed != 1:
         raise LinkRefused(410, _("This registration link was already used. Ask the tool's "
                                  "administrator for a new one."))

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from sqlalchemy.orm.util import identity_key
 
-from lti_tool.dbutil import upsert
+from lti_tool.dbutil import rowcount, upsert
 from lti_tool.extensions import db
 from lti_tool.lti.models import LaunchData
 from lti_tool.timeutil import as_utc, utcnow
@@ -50,7 +50,7 @@ class DatabaseLaunchDataStorage(LaunchDataStorage[Any]):
         result = db.session.execute(
             sa.delete(LaunchData).where(LaunchData.key == key, LaunchData.expires_at > utcnow())
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
 
 def _expired(row: LaunchData) -> bool:
@@ -59,4 +59,4 @@ def _expired(row: LaunchData) -> bool:
 
 def purge_expired() -> int:
     result = db.session.execute(sa.delete(LaunchData).where(LaunchData.expires_at < utcnow()))
-    return result.rowcount or 0
+    return rowcount(result) or 0

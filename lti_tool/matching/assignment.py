@@ -85,7 +85,7 @@ class _Problem:
         self.whole = len(self.rows) == len(table.mentees) and len(self.cols) == len(
             table.mentors)
 
-    def _check_locked(self, locked) -> list[tuple[int, int]]:
+    def _check_locked(self, locked: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         kept, seen = [], set()
         for mentee_id, mentor_id in locked:
             if mentee_id not in self.table.row_of or mentor_id not in self.table.column_of:
@@ -257,7 +257,7 @@ class _Mentors:
 
     def __init__(self, capacity: np.ndarray):
         self.capacity = capacity
-        self.held: list[list] = [[] for _ in capacity]  # heaps of (score, -row)
+        self.held: list[list[tuple[float, int]]] = [[] for _ in capacity]  # heaps of (score, -row)
         self.count = np.zeros(len(capacity), dtype=np.int64)
         self.worst_score = np.full(len(capacity), -np.inf)
         self.worst_row = np.full(len(capacity), -1, dtype=np.int64)
@@ -265,8 +265,9 @@ class _Mentors:
     def would_accept(self, cols: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
         """Higher scores (the mentor's view) first, then earlier rows (smaller k)."""
         worst = self.worst_score[cols]
-        return ((self.count[cols] < self.capacity[cols]) | (scores > worst)
-                | ((scores == worst) & (k < self.worst_row[cols])))
+        accepts: np.ndarray = ((self.count[cols] < self.capacity[cols]) | (scores > worst)
+                               | ((scores == worst) & (k < self.worst_row[cols])))
+        return accepts
 
     def hold(self, c: int, score: float, k: int) -> int | None:
         """Take k's offer; return the row it displaces, if the mentor was full."""
@@ -312,7 +313,8 @@ class _Choices:
     cost hundreds of MB, and most mentees get an early choice."""
 
     def __init__(self, problem: _Problem, mentor_view: bool = False):
-        self.problem, self.mentor_view, self.lists = problem, mentor_view, {}
+        self.problem, self.mentor_view = problem, mentor_view
+        self.lists: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def __call__(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         if k not in self.lists:

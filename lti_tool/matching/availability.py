@@ -82,7 +82,8 @@ def week_matrix(people: list[Person], week_start: date) -> np.ndarray:
 
 def week_vector(person: Person, week_start: date) -> np.ndarray:
     """The person's week as 672 booleans, one per UTC quarter-hour from week_start 00:00 UTC."""
-    return week_matrix([person], week_start)[0]
+    row: np.ndarray = week_matrix([person], week_start)[0]
+    return row
 
 
 def utc_intervals(person: Person, week_start: date) -> list[tuple[datetime, datetime]]:
@@ -91,7 +92,8 @@ def utc_intervals(person: Person, week_start: date) -> list[tuple[datetime, date
 
 
 def shared_quarters(a: Person, b: Person, week_start: date) -> np.ndarray:
-    return week_vector(a, week_start) & week_vector(b, week_start)
+    shared: np.ndarray = week_vector(a, week_start) & week_vector(b, week_start)
+    return shared
 
 
 def overlap_hours(a: Person, b: Person, week_start: date) -> float:

@@ -109,7 +109,8 @@ def propose_slot(mentee: Person, mentor: Person, week_start: date,
                         _local(best, mentor.timezone), within_hours=awkward == 0)
 
 
-def _preference(start: datetime, minutes: int, zones) -> tuple:
+def _preference(start: datetime, minutes: int,
+                zones: tuple[ZoneInfo, ZoneInfo]) -> tuple[int, int, bool, int, datetime]:
     local = [start.astimezone(zone) for zone in zones]
     awkward = sum(_minutes_outside_day(moment, minutes) for moment in local)
     weekend = sum(moment.weekday() >= 5 for moment in local)

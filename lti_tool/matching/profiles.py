@@ -32,7 +32,7 @@ class Person:
     capacity: int = 1  # mentors: how many more mentees they can take
     name: str = ""  # for explanations only
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for day, minute in self.slots:
             if not (0 <= day <= 6 and 0 <= minute < DAY_MINUTES and minute % SLOT_MINUTES == 0):
                 raise ValueError(f"Person {self.id}: slot {(day, minute)} is not a weekday "
@@ -54,7 +54,7 @@ class Weights:
     modality: float = 0.5
     questions: float = 1.0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name, value in self.as_dict().items():
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"The weight of {name} must be a number from 0 up.")
@@ -72,7 +72,7 @@ class Constraints:
     avoid: frozenset[tuple[int, int]] = frozenset()  # (mentee id, mentor id) never to pair
     group_rule: str = "any"  # "any" | "same" (share a group) | "different" (share none)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.group_rule not in GROUP_RULES:
             raise ValueError(f"group_rule must be one of {GROUP_RULES}, not {self.group_rule!r}.")
         if not math.isfinite(self.min_overlap_hours) or self.min_overlap_hours < 0:

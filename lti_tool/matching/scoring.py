@@ -33,7 +33,7 @@ with sets, for one pair; the tests check the two agree.
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -107,8 +107,11 @@ def _points(fits: dict[str, float | None], weights: Weights) -> dict[str, float]
     """Each criterion's points: 100 x weight share x fit, over the criteria counted."""
     weight = weights.as_dict()
     counted = sum(weight[c] for c in CRITERIA if fits[c] is not None)
-    return {c: (100.0 * weight[c] * fits[c] / counted if counted and fits[c] is not None
-                else 0.0) for c in CRITERIA}
+    points = {}
+    for c in CRITERIA:
+        fit = fits[c]
+        points[c] = 100.0 * weight[c] * fit / counted if counted and fit is not None else 0.0
+    return points
 
 
 def _blockers(mentee: Person, mentor: Person, quarters: int,
@@ -167,7 +170,8 @@ class _Encoded:
     mentors: _Side
 
     @classmethod
-    def build(cls, mentees: list[Person], mentors: list[Person], week_start: date):
+    def build(cls, mentees: list[Person], mentors: list[Person],
+              week_start: date) -> "_Encoded":
         both = mentees + mentors
         topics = _vocabulary(p.topics for p in both)
         languages = _vocabulary(p.languages for p in both)
@@ -194,12 +198,13 @@ class _Encoded:
         return cls(side(mentees), mentor_side)
 
 
-def _vocabulary(sets) -> dict:
+def _vocabulary(sets: Iterable[Iterable[Hashable]]) -> dict[Hashable, int]:
     values = sorted({value for values in sets for value in values}, key=str)
     return {value: index for index, value in enumerate(values)}
 
 
-def _indicator(sets: list, vocabulary: dict) -> np.ndarray:
+def _indicator(sets: Sequence[Iterable[Hashable]],
+               vocabulary: Mapping[Hashable, int]) -> np.ndarray:
     matrix = np.zeros((len(sets), len(vocabulary)), dtype=np.float32)
     rows = [row for row, values in enumerate(sets) for _ in values]
     cols = [vocabulary[value] for values in sets for value in values]
@@ -214,16 +219,20 @@ class _Block:
         self.e, self.m, self.rows = encoded.mentees, encoded.mentors, rows
 
     def quarters(self) -> np.ndarray:
-        return self.e.week[self.rows].astype(np.float32) @ self.m.week
+        quarters: np.ndarray = self.e.week[self.rows].astype(np.float32) @ self.m.week
+        return quarters
 
     def shares(self, name: str) -> np.ndarray:
-        return (getattr(self.e, name)[self.rows] @ getattr(self.m, name)) > 0
+        shares: np.ndarray = (getattr(self.e, name)[self.rows] @ getattr(self.m, name)) > 0
+        return shares
 
     def shared_topics(self) -> np.ndarray:
-        return self.e.topics[self.rows] @ self.m.topics
+        shared: np.ndarray = self.e.topics[self.rows] @ self.m.topics
+        return shared
 
     def same_modality(self) -> np.ndarray:
-        return self.e.modality[self.rows, None] == self.m.modality[None, :]
+        same: np.ndarray = self.e.modality[self.rows, None] == self.m.modality[None, :]
+        return same
 
     def agreed_questions(self) -> np.ndarray:
         agreed = np.zeros((self.e.ids[self.rows].size, self.m.ids.size), dtype=np.float32)
@@ -232,7 +241,8 @@ class _Block:
         return agreed
 
     def counts(self, matrix: np.ndarray) -> np.ndarray:
-        return matrix[self.rows].sum(axis=1)
+        counts: np.ndarray = matrix[self.rows].sum(axis=1)
+        return counts
 
     def answered(self) -> np.ndarray:
         """How many program questions each mentee answered."""
@@ -283,7 +293,8 @@ def _score_block(block: _Block, weights: Weights, constraints: Constraints,
 def _per_row(value: float, counts: np.ndarray) -> np.ndarray:
     """value / count per row, 0 where the count is 0."""
     counts = np.asarray(counts, dtype=np.float32)
-    return np.divide(value, counts, out=np.zeros_like(counts), where=counts > 0)
+    shares: np.ndarray = np.divide(value, counts, out=np.zeros_like(counts), where=counts > 0)
+    return shares
 
 
 @dataclass
@@ -297,7 +308,7 @@ class _TopicTerms:
     per_expertise: np.ndarray
 
     @classmethod
-    def build(cls, encoded: _Encoded, weights: Weights):
+    def build(cls, encoded: _Encoded, weights: Weights) -> "_TopicTerms":
         w = weights.as_dict()
         block = _Block(encoded, slice(None))
         goals = block.counts(encoded.mentees.topics).astype(np.float64)
@@ -313,15 +324,17 @@ class _TopicTerms:
         if not self.points[i]:
             return total
         shared = encoded.mentees.topics[i] @ encoded.mentors.topics[:, columns]
-        view = total + self.points[i] * shared * (self.per_expertise[columns]
-                                                  - self.per_goal[i])
-        return np.clip(view, 0.0, 100.0).astype(total.dtype)
+        view: np.ndarray = total + self.points[i] * shared * (self.per_expertise[columns]
+                                                              - self.per_goal[i])
+        clipped: np.ndarray = np.clip(view, 0.0, 100.0).astype(total.dtype)
+        return clipped
 
 
 def _share(value: float | np.ndarray, counts: np.ndarray) -> np.ndarray:
     """value / count (float64), 0 where the count is 0."""
     value = np.broadcast_to(np.asarray(value, dtype=np.float64), counts.shape)
-    return np.divide(value, counts, out=np.zeros(counts.shape), where=counts > 0)
+    shares: np.ndarray = np.divide(value, counts, out=np.zeros(counts.shape), where=counts > 0)
+    return shares
 
 
 @dataclass
@@ -341,7 +354,7 @@ class ScoreTable:
     _topic_terms: _TopicTerms | None = field(default=None, init=False, repr=False,
                                              compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.mentees, self.mentors = list(self.mentees), list(self.mentors)
         shape = (len(self.mentees), len(self.mentors))
         if self.total.shape != shape or self.feasible.shape != shape:
@@ -362,7 +375,7 @@ class ScoreTable:
         docstring), for the given mentor columns (default: all), in their order. A table built
         from bare arrays knows no topics: its mentors see the pair as the total says."""
         columns = np.arange(len(self.mentors)) if columns is None else np.asarray(columns)
-        total = self.total[i, columns]  # a copy
+        total: np.ndarray = self.total[i, columns]  # a copy
         if self.encoded is None:
             return total
         if self._topic_terms is None:  # once per table: a few numbers per person
@@ -381,12 +394,12 @@ class ScoreTable:
                     kind = LOW_OVERLAP if blocker.startswith("only ") else blocker
                     counts[kind] = counts.get(kind, 0) + 1
             return counts
-        return _row_blockers(self, i)
+        return _row_blockers(self, self.encoded, i)
 
 
-def _row_blockers(table: ScoreTable, i: int) -> dict[str, int]:
+def _row_blockers(table: ScoreTable, encoded: _Encoded, i: int) -> dict[str, int]:
     """blocker_counts for one mentee, vectorised over mentors (in score_pair's order)."""
-    block, constraints = _Block(table.encoded, slice(i, i + 1)), table.constraints
+    block, constraints = _Block(encoded, slice(i, i + 1)), table.constraints
     avoided = [m for e, m in constraints.avoid if e == block.e.ids[i]]
     masks = {SAME_PERSON: block.m.ids == block.e.ids[i]}
     if constraints.require_shared_language:

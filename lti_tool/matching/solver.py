@@ -27,7 +27,7 @@ Memory: beyond the score table itself (5 bytes a pair: 125 MB for 10,000 x 2,500
 candidate pairs (a few dozen per mentee) and one block of the table at a time.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -42,6 +42,7 @@ BLOCK_CELLS = 4_000_000  # table cells per block: float64 temporaries of ~32 MB
 MAX_SCORE = 100.0
 
 Block = Callable[[int, int], tuple[np.ndarray, np.ndarray]]  # rows lo:hi -> scores, feasible
+Duals = tuple[np.ndarray, np.ndarray]  # column prices, row values
 
 
 def solve(n_rows: int, capacity: np.ndarray, block: Block) -> np.ndarray:
@@ -67,12 +68,12 @@ def solve(n_rows: int, capacity: np.ndarray, block: Block) -> np.ndarray:
 class _Arcs:
     """Candidate pairs: row, column and (grid-rounded) score of each."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.rows = np.empty(0, dtype=np.int64)
         self.cols = np.empty(0, dtype=np.int64)
         self.scores = np.empty(0, dtype=np.float64)
 
-    def add(self, rows, cols, scores) -> None:
+    def add(self, rows: np.ndarray, cols: np.ndarray, scores: np.ndarray) -> None:
         self.rows = np.concatenate([self.rows, rows])
         self.cols = np.concatenate([self.cols, cols])
         self.scores = np.concatenate([self.scores, np.asarray(scores, dtype=np.float64)])
@@ -107,7 +108,7 @@ class _Sparse:
         self.arcs.add(suitors.rows[kept], suitors.cols[kept], suitors.scores[kept])
         self.arcs.deduplicate(len(capacity))
 
-    def blocks(self):
+    def blocks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """(first row, scores on the grid, feasible) for each block of rows."""
         for lo in range(0, self.n_rows, self.step):
             scores, feasible = self.block(lo, lo + self.step)
@@ -180,7 +181,7 @@ def _solve_arcs(problem: _Sparse) -> np.ndarray:
     return assignment
 
 
-def _duals(problem: _Sparse, assignment: np.ndarray, limit: int):
+def _duals(problem: _Sparse, assignment: np.ndarray, limit: int) -> Duals | None:
     """(column prices, row values) proving the assignment optimal over the candidate pairs,
     or None when they do not exist (or do not settle within `limit` passes).
 

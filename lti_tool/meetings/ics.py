@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from icalendar import (
     Calendar,
@@ -37,7 +38,7 @@ from icalendar import (
 )
 
 from lti_tool.meetings.links import CONTROL_OR_SPACE, validate_link
-from lti_tool.meetings.localtime import exists_as_written, require_aware, zone
+from lti_tool.meetings.localtime import exists_as_written, offset_of, require_aware, zone
 from lti_tool.meetings.recurrence import Recurrence, expand, rrule_string, rule_starts
 from lti_tool.timeutil import utcnow
 
@@ -57,7 +58,7 @@ class Party:
     email: str
     name: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         local, at, domain = self.email.partition("@")
         if not (local and at and "." in domain) or CONTROL_OR_SPACE.search(self.email) or any(
                 char in self.email for char in ':;,<>"'):
@@ -92,7 +93,7 @@ class MeetingEvent:
     recurrence: Recurrence | None = None
     cancelled: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.uid or CONTROL_OR_SPACE.search(self.uid):
             raise IcsError("A meeting needs a UID without spaces (see new_uid).")
         if not isinstance(self.sequence, int) or self.sequence < 0:
@@ -121,19 +122,19 @@ def new_uid(domain: str = "pairwise") -> str:
 
 def meeting_file(event: MeetingEvent, *, now: datetime | None = None) -> bytes:
     """The .ics file to download for one meeting or series (METHOD:PUBLISH)."""
-    return build_calendar([event], "PUBLISH", now=now).to_ical()
+    return _serialised(build_calendar([event], "PUBLISH", now=now))
 
 
 def invitation(event: MeetingEvent, *, now: datetime | None = None) -> bytes:
     """The iTIP REQUEST to e-mail for a new or changed meeting (raise SEQUENCE on changes)."""
     _check_itip(event)
-    return build_calendar([event], "REQUEST", now=now).to_ical()
+    return _serialised(build_calendar([event], "REQUEST", now=now))
 
 
 def cancellation(event: MeetingEvent, *, now: datetime | None = None) -> bytes:
     """The iTIP CANCEL for the whole meeting or series (with a SEQUENCE above the last sent)."""
     _check_itip(event)
-    return build_calendar([replace(event, cancelled=True)], "CANCEL", now=now).to_ical()
+    return _serialised(build_calendar([replace(event, cancelled=True)], "CANCEL", now=now))
 
 
 def occurrence_cancellation(event: MeetingEvent, original_start: datetime, *,
@@ -153,7 +154,7 @@ def occurrence_cancellation(event: MeetingEvent, original_start: datetime, *,
     vevent.add("recurrence-id", _ical_time(original, event.timezone, used))
     calendar.add_component(vevent)
     _add_timezones(calendar, used)
-    return calendar.to_ical()
+    return _serialised(calendar)
 
 
 def feed(events: Iterable[MeetingEvent], *, name: str = "Pairwise meetings",
@@ -164,7 +165,7 @@ def feed(events: Iterable[MeetingEvent], *, name: str = "Pairwise meetings",
     calendar.add("x-wr-calname", name)
     calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(FEED_REFRESH))
-    return calendar.to_ical()
+    return _serialised(calendar)
 
 
 def build_calendar(events: Sequence[MeetingEvent], method: str, *,
@@ -200,10 +201,16 @@ def _calendar(method: str) -> Calendar:
     return calendar
 
 
+def _serialised(calendar: Calendar) -> bytes:
+    """The calendar as .ics bytes (icalendar leaves `to_ical` unannotated)."""
+    ics: bytes = calendar.to_ical()
+    return ics
+
+
 class _Used:
     """The instants written per zone, for the years each VTIMEZONE must cover."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.instants: dict[str, list[datetime]] = {}
 
     def add(self, timezone: str, instant: datetime) -> None:
@@ -308,10 +315,13 @@ def vtimezone(timezone: str, first_year: int, last_year: int) -> Timezone:
 
 
 _State = tuple[timedelta, str, bool]  # UTC offset, abbreviation, daylight saving
+# kind, onsets (naive wall times before the change), offset from, offset to, name
+_Observance = tuple[str, tuple[datetime, ...], timedelta, timedelta, str]
 
 
 @lru_cache(maxsize=256)
-def _observances(timezone: str, first_year: int, last_year: int) -> tuple:
+def _observances(timezone: str, first_year: int,
+                 last_year: int) -> tuple[_Observance, ...]:
     """(kind, onsets as naive wall times before the change, offset from, offset to, name)."""
     tz = zone(timezone)
     start = datetime.combine(date(first_year, 1, 1), time(), tz).astimezone(UTC)
@@ -345,12 +355,12 @@ def _observances(timezone: str, first_year: int, last_year: int) -> tuple:
                  for (old, new), onsets in grouped.items())
 
 
-def _state(tz, instant: datetime) -> _State:
+def _state(tz: ZoneInfo, instant: datetime) -> _State:
     local = instant.astimezone(tz)
-    return local.utcoffset(), local.tzname() or "", bool(local.dst())
+    return offset_of(local), local.tzname() or "", bool(local.dst())
 
 
-def _change(tz, low: datetime, high: datetime, state: _State) -> datetime:
+def _change(tz: ZoneInfo, low: datetime, high: datetime, state: _State) -> datetime:
     """The first second in (low, high] whose state is not `state`."""
     lo, hi = 0, int((high - low).total_seconds())
     while hi - lo > 1:

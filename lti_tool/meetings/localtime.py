@@ -113,6 +113,14 @@ def require_aware(instant: datetime, what: str = "time") -> datetime:
     return instant
 
 
+def offset_of(instant: datetime, what: str = "time") -> timedelta:
+    """The UTC offset of an aware datetime: `utcoffset()`, refusing a naive one (its None)."""
+    offset = instant.utcoffset()
+    if offset is None:
+        raise ValueError(f"The {what} needs a time zone: pass an aware datetime, e.g. in UTC.")
+    return offset
+
+
 def exists_as_written(instant: datetime, timezone: str) -> bool:
     """Whether the instant's local wall time in `timezone`, read back the usual way (the first
     of two when clocks fall back), is the same instant. False only for the second of two."""
@@ -124,16 +132,16 @@ def _transition_walls(tz: ZoneInfo, first: datetime, second: datetime) -> tuple[
                                                                                  datetime]:
     """The wall clock just before and just after the change between the two readings."""
     low, high = sorted((first.astimezone(UTC), second.astimezone(UTC)))
-    before = low.astimezone(tz).utcoffset()
+    before = offset_of(low.astimezone(tz))
     lo, hi = 0, int((high - low).total_seconds())  # the offset changes in (lo, hi]
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if (low + timedelta(seconds=mid)).astimezone(tz).utcoffset() == before:
+        if offset_of((low + timedelta(seconds=mid)).astimezone(tz)) == before:
             lo = mid
         else:
             hi = mid
     change = low + timedelta(seconds=hi)
-    after = change.astimezone(tz).utcoffset()
+    after = offset_of(change.astimezone(tz))
     return (change + before).replace(tzinfo=None), (change + after).replace(tzinfo=None)
 
 
@@ -164,7 +172,7 @@ def _abbreviation(local: datetime) -> str | None:
 
 
 def _zone_label(local: datetime) -> str:
-    name, offset = _abbreviation(local), utc_offset(local.utcoffset())
+    name, offset = _abbreviation(local), utc_offset(offset_of(local))
     return f"{name}, {offset}" if name else offset
 
 
@@ -214,8 +222,8 @@ def zoned(instant: datetime, timezone: str, viewer_date: date | None = None) -> 
     return ZonedTime(timezone=timezone, local=local, place=place(timezone),
                      weekday=WEEKDAYS[local.weekday()],
                      day=f"{local.day} {MONTHS[local.month - 1][:3]}", clock=f"{local:%H:%M}",
-                     abbreviation=_abbreviation(local) or utc_offset(local.utcoffset()),
-                     offset=utc_offset(local.utcoffset()), day_shift=shift)
+                     abbreviation=_abbreviation(local) or utc_offset(offset_of(local)),
+                     offset=utc_offset(offset_of(local)), day_shift=shift)
 
 
 def for_viewer(start_utc: datetime, viewer_timezone: str,

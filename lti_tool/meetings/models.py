@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.i18n import N_
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import utcnow
@@ -19,7 +19,7 @@ OUTCOMES = {"held": N_("It happened"), "missed": N_("It did not happen"),
             "cancelled_late": N_("Cancelled at the last minute")}
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     """A meeting or series. Proposed with candidate times until the other member picks one;
     then scheduled, with a stable iCalendar UID and a SEQUENCE raised on every change."""
 
@@ -56,7 +56,7 @@ class Meeting(db.Model):
         back_populates="meeting", cascade="all, delete-orphan")
 
 
-class MeetingOption(db.Model):
+class MeetingOption(Model):
     """A candidate time of a proposed meeting."""
 
     __tablename__ = "meetings_option"
@@ -69,7 +69,7 @@ class MeetingOption(db.Model):
     meeting: Mapped[Meeting] = relationship(back_populates="options")
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     """One member's word on whether one occurrence happened; staff see disagreements."""
 
     __tablename__ = "meetings_attendance"
@@ -86,7 +86,7 @@ class Attendance(db.Model):
     meeting: Mapped[Meeting] = relationship(back_populates="attendance")
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """A person's private iCalendar feed: whoever has the URL reads the feed, so the token
     is long and random, and resetting it revokes the old URL."""
 
@@ -101,7 +101,7 @@ class CalendarFeed(db.Model):
     person: Mapped[Person] = relationship()
 
 
-class ProgramEvent(db.Model):
+class ProgramEvent(Model):
     """An optional event for the whole program (a kick-off call, an in-person meetup)."""
 
     __tablename__ = "meetings_program_event"
@@ -127,7 +127,7 @@ class ProgramEvent(db.Model):
                                                     cascade="all, delete-orphan")
 
 
-class EventRsvp(db.Model):
+class EventRsvp(Model):
     __tablename__ = "meetings_event_rsvp"
     __table_args__ = (sa.UniqueConstraint("event_id", "person_id"),)
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from lti_tool.meetings.localtime import require_aware, zone, zoned
 
@@ -34,8 +35,13 @@ class SlotError(ValueError):
 
 
 class TimeSpan(Protocol):
-    start: datetime
-    end: datetime
+    """Anything with an aware `start` and `end`: an Interval, a meeting row."""
+
+    @property
+    def start(self) -> datetime: ...
+
+    @property
+    def end(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class Interval:
     end: datetime
     label: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         require_aware(self.start, "start")
         require_aware(self.end, "end")
         if self.end <= self.start:
@@ -60,7 +66,7 @@ class WeeklyAvailability:
     timezone: str
     slots: frozenset[tuple[int, int]]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         zone(self.timezone)
         for day, minute in self.slots:
             if not (0 <= day <= 6 and 0 <= minute < DAY_MINUTES and minute % SLOT_MINUTES == 0):
@@ -103,8 +109,8 @@ def free_intervals(person: WeeklyAvailability, window: Interval) -> list[Interva
     _check_window(window)
     tz = zone(person.timezone)
     minutes_by_day: dict[int, list[int]] = {}
-    for day, minute in person.slots:
-        minutes_by_day.setdefault(day, []).append(minute)
+    for weekday, minute in person.slots:
+        minutes_by_day.setdefault(weekday, []).append(minute)
     first = window.start.astimezone(tz).date() - timedelta(days=1)
     last = window.end.astimezone(tz).date() + timedelta(days=1)
     pieces = set()
@@ -118,7 +124,7 @@ def free_intervals(person: WeeklyAvailability, window: Interval) -> list[Interva
             if end > window.start and start < window.end]
 
 
-def _real_starts(day: date, minute: int, tz) -> list[datetime]:
+def _real_starts(day: date, minute: int, tz: ZoneInfo) -> list[datetime]:
     """The UTC instants at which the local `day` `minute` happens: none in a spring-forward
     gap, two in a fall-back overlap, else one."""
     naive = datetime.combine(day, time(minute // 60, minute % 60))

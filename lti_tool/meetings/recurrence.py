@@ -19,7 +19,7 @@ dates Pairwise shows are the dates a calendar program computes from the .ics fil
 
 import functools
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
@@ -58,7 +58,7 @@ class Recurrence:
     # Original start -> new start of moved occurrences. Left out of hashing: a dict cannot be.
     moved: Mapping[datetime, datetime] = field(default_factory=dict, hash=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.frequency not in FREQUENCIES:
             raise RecurrenceError(f"A series repeats {', '.join(FREQUENCIES[:-1])} or "
                                   f"{FREQUENCIES[-1]}, not {self.frequency!r}.")
@@ -126,10 +126,12 @@ def rrule_string(first_start: datetime, timezone: str, recurrence: Recurrence) -
     if recurrence.count is not None:
         parts.append(f"COUNT={recurrence.count}")
     else:
-        if recurrence.until < local.date():
-            raise RecurrenceError(f"The series would end ({long_date(recurrence.until)}) before "
+        until = recurrence.until
+        assert until is not None  # Recurrence.__post_init__: exactly one of count and until
+        if until < local.date():
+            raise RecurrenceError(f"The series would end ({long_date(until)}) before "
                                   f"its first meeting ({long_date(local.date())}).")
-        last = datetime.combine(recurrence.until, time(23, 59, 59), zone(timezone))
+        last = datetime.combine(until, time(23, 59, 59), zone(timezone))
         parts.append(f"UNTIL={last.astimezone(UTC):%Y%m%dT%H%M%SZ}")
     return ";".join(parts)
 
@@ -149,6 +151,7 @@ def cached_rule_starts(first_start: datetime, timezone: str, frequency: str, cou
     recurrence = Recurrence(frequency, count=count, until=until)
     local = _first_local(first_start, timezone)
     rule_text = rrule_string(first_start, timezone, recurrence)
+    moments: Iterator[datetime]
     if frequency == "monthly":
         moments = itertools.islice(rrulestr(rule_text, dtstart=local), MAX_OCCURRENCES + 1)
     else:
@@ -161,7 +164,7 @@ def cached_rule_starts(first_start: datetime, timezone: str, frequency: str, cou
 
 
 def _weekly(local: datetime, days: int, count: int | None, until: date | None,
-            timezone: str):
+            timezone: str) -> Iterator[datetime]:
     """Same wall time every `days` days; a time a DST change skips is read with the offset
     before the change (fold=0), one that happens twice as the first: as RFC 5545 says."""
     tz = zone(timezone)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.timeutil import utcnow
 
 PENDING = "pending"  # waiting for its send_after time (or for a retry)
@@ -21,7 +21,7 @@ DELIVERY_SMTP = "smtp"
 DELIVERY_OUTBOX = "outbox"  # no MAIL_SERVER configured: shown in the sandbox outbox only
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One message to one person. `dedupe_key` makes enqueueing idempotent; `status` only moves
     forward through guarded UPDATEs, so no two workers ever send the same row."""
 

@@ -7,11 +7,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.timeutil import utcnow
 
 
-class MatchRun(db.Model):
+class MatchRun(Model):
     """Staff's working proposal for a program: draft until published (or discarded)."""
 
     __tablename__ = "pairs_match_run"
@@ -34,7 +34,7 @@ class MatchRun(db.Model):
     )
 
 
-class Proposal(db.Model):
+class Proposal(Model):
     """A proposed pair with its score, breakdown, explanation and suggested weekly slot."""
 
     __tablename__ = "pairs_proposal"
@@ -56,7 +56,7 @@ class Proposal(db.Model):
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
 
 
-class Pair(db.Model):
+class Pair(Model):
     """A published mentoring relationship."""
 
     __tablename__ = "pairs_pair"
@@ -86,7 +86,7 @@ class Pair(db.Model):
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
 
 
-class AvoidedPair(db.Model):
+class AvoidedPair(Model):
     """Staff's rule: never propose this mentee with this mentor (a hard constraint)."""
 
     __tablename__ = "pairs_avoided"
@@ -103,7 +103,7 @@ class AvoidedPair(db.Model):
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
 
 
-class MentorRequest(db.Model):
+class MentorRequest(Model):
     """In mentee-choice programs: a mentee asks a recommended mentor, who answers by a date."""
 
     __tablename__ = "pairs_mentor_request"

@@ -4,6 +4,7 @@ assign by hand, exclude, re-run around locked pairs), and publish in one transac
 The algorithms are pure (lti_tool/matching); this module turns intakes into their inputs and
 their results into rows."""
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
@@ -123,7 +124,7 @@ def latest_run(program: Program) -> MatchRun | None:
 
 
 def propose(program: Program, staff: Person, policy: str = "optimal",
-            locked: list[tuple[int, int]] = (), excluded: list[int] = (),
+            locked: Sequence[tuple[int, int]] = (), excluded: Sequence[int] = (),
             manual: frozenset[tuple[int, int]] = frozenset()) -> MatchRun:
     """A new draft run (earlier drafts are discarded); the caller commits. `manual`: the
     locked pairs staff made by hand, which keep saying so."""

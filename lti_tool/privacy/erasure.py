@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from lti_tool.courses.models import Course, Enrolment, Person, Program
+from lti_tool.dbutil import rowcount
 from lti_tool.extensions import db
 from lti_tool.grades.models import GradeAudit, GradeRecord
 from lti_tool.guides.models import Guide, GuideUse
@@ -104,8 +105,8 @@ def erase_person(course: Course, person: Person, *, actor: Person | None = None)
 
 
 def _run(statement) -> int:
-    return db.session.execute(statement, execution_options={"synchronize_session": False}
-                              ).rowcount or 0
+    return rowcount(db.session.execute(statement,
+                                       execution_options={"synchronize_session": False})) or 0
 
 
 def _delete(result: Erasure, key: str, statement) -> None:

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from lti_tool.courses.models import Program
+from lti_tool.dbutil import rowcount
 from lti_tool.extensions import db
 from lti_tool.intake.models import Profile
 from lti_tool.journal.models import ActionItem, Message, Recap
@@ -86,8 +87,8 @@ def purge(now: datetime | None = None) -> list[Purge]:
 
 
 def _run(result: Purge, key: str, statement) -> None:
-    count = db.session.execute(statement, execution_options={"synchronize_session": False}
-                               ).rowcount or 0
+    count = rowcount(db.session.execute(statement,
+                                        execution_options={"synchronize_session": False})) or 0
     if count:
         result.counts[key] = result.counts.get(key, 0) + count
 

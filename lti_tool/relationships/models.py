@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.timeutil import utcnow
 
 
-class HealthSettings(db.Model):
+class HealthSettings(Model):
     __tablename__ = "relationships_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,7 +23,7 @@ class HealthSettings(db.Model):
     close_after_warning_days: Mapped[int] = mapped_column(default=14)
 
 
-class InactivityWarning(db.Model):
+class InactivityWarning(Model):
     """A pair told that it will be closed unless something happens."""
 
     __tablename__ = "relationships_inactivity_warning"
@@ -34,7 +34,7 @@ class InactivityWarning(db.Model):
     warned_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class PairHealth(db.Model):
+class PairHealth(Model):
     """A pair's health as last assessed, so the dashboard need not rebuild every pair's
     history on every view. It holds for the day it was assessed on, under the thresholds it
     was assessed with, until `fresh_until` (the end of the pair's next meeting, when an
@@ -64,7 +64,7 @@ class PairHealth(db.Model):
     held_days: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # ISO dates
 
 
-class Story(db.Model):
+class Story(Model):
     """A success story a participant offers to share; shown once staff approve it."""
 
     __tablename__ = "relationships_story"

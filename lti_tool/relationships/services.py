@@ -372,8 +372,8 @@ def _with_people(pairs: list[PairStatus], shown: int) -> list[PairStatus]:
     loaded = {p.id: p for p in db.session.scalars(
         sa.select(Pair).where(Pair.id.in_(ids))
         .options(joinedload(Pair.mentee), joinedload(Pair.mentor)))}
-    reasons = dict(db.session.execute(sa.select(PairHealth.pair_id, PairHealth.reasons)
-                                      .where(PairHealth.pair_id.in_(ids))).all())
+    reasons = {pair_id: stored for pair_id, stored in db.session.execute(
+        sa.select(PairHealth.pair_id, PairHealth.reasons).where(PairHealth.pair_id.in_(ids)))}
     for p in pairs[:shown]:
         p.reasons = tuple(signals.Reason(code, message, weight, tuple(sorted(values.items())))
                           for code, message, weight, values in reasons.get(p.pair.id) or ())

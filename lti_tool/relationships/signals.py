@@ -42,7 +42,7 @@ class Thresholds:
     one_sided_minimum: int = 6
     inactive_days: int = 45
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name, value in vars(self).items():
             if value < 0:
                 raise ValueError(f"Threshold {name} must not be negative.")
@@ -83,7 +83,7 @@ class Reason:
         return self.message % dict(self.values)
 
 
-def _reason(code: str, message: str, weight: int, **values) -> Reason:
+def _reason(code: str, message: str, weight: int, **values: object) -> Reason:
     return Reason(code, message, weight, tuple(sorted(values.items())))
 
 
@@ -108,7 +108,7 @@ def assess(history: PairHistory, limits: Thresholds = Thresholds()) -> Health:
                   _reason("inactive", N_("no activity for %(days)s days"), AT_RISK_WEIGHT,
                           days=(history.today - last).days))
         return Health(INACTIVE, (reason,), last)
-    reasons = [reason for check in CHECKS if (reason := check(history, limits, age))]
+    reasons = [found for check in CHECKS if (found := check(history, limits, age))]
     weight = sum(r.weight for r in reasons)
     status = HEALTHY if not reasons else AT_RISK if weight >= AT_RISK_WEIGHT else ATTENTION
     return Health(status, tuple(sorted(reasons, key=lambda r: -r.weight)), last)
@@ -124,7 +124,7 @@ def _recent(history: PairHistory, limits: Thresholds) -> list[MeetingRecord]:
     return [m for m in history.meetings if start <= m.day <= history.today]
 
 
-def _missed(history, limits, age) -> Reason | None:
+def _missed(history: PairHistory, limits: Thresholds, age: int) -> Reason | None:
     due = [m for m in _recent(history, limits) if m.outcome in ("held", "missed")]
     missed = sum(1 for m in due if m.outcome == "missed")
     if due and missed / len(due) >= limits.missed_share:
@@ -133,7 +133,7 @@ def _missed(history, limits, age) -> Reason | None:
     return None
 
 
-def _changed(history, limits, age) -> Reason | None:
+def _changed(history: PairHistory, limits: Thresholds, age: int) -> Reason | None:
     planned = _recent(history, limits)
     changed = sum(1 for m in planned if m.outcome == "cancelled" or m.changes)
     if len(planned) >= 2 and changed / len(planned) >= limits.changed_share:
@@ -142,7 +142,7 @@ def _changed(history, limits, age) -> Reason | None:
     return None
 
 
-def _first_meeting(history, limits, age) -> Reason | None:
+def _first_meeting(history: PairHistory, limits: Thresholds, age: int) -> Reason | None:
     if age >= limits.first_meeting_days and not any(
             m.outcome == "held" for m in history.meetings):
         booked = any(m.outcome == "upcoming" for m in history.meetings)
@@ -154,7 +154,7 @@ def _first_meeting(history, limits, age) -> Reason | None:
     return None
 
 
-def _quiet(history, limits, age) -> Reason | None:
+def _quiet(history: PairHistory, limits: Thresholds, age: int) -> Reason | None:
     held = [m.day for m in history.meetings if m.outcome == "held" and m.day <= history.today]
     if held and (history.today - max(held)).days >= limits.quiet_days:
         gap = (history.today - max(held)).days
@@ -163,7 +163,7 @@ def _quiet(history, limits, age) -> Reason | None:
     return None
 
 
-def _silent(history, limits, age) -> Reason | None:
+def _silent(history: PairHistory, limits: Thresholds, age: int) -> Reason | None:
     last = _last_activity(history)
     if age >= limits.silent_days and (last is None or
                                        (history.today - last).days >= limits.silent_days):
@@ -174,19 +174,19 @@ def _silent(history, limits, age) -> Reason | None:
     return None
 
 
-def _agreement(history, limits, age) -> Reason | None:
+def _agreement(history: PairHistory, limits: Thresholds, age: int) -> Reason | None:
     if history.agreement_signed_on is None and age >= limits.agreement_after_days:
         return _reason("no_agreement", N_("mentoring agreement not signed"), 1)
     return None
 
 
-def _goals(history, limits, age) -> Reason | None:
+def _goals(history: PairHistory, limits: Thresholds, age: int) -> Reason | None:
     if history.goals == 0 and age >= limits.goals_after_days:
         return _reason("no_goals", N_("no goals set after %(weeks)s weeks"), 1, weeks=age // 7)
     return None
 
 
-def _overdue(history, limits, age) -> Reason | None:
+def _overdue(history: PairHistory, limits: Thresholds, age: int) -> Reason | None:
     if history.overdue_actions:
         count = history.overdue_actions
         return _reason("overdue", N_("1 action item overdue") if count == 1 else
@@ -195,7 +195,7 @@ def _overdue(history, limits, age) -> Reason | None:
     return None
 
 
-def _ratings(history, limits, age) -> Reason | None:
+def _ratings(history: PairHistory, limits: Thresholds, age: int) -> Reason | None:
     ratings = [r for d, r in sorted(history.ratings) if d <= history.today]
     if not ratings:
         return None
@@ -213,7 +213,7 @@ def _ratings(history, limits, age) -> Reason | None:
     return None
 
 
-def _one_sided(history, limits, age) -> Reason | None:
+def _one_sided(history: PairHistory, limits: Thresholds, age: int) -> Reason | None:
     total = sum(history.activity.values())
     if total < limits.one_sided_minimum:
         return None

@@ -42,7 +42,6 @@ from lti_tool.sandbox import platform
 from lti_tool.sandbox.models import PlatformKey, ToolRegistration
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-ACCESS_TOKEN_LIFETIME = 3600
 
 
 class FlaskRequest(Request):

@@ -8,11 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.timeutil import utcnow
 
 
-class PlatformKey(db.Model):
+class PlatformKey(Model):
     """The RSA key pair the sandbox signs id_tokens, access tokens and its own hints with."""
 
     __tablename__ = "sandbox_platform_key"
@@ -24,7 +24,7 @@ class PlatformKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class ToolRegistration(db.Model):
+class ToolRegistration(Model):
     """A tool as the platform sees it (Moodle: an LTI tool type). Its id is the tool type id,
     which is also the deployment id and the `type_id` of service URLs."""
 
@@ -47,7 +47,7 @@ class ToolRegistration(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class User(db.Model):
+class User(Model):
     """A person of the LMS; ids are strings of numbers, as Moodle's user ids."""
 
     __tablename__ = "sandbox_user"
@@ -63,7 +63,7 @@ class User(db.Model):
         return f"{self.given_name} {self.family_name}"
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "sandbox_course"
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
@@ -75,7 +75,7 @@ class Course(db.Model):
     )
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A person's enrolment in the course with a short LIS role name (`Learner`, `Mentor`…)."""
 
     __tablename__ = "sandbox_membership"
@@ -91,7 +91,7 @@ class Membership(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Activity(db.Model):
+class Activity(Model):
     """A resource link placed in the course by deep linking; its id is the resource link id."""
 
     __tablename__ = "sandbox_activity"
@@ -119,7 +119,7 @@ class Activity(db.Model):
         return next((item for item in self.lineitems if item.is_primary), None)
 
 
-class LineItem(db.Model):
+class LineItem(Model):
     """A gradebook column. `is_primary` marks an activity's own grade item; tool-created line
     items are manual items, optionally tied to an activity (`resourceLinkId`)."""
 
@@ -146,7 +146,7 @@ class LineItem(db.Model):
     )
 
 
-class Score(db.Model):
+class Score(Model):
     """The stored grade of one user on one line item (Moodle: a grade_grade row). `grade` is
     `scoreGiven` rescaled to the line item's maximum, or empty."""
 
@@ -171,7 +171,7 @@ class Score(db.Model):
     user: Mapped[User] = relationship()
 
 
-class RegistrationToken(db.Model):
+class RegistrationToken(Model):
     """A dynamic-registration bearer token the sandbox issued; usable once."""
 
     __tablename__ = "sandbox_registration_token"
@@ -181,7 +181,7 @@ class RegistrationToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
-class UsedNonce(db.Model):
+class UsedNonce(Model):
     """A nonce or jti already accepted (deep-linking responses, client assertions), kept
     until the token carrying it has expired, so that no token is accepted twice."""
 

@@ -25,7 +25,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 # leniently, so the sandbox sends it too. Set to False to get a well-formed header instead.
 MOODLE_MALFORMED_LINEITEMS_LINK = True
 
-PAGING_PARAMS = ("limit", "from", "page")
 MAX_VALUE = 10**9
 _DIGITS = re.compile(r"[0-9]+")
 

@@ -6,11 +6,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.timeutil import utcnow
 
 
-class RateLimitWindow(db.Model):
+class RateLimitWindow(Model):
     """Requests counted in one fixed window for one bucket (a limit name and a client IP).
     Incremented by an atomic upsert, so processes on several machines share the count."""
 
@@ -24,7 +24,7 @@ class RateLimitWindow(db.Model):
     expires_at: Mapped[int] = mapped_column(sa.BigInteger, index=True)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """A staff or administrator action worth answering "who did this, and when?" for.
 
     The ids are plain columns, not foreign keys: the record must outlive what it names (a

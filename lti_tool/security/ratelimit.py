@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
 
-from lti_tool.dbutil import database_unavailable
+from lti_tool.dbutil import database_unavailable, rowcount
 from lti_tool.extensions import db
 from lti_tool.security.models import RateLimitWindow
 from lti_tool.web.auth import wants_json
@@ -151,4 +151,4 @@ def purge_expired(now: float | None = None) -> int:
     now = int(time.time() if now is None else now)
     result = db.session.execute(
         sa.delete(RateLimitWindow).where(RateLimitWindow.expires_at <= now))
-    return result.rowcount or 0
+    return rowcount(result) or 0

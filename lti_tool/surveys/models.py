@@ -13,14 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.i18n import N_
 
 KINDS = {"checkin": N_("Check-in"), "midpoint": N_("Mid-point feedback"),
          "final": N_("End-of-program feedback")}
 
 
-class SurveySettings(db.Model):
+class SurveySettings(Model):
     __tablename__ = "surveys_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,7 +35,7 @@ class SurveySettings(db.Model):
     program: Mapped[Program] = relationship()
 
 
-class SurveyResponse(db.Model):
+class SurveyResponse(Model):
     """One filled survey. `person_id` is set only when the program is not anonymous."""
 
     __tablename__ = "surveys_response"
@@ -57,7 +57,7 @@ class SurveyResponse(db.Model):
     person: Mapped[Person | None] = relationship()
 
 
-class SurveyReceipt(db.Model):
+class SurveyReceipt(Model):
     """Who has answered which survey round (not what): a check-in round is its date."""
 
     __tablename__ = "surveys_receipt"

@@ -143,18 +143,6 @@ def _clean_answer(value: str, kind: str):
     return value
 
 
-def pair_ratings(pair_ids: list[int]) -> dict[int, list[tuple[date, int]]]:
-    """Check-in ratings per pair (not per person), for health signals: one query."""
-    rows = db.session.execute(sa.select(SurveyResponse.pair_id, SurveyResponse.answered_on,
-                                        SurveyResponse.rating).where(
-        SurveyResponse.pair_id.in_(pair_ids), SurveyResponse.kind == "checkin",
-        SurveyResponse.rating.is_not(None))) if pair_ids else []
-    ratings: dict[int, list[tuple[date, int]]] = {}
-    for pair_id, day, rating in rows:
-        ratings.setdefault(pair_id, []).append((day, rating))
-    return ratings
-
-
 # --- Results for staff -----------------------------------------------------------------------
 
 def results(program: Program) -> dict:

@@ -30,8 +30,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
-from lti_tool.dbutil import database_unavailable
-from lti_tool.extensions import db
+from lti_tool.dbutil import database_unavailable, rowcount
+from lti_tool.extensions import Model, db
 from lti_tool.timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ ADMIN_PATH = "/admin"  # the admin blueprint's url_prefix
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
-class WebSession(db.Model):
+class WebSession(Model):
     __tablename__ = "web_session"
 
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
@@ -251,4 +251,4 @@ class DatabaseSessionInterface(SessionInterface):
 def purge_expired() -> int:
     """Rows past their idle expiry; `expires_at` never passes the absolute limit either."""
     result = db.session.execute(sa.delete(WebSession).where(WebSession.expires_at < utcnow()))
-    return result.rowcount or 0
+    return rowcount(result) or 0

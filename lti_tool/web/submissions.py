@@ -29,7 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import HTTPException
 
-from lti_tool.extensions import db
+from lti_tool.dbutil import rowcount
+from lti_tool.extensions import Model, db
 from lti_tool.timeutil import utcnow
 from lti_tool.web.sessions import TOKEN_PARAM
 
@@ -39,7 +40,7 @@ KEPT_FOR = timedelta(days=1)
 MAX_PATH, MAX_RESULT = 255, 2048
 
 
-class Submission(db.Model):
+class Submission(Model):
     """A form sent with a key: whose, which key, where it was sent and where its answer led
     (the first result, shown to every repeat). Not personal content: addresses of pages."""
 
@@ -208,7 +209,7 @@ def purge_expired(now: datetime | None = None) -> int:
     """Delete keys older than `KEPT_FOR`: a repeat comes within minutes, not days."""
     cutoff = (now or utcnow()) - KEPT_FOR
     result = db.session.execute(sa.delete(Submission).where(Submission.created_at < cutoff))
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 def export_of(person_id: int) -> list[dict]:
@@ -222,4 +223,4 @@ def erase(person_id: int) -> int:
     """Delete the person's keys (all of them: they expire within a day anyway)."""
     result = db.session.execute(sa.delete(Submission).filter_by(person_id=person_id),
                                 execution_options={"synchronize_session": False})
-    return result.rowcount or 0
+    return rowcount(result) or 0

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.i18n import N_
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
@@ -35,7 +35,7 @@ class TermsMixin:
     mentor_hopes: Mapped[str] = mapped_column(sa.Text, default="")
 
 
-class AgreementVersion(TermsMixin, db.Model):
+class AgreementVersion(TermsMixin, Model):
     """One version of a pair's agreement, never changed once proposed. Its proposer accepts
     it by proposing it; it is signed when the other member accepts it too."""
 
@@ -62,7 +62,7 @@ class AgreementVersion(TermsMixin, db.Model):
         return max(as_utc(self.mentee_accepted_at), as_utc(self.mentor_accepted_at))
 
 
-class AgreementTemplate(TermsMixin, db.Model):
+class AgreementTemplate(TermsMixin, Model):
     """Staff's starting point for a program: it fills in each pair's first draft."""
 
     __tablename__ = "workspace_agreement_template"
@@ -78,7 +78,7 @@ class AgreementTemplate(TermsMixin, db.Model):
     program: Mapped[Program] = relationship()
 
 
-class ChecklistTick(db.Model):
+class ChecklistTick(Model):
     """A member ticked one of the checklist's manual items (tech check, etiquette, ...)."""
 
     __tablename__ = "workspace_checklist_tick"
@@ -92,7 +92,7 @@ class ChecklistTick(db.Model):
     checked_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class Goal(db.Model):
+class Goal(Model):
     """A goal of the pair's development plan. Progress is the share of milestones done, or
     the percentage the members give while there are no milestones."""
 
@@ -130,7 +130,7 @@ class Goal(db.Model):
         return self.progress
 
 
-class Milestone(db.Model):
+class Milestone(Model):
     """A step towards a goal, done or not yet."""
 
     __tablename__ = "workspace_milestone"
