@@ -1,5 +1,5 @@
 # `make run`: set everything up and serve the tool with its sandbox LMS on :5000.
-# `make test`: set everything up and run the whole suite on SQLite, then on PostgreSQL.
+# `make test`: set everything up, lint, and run the whole suite on SQLite, then on PostgreSQL.
 # Node packages for the browser tests (axe-core) come from package-lock.json (`npm ci`).
 PYTHON ?= python3
 VENV := .venv
@@ -59,11 +59,15 @@ node_modules/.installed: package.json package-lock.json
 	  npm ci --no-audit --no-fund && touch $@; \
 	else echo "npm not found: the accessibility tests will be skipped" >&2; fi
 
+# One worker per core (pytest-xdist); a test file stays on one worker, so its module fixtures
+# are made once. Each worker has its own database (tests/support/database.py).
+PYTEST := $(BIN)/pytest -q -n auto --dist loadfile
+
 test-sqlite: venv
-	$(BIN)/pytest -q
+	$(PYTEST)
 
 test-postgres: venv
-	bash .ci/with-postgres $(BIN)/pytest -q
+	bash .ci/with-postgres $(PYTEST)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache node_modules

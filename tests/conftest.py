@@ -1,41 +1,48 @@
-"""Shared fixtures: an app on a fresh database, a client, and a live HTTP server.
+"""Shared fixtures: an app on empty tables, a client, and a live HTTP server.
 
 The database is SQLite in a temporary folder, or the PostgreSQL database named by
-`PAIRWISE_TEST_DATABASE_URL` (CI runs the suite on both). Each test gets empty tables.
+`PAIRWISE_TEST_DATABASE_URL` (CI runs the suite on both); under pytest-xdist each worker has
+its own. Its schema is made once (tests/support/database.py); each app a test makes starts
+from empty tables. RSA keys come from a pool made once per session (tests/support/keys.py).
 """
 
 import os
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from lti_tool import create_app
 from lti_tool.extensions import db
+from tests.support import database, keys
+from tests.support.servers import ThreadedServer
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pooled_keys():
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        keys.install(monkeypatch)
+        yield
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = os.environ.get("PAIRWISE_TEST_DATABASE_URL")
     if url:
-        return url
+        return database.worker_url(url)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'pairwise-test.db'}"
 
 
-def _make_app(database_url, tmp_path, **overrides):
+def _make_app(database_url, tmp_path, env="testing", **overrides):
     settings = {"SQLALCHEMY_DATABASE_URI": database_url, **overrides}
-    app = create_app(settings, env="testing")
+    app = create_app(settings, env=env)
     app.instance_path = str(tmp_path)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        database.prepare(app)
     return app
 
 
 def _dispose(app):
     with app.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 
@@ -87,9 +94,8 @@ class LiveServer:
 @pytest.fixture
 def live_server(database_url, tmp_path):
     holder = {}
-    server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start),
-                         threaded=True)
-    port = server.server_port
+    server = ThreadedServer(lambda env, start: holder["app"](env, start))
+    port = server.port
     app = _make_app(
         database_url,
         tmp_path,
@@ -97,14 +103,10 @@ def live_server(database_url, tmp_path):
         SANDBOX_URL=f"http://localhost:{port}/sandbox",
     )
     holder["app"] = app
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
         yield LiveServer(app, port)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+        server.close()
         _dispose(app)
 
 

@@ -5,10 +5,10 @@ for, and the hostile "platform" an attacker would stand up. Every request it rec
 so a test can prove the tool fetched nothing."""
 
 import json
-import threading
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.support.servers import ThreadedServer
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -23,12 +23,10 @@ class RegistrationDouble:
         # Fields a test adds to (or, as None, removes from) the platform's answers.
         self.configuration_changes: dict = {}
         self.answer_changes: dict = {}
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self.origin = f"http://127.0.0.1:{self._server.server_port}"
+        self._server = ThreadedServer(self._wsgi)
+        self.origin = f"http://127.0.0.1:{self._server.port}"
         self.issuer = self.origin  # what the configuration claims; a test may change it
         self.configuration_url = self.origin + "/mod/lti/openid-configuration.php"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
 
     def configuration(self) -> dict:
         return _changed(self._configuration(), self.configuration_changes)
@@ -62,9 +60,7 @@ class RegistrationDouble:
         return response(environ, start_response)
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=10)
-        self._server.server_close()
+        self._server.close()
 
 
 def _changed(body: dict, changes: dict) -> dict:

@@ -10,36 +10,13 @@ import sqlalchemy as sa
 from lti_tool.extensions import db
 from lti_tool.intake.models import Mentor, Profile
 from lti_tool.pairs.models import MatchRun, Pair
-from tests.platform_double import LTI, launch
+from tests.support.clients import Participant, csrf_token
 
 ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 
 
 def csrf(html: bytes) -> str:
-    return re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1).decode()
-
-
-class Participant:
-    """A person launched into the program, with their own session token."""
-
-    def __init__(self, app, platform, sub, role, name, context=None):
-        self.client = app.test_client(use_cookies=False)
-        claims = {"sub": sub, "name": name, "given_name": name.split()[0],
-                  LTI + "roles": [ROLE + role]}
-        if context:
-            claims[LTI + "context"] = context
-        self.response = launch(self.client, platform, **claims)
-        self.token = self.response.headers["Location"].split("pw=")[1]
-
-    def url(self, path):
-        return f"{path}{'&' if '?' in path else '?'}pw={self.token}"
-
-    def get(self, path):
-        return self.client.get(self.url(path))
-
-    def post(self, path, data=None, page="/"):
-        token = csrf(self.get(page).data)
-        return self.client.post(self.url(path), data={"csrf_token": token, **(data or {})})
+    return csrf_token(html)
 
 
 def intake(person, topics=(), expertise=(), languages=("en",), tz="Europe/Berlin",

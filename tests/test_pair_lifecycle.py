@@ -173,16 +173,9 @@ def test_staff_never_pair_list(app, platform):
 
 
 def launch_with_groups(app, platform, sub, role, name, groups):
-    person = Participant.__new__(Participant)
-    from tests.platform_double import launch
-    person.client = app.test_client(use_cookies=False)
-    claims = {"sub": sub, "name": name, "given_name": name.split()[0],
-              LTI + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#" + role],
-              LTI + "custom": {"pairwise_groups": groups,
-                               "pairwise_timezone": "America/New_York"}}
-    person.response = launch(person.client, platform, **claims)
-    person.token = person.response.headers["Location"].split("pw=")[1]
-    return person
+    """A real launch: the groups and the profile's time zone come from its custom claim."""
+    return Participant(app, platform, sub, role, name, launch=True, **{
+        LTI + "custom": {"pairwise_groups": groups, "pairwise_timezone": "America/New_York"}})
 
 
 def test_groups_from_the_launch_drive_the_same_group_rule(app, platform):

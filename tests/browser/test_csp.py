@@ -3,13 +3,12 @@ tool, deep linking auto-posts back to it, dynamic registration runs in its frame
 script runs, and Chromium reports no violation; a site that is not a registered platform
 cannot frame the tool."""
 
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 from tests.browser.conftest import BASE_ARGS, CHROMIUM
+from tests.support.servers import ThreadedServer
 
 pytestmark = pytest.mark.browser
 
@@ -67,16 +66,12 @@ def test_the_tool_works_in_the_lms_frame_without_violations(live_sandbox, page):
 def test_a_site_that_is_not_a_platform_cannot_frame_the_tool(live_sandbox, page):
     tool_page = live_sandbox.tool_url + "/admin/sign-in"
     html = f'<!doctype html><title>Not an LMS</title><iframe src="{tool_page}"></iframe>'
-    server = make_server("127.0.0.1", 0, Response(html, mimetype="text/html"), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = ThreadedServer(Response(html, mimetype="text/html"))
     try:
-        page.goto(f"http://127.0.0.1:{server.server_port}/")
+        page.goto(f"http://127.0.0.1:{server.port}/")
         page.wait_for_timeout(1500)
         assert any("frame-ancestors" in message for message in page.messages), page.messages
         frame = page.frames[-1]
         assert "Admin token" not in (frame.content() if frame != page.main_frame else "")
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
+        server.close()

@@ -5,8 +5,6 @@ import re
 
 import pytest
 
-from lti_tool import create_app
-from lti_tool.extensions import db
 from tests.conftest import _dispose, _make_app
 from tests.meetings.test_pair_meetings import pair  # noqa: F401 (a published pair fixture)
 
@@ -35,13 +33,8 @@ def make_app(database_url, tmp_path):
 @pytest.fixture
 def production_app(database_url, tmp_path):
     """The production configuration (HSTS, secure cookies, one proxy) on the test database."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url,
-                      "SECRET_KEY": "a-long-random-production-secret-for-tests",
-                      "ADMIN_TOKEN": "production-admin-token",
-                      "BASE_URL": "https://tool.example.edu"}, env="production")
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    app = _make_app(database_url, tmp_path, env="production",
+                    SECRET_KEY="a-long-random-production-secret-for-tests",
+                    ADMIN_TOKEN="production-admin-token", BASE_URL="https://tool.example.edu")
     yield app
     _dispose(app)
