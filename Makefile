@@ -46,6 +46,7 @@ run: setup
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: venv lint
 	bash .ci/system-deps

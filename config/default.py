@@ -36,7 +36,7 @@ LTI_STATE_LIFETIME_SECONDS = 300
 LTI_CLOCK_SKEW_SECONDS = 10
 # Timeout for every outbound HTTP request to a platform (JWKS, tokens, NRPS, AGS).
 LTI_HTTP_TIMEOUT_SECONDS = 10
-# Outbound request policy (lti_tool/security/outbound.py), checked on every request to a
+# Outbound request policy (lti_tool/lti/outbound.py), checked on every request to a
 # platform and every redirect, against the addresses a name resolves to. Lists are separated
 # by spaces or commas. Empty here: development and tests talk to the sandbox LMS on loopback;
 # production blocks loopback, private and other special-purpose ranges (config/production.py).

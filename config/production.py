@@ -35,7 +35,7 @@ HSTS_SECONDS = 365 * 24 * 3600
 HSTS_INCLUDE_SUBDOMAINS = True
 RATE_LIMIT_ENABLED = True
 LOG_LEVEL = "INFO"
-# Outbound request policy (lti_tool/security/outbound.py): platforms are reached over https on
+# Outbound request policy (lti_tool/lti/outbound.py): platforms are reached over https on
 # the standard ports, never at an address of the tool's own machine or network. A platform on
 # a private address is let through with PAIRWISE_OUTBOUND_ALLOWED_HOSTS; setting
 # PAIRWISE_OUTBOUND_BLOCKED_HOSTS replaces this whole list.

@@ -91,9 +91,11 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     app.session_interface = DatabaseSessionInterface()
     _sqlite_pragmas(app)
-    from lti_tool.web import auth
+    from lti_tool.courses import access
+    from lti_tool.web import tokens
 
-    auth.init_app(app)
+    access.init_app(app)  # who is asking: the enrolment a launch signed in
+    tokens.init_app(app)  # the session token in every link of a launched session
 
 
 def _not_sandbox(obj, name, type_, reflected, compare_to) -> bool:
@@ -127,9 +129,10 @@ def register_blueprints(app: Flask) -> None:
     from lti_tool.grades.views import blueprint as grades
     from lti_tool.guides.views import blueprint as guides
     from lti_tool.health import blueprint as health
+    from lti_tool.homes.views import blueprint as homes
     from lti_tool.intake.views import blueprint as intake
     from lti_tool.journal.views import blueprint as journal
-    from lti_tool.lti.views import blueprint as lti
+    from lti_tool.launches.views import blueprint as lti
     from lti_tool.meetings.views import blueprint as meetings
     from lti_tool.pairs.views import blueprint as pairs
     from lti_tool.privacy.views import blueprint as privacy
@@ -138,7 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from lti_tool.web.views import blueprint as web
     from lti_tool.workspace.views import blueprint as workspace
 
-    for blueprint in (lti, courses, admin, health, intake, pairs,
+    for blueprint in (lti, homes, courses, admin, health, intake, pairs,
                       meetings, guides, journal, workspace, surveys, relationships, grades,
                       privacy, web):
         app.register_blueprint(blueprint)
@@ -172,7 +175,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from lti_tool.lti.commands import lti_cli
+    from lti_tool.admin.commands import lti_cli
     from lti_tool.notify.commands import notify_cli
     from lti_tool.relationships.commands import relationships_cli
 

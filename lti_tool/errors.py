@@ -27,7 +27,7 @@ from lti_tool.dbutil import database_unavailable
 from lti_tool.extensions import db
 from lti_tool.i18n import DEFAULT_LOCALE, available_locales
 from lti_tool.lti.rejections import LaunchRejected
-from lti_tool.web.auth import wants_json
+from lti_tool.web.negotiation import wants_json
 
 log = logging.getLogger("lti_tool.errors")
 

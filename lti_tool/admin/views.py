@@ -33,7 +33,8 @@ from lti_tool.lti.registrations import (
     tool_urls,
 )
 from lti_tool.security import audit
-from lti_tool.web.auth import end_session
+from lti_tool.web.sessions import this_session
+from lti_tool.web.tokens import end_session
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -55,7 +56,7 @@ def sign_in():
     expected = current_app.config.get("ADMIN_TOKEN") or ""
     if form.validate_on_submit():
         if expected and hmac.compare_digest(form.token.data.encode(), expected.encode()):
-            session.regenerate()
+            this_session().regenerate()
             session["is_admin"] = True
             audit.record("admin.signed_in", target="admin pages", via="admin")
             db.session.commit()

@@ -1,6 +1,5 @@
 """People, courses and programs as the LMS presents them, scoped to one platform each."""
 
-import enum
 import secrets
 from datetime import datetime
 from typing import Any
@@ -10,15 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.extensions import Model
 from lti_tool.lti.models import Deployment, Platform
+from lti_tool.lti.roles import Role
 from lti_tool.timeutil import utcnow
-
-
-class Role(enum.StrEnum):
-    """What a person is in Pairwise, derived from their LIS roles."""
-
-    STAFF = "staff"
-    MENTOR = "mentor"
-    LEARNER = "learner"
 
 
 class Course(Model):

@@ -7,13 +7,12 @@ import sqlalchemy as sa
 
 from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink, Role
 from lti_tool.extensions import db
-from lti_tool.lti.context import SUBSTITUTIONS, LaunchContext
+from lti_tool.lti.context import PROGRAM_PARAM, SUBSTITUTIONS, LaunchContext
 from lti_tool.lti.models import Deployment, Platform
 from lti_tool.lti.registrations import find_platform
 from lti_tool.lti.rejections import LaunchRejected
 from lti_tool.timeutil import utcnow
 
-PROGRAM_PARAM = "pairwise_program"
 # Staff first, then mentors, then learners.
 ROLE_ORDER = sa.case({Role.STAFF.value: 0, Role.MENTOR.value: 1, Role.LEARNER.value: 2},
                      value=sa.cast(Enrolment.role, sa.String))

@@ -1,5 +1,5 @@
-"""Pages a launched person sees: the home page for their role, the roster for staff, and the
-program settings staff choose when they add the activity (deep linking)."""
+"""The course's pages for staff: the roster, and the program settings chosen when the
+activity is added (deep linking). Each person's home page is lti_tool/homes."""
 
 import logging
 
@@ -10,61 +10,19 @@ from pylti1p3.exception import LtiException
 from requests import RequestException
 
 from lti_tool.courses import services
+from lti_tool.courses.access import role_required
 from lti_tool.courses.forms import ConfirmForm, ProgramForm
 from lti_tool.courses.models import Program, ResourceLink, Role
 from lti_tool.courses.roster import sync_roster
+from lti_tool.courses.scoped import in_course
 from lti_tool.extensions import db
-from lti_tool.i18n import translated
-from lti_tool.intake import services as intake
-from lti_tool.journal import services as journal
 from lti_tool.lti import deep_linking
 from lti_tool.lti.advantage import ServiceUnavailable
-from lti_tool.meetings import services as meetings
-from lti_tool.meetings.models import OUTCOMES
-from lti_tool.pairs import choice
-from lti_tool.pairs.forms import AnswerForm, RequestForm
-from lti_tool.pairs.services import pairs_of
-from lti_tool.relationships import stories
-from lti_tool.surveys import services as surveys
-from lti_tool.web.auth import current_link, login_required, role_required
 from lti_tool.web.forms import change
-from lti_tool.web.scoped import in_course
 from lti_tool.web.submissions import idempotent
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("courses", __name__)
-
-
-@blueprint.get("/")
-@login_required
-def home():
-    link = current_link()
-    program = link.program if link else None
-    if g.enrolment.role == Role.STAFF:
-        roster = services.course_roster(g.enrolment.course)
-        disputed = meetings.disagreements(program) if program else []
-        return render_template("courses/staff_home.html", program=program, roster=roster,
-                               form=ConfirmForm(), disputed=disputed,
-                               outcomes=translated(OUTCOMES))
-    profile = intake.profile_for(program, g.enrolment.person) if program else None
-    if program and profile is None:
-        return redirect(url_for("intake.intake"), code=303)  # the intake comes first
-    person = g.enrolment.person
-    pairs = pairs_of(person, program) if program else []
-    mentee_view = program and program.mentee_choice and g.enrolment.role == Role.LEARNER
-    context = {
-        "recommendations": choice.recommendations(program, person)
-        if mentee_view and not pairs else [],
-        "my_requests": choice.requests_of(program, person) if mentee_view else [],
-        "requests_to_me": choice.requests_to(program, person) if program else [],
-        "checkins": {p.id: due for p in pairs if (due := surveys.due_for(p, person))},
-        "unread": {p.id: journal.unread_count(p, person) for p in pairs},
-        "stories": stories.published(program, limit=3) if program else [],
-    }
-    db.session.commit()  # lapsed requests are recorded as such
-    return render_template("courses/participant_home.html", program=program, profile=profile,
-                           pairs=pairs, request_form=RequestForm(), answer_form=AnswerForm(),
-                           **context)
 
 
 @blueprint.get("/roster")

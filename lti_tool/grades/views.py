@@ -5,13 +5,13 @@ and only for the program this session was launched from (another course's person
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from lti_tool.courses.access import current_program, role_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
 from lti_tool.grades import services
 from lti_tool.grades.forms import OverrideForm, PolicyForm, ReasonForm
 from lti_tool.grades.models import GradeRecord
-from lti_tool.web.auth import current_program, role_required
 from lti_tool.web.forms import change
 from lti_tool.web.submissions import idempotent
 

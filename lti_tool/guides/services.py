@@ -16,6 +16,7 @@ from lti_tool.extensions import db
 from lti_tool.guides.library import BuiltinGuide, builtin_guides
 from lti_tool.guides.models import Guide, GuideLibrary, GuideUse
 from lti_tool.i18n import N_
+from lti_tool.meetings import agenda
 from lti_tool.meetings.models import Meeting
 from lti_tool.pairs import members
 from lti_tool.pairs.models import Pair
@@ -195,6 +196,14 @@ def uses_of(pair: Pair) -> list[GuideUse]:
         sa.select(GuideUse).filter_by(pair_id=pair.id)
         .order_by(GuideUse.covered_at.is_not(None), GuideUse.covered_at.desc(),
                   GuideUse.chosen_at.desc(), GuideUse.id.desc())))
+
+
+@agenda.contributes("guides")
+def _chosen_for_meetings(pair: Pair, shown: agenda.Agenda) -> None:
+    """On the pair's meetings page: the guides chosen as a meeting's agenda, not yet covered."""
+    for use in uses_of(pair):
+        if use.meeting_id is not None and use.covered_at is None:
+            shown.guides.setdefault(use.meeting_id, []).append(use.guide)
 
 
 def choose(pair: Pair, person: Person, guide: Guide,

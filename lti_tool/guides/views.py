@@ -7,8 +7,10 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from lti_tool.courses.access import current_program, login_required, role_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
+from lti_tool.courses.scoped import in_program, program_through
 from lti_tool.extensions import db
 from lti_tool.guides import services
 from lti_tool.guides.forms import ChooseForm, GuideForm, MoveForm
@@ -17,10 +19,9 @@ from lti_tool.guides.render import markdown_html
 from lti_tool.meetings import services as meetings
 from lti_tool.meetings.localtime import for_viewer
 from lti_tool.meetings.models import Meeting
+from lti_tool.pairs.members import member_pair, member_row
 from lti_tool.pairs.models import Pair
-from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import attempt, change, first_error
-from lti_tool.web.scoped import in_program, member_pair, member_row, program_through
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("guides", __name__)
@@ -28,7 +29,7 @@ blueprint = Blueprint("guides", __name__)
 
 # --- Access and helpers ----------------------------------------------------------------------
 
-# A guide's use in a URL belongs to the program of its pair (web/scoped.py).
+# A guide's use in a URL belongs to the program of its pair (courses/scoped.py).
 program_through(GuideUse, GuideUse.pair)
 
 

@@ -3,11 +3,11 @@
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from lti_tool.courses.access import current_program, role_required
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
 from lti_tool.intake import services
 from lti_tool.intake.forms import DAYS, GRID_HOURS, build_intake_form, check_role_fields, slot_value
-from lti_tool.web.auth import current_program, role_required
 
 blueprint = Blueprint("intake", __name__)
 
@@ -45,7 +45,7 @@ def intake():
         services.save_intake(program, person, form)
         db.session.commit()
         flash(_("Thank you: your answers are saved. You can change them at any time."), "success")
-        return redirect(url_for("courses.home"), code=303)
+        return redirect(url_for("homes.home"), code=303)
     if request.method == "POST":
         db.session.rollback()
     status = 400 if request.method == "POST" else 200

@@ -13,6 +13,7 @@ from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
 from lti_tool.i18n import N_
 from lti_tool.journal.models import ACTION_STATUSES, ActionItem, Message, Recap, ThreadState
+from lti_tool.meetings import agenda
 from lti_tool.meetings.models import Meeting
 from lti_tool.notify import services as notify
 from lti_tool.pairs import members
@@ -101,6 +102,11 @@ def actions_of(pair: Pair, status: str | None = None) -> list[ActionItem]:
 def open_items(pair: Pair) -> list[ActionItem]:
     """What is still to do: it goes on the next meeting's agenda."""
     return actions_of(pair, "open")
+
+
+@agenda.contributes("open items")
+def _still_open(pair: Pair, shown: agenda.Agenda) -> None:
+    shown.open_items.extend(open_items(pair))
 
 
 def add_action(pair: Pair, by: Person, title: str, owner_id: int, due_on: date | None,

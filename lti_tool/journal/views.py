@@ -4,8 +4,10 @@ members reach them; staff read only recaps a pair shared, on their own page."""
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext, lazy_gettext
 
+from lti_tool.courses.access import current_program, login_required, role_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
+from lti_tool.courses.scoped import program_through
 from lti_tool.extensions import db
 from lti_tool.i18n import translated
 from lti_tool.journal import services
@@ -22,17 +24,16 @@ from lti_tool.meetings import services as meetings
 from lti_tool.meetings.forms import parse_instant
 from lti_tool.meetings.localtime import for_viewer
 from lti_tool.meetings.models import Meeting
+from lti_tool.pairs.members import member_pair, member_row
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import attempt, first_error
-from lti_tool.web.scoped import member_pair, member_row, program_through
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("journal", __name__)
 PRIVACY = lazy_gettext("Only you and {other} can read this. Program staff see only dates, "
                        "counts and statuses{shared}.")
-# A recap or an action item in a URL belongs to the program of its pair (web/scoped.py).
+# A recap or an action item in a URL belongs to the program of its pair (courses/scoped.py).
 program_through(Recap, Recap.pair)
 program_through(ActionItem, ActionItem.pair)
 

@@ -1,9 +1,13 @@
 """LTI Advantage clients for work done outside a launch (background jobs, staff actions):
 Names and Role Provisioning and Assignment and Grade Services, built on pylti1p3's service
-classes over `ToolServiceConnector` from what a launch stored on the course and the link."""
+classes over `ToolServiceConnector` from what a launch stored on the course and the link.
+
+The protocol layer knows no course or program: it reads what it needs from objects shaped
+like `ServiceContext` and `ServiceLink` (the courses' Course and ResourceLink are)."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from flask_babel import gettext
 from pylti1p3.assignments_grades import AssignmentsGradesService
@@ -11,7 +15,6 @@ from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from pylti1p3.names_roles import NamesRolesProvisioningService
 
-from lti_tool.courses.models import Course, ResourceLink
 from lti_tool.lti.connector import ToolServiceConnector
 from lti_tool.lti.dynamic_registration import AGS_SCOPES
 from lti_tool.lti.models import Platform
@@ -19,6 +22,37 @@ from lti_tool.lti.tool_conf import ToolRegistration
 from lti_tool.timeutil import utcnow
 
 PARTICIPATION_TAG = "pairwise-participation"
+
+
+class ServiceContext(Protocol):
+    """A course as NRPS sees it: its platform and the memberships URL a launch gave."""
+
+    platform: Platform
+    nrps_url: str | None
+
+
+class Activity(Protocol):
+    """What a line item is made from: the program's key, title and maximum score."""
+
+    key: str
+    title: str
+    score_maximum: int
+
+
+class ServiceLink(Protocol):
+    """A resource link as AGS sees it: the line-item URLs and scopes a launch gave."""
+
+    link_id: str
+    title: str
+    ags_lineitem_url: str | None
+    ags_lineitems_url: str | None
+    ags_scopes: list[str]
+
+    @property
+    def course(self) -> ServiceContext: ...
+
+    @property
+    def program(self) -> Activity | None: ...
 
 
 class ServiceUnavailable(Exception):
@@ -29,7 +63,7 @@ def connector_for(platform: Platform) -> ToolServiceConnector:
     return ToolServiceConnector(ToolRegistration(platform))
 
 
-def roster_service(course: Course) -> NamesRolesProvisioningService:
+def roster_service(course: ServiceContext) -> NamesRolesProvisioningService:
     if not course.nrps_url:
         raise ServiceUnavailable(
             gettext("The platform did not enable Names and Role Provisioning."))
@@ -38,7 +72,7 @@ def roster_service(course: Course) -> NamesRolesProvisioningService:
     )
 
 
-def grades_service(link: ResourceLink) -> AssignmentsGradesService:
+def grades_service(link: ServiceLink) -> AssignmentsGradesService:
     if not (link.ags_lineitem_url or link.ags_lineitems_url):
         raise ServiceUnavailable(
             gettext("The platform did not enable Assignment and Grade Services."))
@@ -77,7 +111,7 @@ class Score:
         return grade
 
 
-def participation_lineitem(link: ResourceLink) -> LineItem:
+def participation_lineitem(link: ServiceLink) -> LineItem:
     """The link's line item: the one the platform named in the launch (deep linking created
     it), else found by tag or created once."""
     if link.ags_lineitem_url:
@@ -100,7 +134,7 @@ def participation_lineitem(link: ResourceLink) -> LineItem:
     return found
 
 
-def post_score(link: ResourceLink, score: Score) -> dict:
+def post_score(link: ServiceLink, score: Score) -> dict:
     """Send one score to the link's line item; returns pylti1p3's response dict."""
     service = grades_service(link)
     return service.put_grade(score.as_grade(), participation_lineitem(link))

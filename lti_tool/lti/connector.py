@@ -6,7 +6,7 @@ It extends pylti1p3's ServiceConnector (which signs the client-credentials asser
   its Flask connector keeps them in process memory, so each worker fetches its own);
 - lenient `Link: rel=next` parsing (see `links.py`);
 - one retry with a fresh token when the platform answers 401 (token revoked or expired early);
-- a timeout on every request, and the outbound request policy (`security/outbound.py`:
+- a timeout on every request, and the outbound request policy (`lti/outbound.py`:
   blocked hosts and addresses, allowed ports, https only) on every connection.
 """
 
@@ -23,7 +23,7 @@ from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
 from lti_tool.extensions import db
 from lti_tool.lti.links import next_page_url
 from lti_tool.lti.models import AccessToken
-from lti_tool.security.outbound import OutboundPolicy, guard
+from lti_tool.lti.outbound import OutboundPolicy, guard
 from lti_tool.timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 
-from lti_tool.courses.models import Role
 from lti_tool.lti import roles as lis
+from lti_tool.lti.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,8 @@ NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 MAX_EMAIL = 254  # RFC 5321: the longest address a mail server takes (a path of 256 with <>)
 
+# The deep-linked activity's program, in its custom parameters; it comes back on every launch.
+PROGRAM_PARAM = "pairwise_program"
 # Custom parameters Pairwise asks the platform to fill by variable substitution (in the tool's
 # configuration and in every activity it deep-links): the person's LMS groups in the course (a
 # Moodle extension; other platforms send the text back unexpanded) and their time zone.

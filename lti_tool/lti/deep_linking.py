@@ -6,16 +6,14 @@ from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 
-from lti_tool.courses.models import Program
-from lti_tool.courses.services import PROGRAM_PARAM
-from lti_tool.lti.advantage import PARTICIPATION_TAG
-from lti_tool.lti.context import SUBSTITUTIONS, LaunchContext
+from lti_tool.lti.advantage import PARTICIPATION_TAG, Activity
+from lti_tool.lti.context import PROGRAM_PARAM, SUBSTITUTIONS, LaunchContext
 from lti_tool.lti.protocol import ToolMessageLaunch
 from lti_tool.lti.registrations import tool_urls
 from lti_tool.lti.tool_conf import DatabaseToolConf
 
 
-def program_resource(program: Program) -> DeepLinkResource:
+def program_resource(program: Activity) -> DeepLinkResource:
     lineitem = (
         LineItem()
         .set_score_maximum(program.score_maximum)
@@ -33,7 +31,7 @@ def program_resource(program: Program) -> DeepLinkResource:
     )
 
 
-def response_for(launch_id: str, program: Program) -> tuple[str, str]:
+def response_for(launch_id: str, program: Activity) -> tuple[str, str]:
     """(deep_link_return_url, signed JWT) answering the deep-linking launch `launch_id`."""
     message = ToolMessageLaunch.restore(launch_id, FlaskRequest(), DatabaseToolConf())
     settings = LaunchContext.from_claims(message.get_launch_data()).deep_linking

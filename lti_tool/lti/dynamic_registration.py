@@ -7,7 +7,7 @@ building the client registration.
 2. `start` checks the configuration URL before anything is fetched: http(s) (https where
    OUTBOUND_HTTPS_ONLY), no user-info, and under the issuer the link names, if it names one.
 3. `register` fetches the configuration (every request goes through the outbound policy of
-   lti_tool/security/outbound.py) and checks its `issuer`: the configuration URL must be the
+   lti_tool/lti/outbound.py) and checks its `issuer`: the configuration URL must be the
    issuer's own (same scheme, host and port, a path under the issuer's; LTI-DR §3.5.1), and the
    issuer the link names, if any.
 4. It POSTs our client registration (login URL, redirect URIs, JWKS URL, deep linking and

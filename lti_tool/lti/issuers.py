@@ -12,7 +12,7 @@ from urllib.parse import SplitResult, urlsplit
 from flask import current_app
 from flask_babel import gettext as _
 
-from lti_tool.security.outbound import OutboundPolicy
+from lti_tool.lti.outbound import OutboundPolicy
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

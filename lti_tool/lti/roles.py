@@ -7,7 +7,16 @@ kind (context / institution / system); `pairwise_role` picks staff > mentor > le
 context roles, falling back to institution/system roles only when there are none.
 """
 
-from lti_tool.courses.models import Role
+import enum
+
+
+class Role(enum.StrEnum):
+    """What a person is in Pairwise, derived from their LIS roles (the courses' enrolments
+    store it)."""
+
+    STAFF = "staff"
+    MENTOR = "mentor"
+    LEARNER = "learner"
 
 LIS_PREFIX = "http://purl.imsglobal.org/vocab/lis/v2/"
 CONTEXT, INSTITUTION, SYSTEM = "context", "institution", "system"

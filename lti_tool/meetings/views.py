@@ -19,14 +19,14 @@ from flask import (
 from flask_babel import gettext as _
 from wtforms.validators import ValidationError
 
+from lti_tool.courses.access import current_program, login_required, role_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
+from lti_tool.courses.scoped import in_program, program_through
 from lti_tool.extensions import db
-from lti_tool.guides import services as guides
 from lti_tool.i18n import translated
-from lti_tool.journal import services as journal
 from lti_tool.lti.registrations import base_url
-from lti_tool.meetings import calendars, ics, localtime, overlap, services
+from lti_tool.meetings import agenda, calendars, ics, localtime, overlap, services
 from lti_tool.meetings.forms import (
     AttendanceForm,
     BookForm,
@@ -40,11 +40,10 @@ from lti_tool.meetings.forms import (
 )
 from lti_tool.meetings.localtime import LocalTimeError, for_viewer, to_utc
 from lti_tool.meetings.models import MODALITY_LABELS, OUTCOMES, Meeting, ProgramEvent
+from lti_tool.pairs.members import member_pair, member_row
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import attempt, change, first_error
-from lti_tool.web.scoped import in_program, member_pair, member_row, program_through
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("meetings", __name__)
@@ -53,7 +52,7 @@ LISTED_TIMES = 24
 
 # --- Access and helpers ----------------------------------------------------------------------
 
-# A meeting in a URL belongs to the program of its pair (web/scoped.py).
+# A meeting in a URL belongs to the program of its pair (courses/scoped.py).
 program_through(Meeting, Meeting.pair)
 
 
@@ -105,9 +104,7 @@ def _page(pair: Pair, propose_form: ProposeForm, status: int = 200):
         respond_form=RespondForm(), reschedule_form=RescheduleForm(),
         cancel_form=CancelForm(), attendance_form=AttendanceForm(), confirm=ConfirmForm(),
         modalities=translated(MODALITY_LABELS), outcomes=translated(OUTCOMES),
-        feed_url=_feed_url(viewer),
-        open_items=journal.open_items(pair),
-        guides_for_meeting=_guides_by_meeting(pair),
+        feed_url=_feed_url(viewer), agenda=agenda.for_pair(pair),
         grid=_week_grid(pair, viewer, mine)), status
 
 
@@ -125,15 +122,6 @@ def _week_grid(pair: Pair, viewer, zone: str) -> dict[tuple[int, int], str]:
                 marks.setdefault((local.weekday(), local.hour), set()).add(who)
                 moment += timedelta(minutes=30)
     return {key: "both" if len(found) == 2 else found.pop() for key, found in marks.items()}
-
-
-def _guides_by_meeting(pair: Pair) -> dict[int, list]:
-    """Conversation guides the pair chose as a meeting's agenda, by meeting id."""
-    chosen: dict[int, list] = {}
-    for use in guides.uses_of(pair):
-        if use.meeting_id is not None and use.covered_at is None:
-            chosen.setdefault(use.meeting_id, []).append(use.guide)
-    return chosen
 
 
 def _feed_url(person) -> str:
@@ -307,7 +295,7 @@ def reset_feed():
     pair_id = _int(request.form.get("pair_id"))
     if pair_id is not None:
         return redirect(url_for("meetings.pair_meetings", pair_id=pair_id), code=303)
-    return redirect(url_for("courses.home"), code=303)
+    return redirect(url_for("homes.home"), code=303)
 
 
 def _calendar_response(body: bytes, filename: str, inline: bool = False) -> Response:

@@ -2,14 +2,20 @@
 of their program's pairs: what a pair writes is theirs (staff see dates, counts and statuses
 on pages of their own). The one definition of the rule, for the services that refuse a
 non-member with their own words (`checker`) and for the pages that answer one with a 403
-(lti_tool/web/scoped.py)."""
+(`member_pair`, `member_row`: the scoped loader of lti_tool/courses/scoped.py, then this
+rule)."""
 
 from collections.abc import Callable
+from typing import TypeVar
 
+from flask import abort, g
 from flask_babel import gettext
 
 from lti_tool.courses.models import Person
+from lti_tool.courses.scoped import in_program, owner
 from lti_tool.pairs.models import Pair
+
+Row = TypeVar("Row")
 
 
 def is_member(pair: Pair, person_id: int) -> bool:
@@ -30,3 +36,26 @@ def checker(refusal: type[Exception], not_member: str,
             raise refusal(gettext(ended))
 
     return check_member
+
+
+def member_pair(pair_id: int) -> Pair:
+    """A pair of the launched program whose member the viewer is: 404 for a pair elsewhere,
+    403 for anyone else (staff included: what a pair writes is theirs)."""
+    return members_only(in_program(Pair, pair_id))
+
+
+def member_row(model: type[Row], row_id: int) -> Row:
+    """A row a pair keeps (a recap, a meeting, a goal...) as `member_pair` answers for its
+    pair: 404 for another program's, 403 unless the viewer is one of the pair's members."""
+    row = in_program(model, row_id)
+    pair = owner(row)
+    if not isinstance(pair, Pair):
+        raise TypeError(f"{model.__name__} does not belong to a pair")
+    members_only(pair)
+    return row
+
+
+def members_only(pair: Pair) -> Pair:
+    if not is_member(pair, g.enrolment.person_id):
+        abort(403)
+    return pair

@@ -27,19 +27,19 @@ _subscribers: dict[str, Subscriber] = {}
 
 
 def pair_id_of(instance) -> int | None:
-    """The pair a row belongs to: itself, through its meeting (attendance) or goal
-    (milestone), or its own `pair_id`."""
-    from lti_tool.meetings.models import Attendance
+    """The pair a row belongs to: itself, its own `pair_id`, or its parent's: a meeting's
+    (attendance) or a goal's (milestone). By shape, not by class: the features above pairs
+    subscribe their models, and pairs imports none of them."""
     from lti_tool.pairs.models import Pair
 
     if isinstance(instance, Pair):
         return instance.id
-    if isinstance(instance, Attendance):
-        meeting = instance.meeting
-        return meeting.pair_id if meeting is not None else None
-    if hasattr(instance, "goal"):  # a milestone
-        return getattr(instance.goal, "pair_id", None)
-    return getattr(instance, "pair_id", None)
+    if (own := getattr(instance, "pair_id", None)) is not None:
+        return own
+    for parent in ("meeting", "goal"):  # attendance, milestone
+        if (row := getattr(instance, parent, None)) is not None:
+            return getattr(row, "pair_id", None)
+    return None
 
 
 def subscribe(subscriber: Subscriber) -> None:

@@ -6,8 +6,10 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from lti_tool.courses.access import current_program, login_required, role_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Enrolment, Person, Role
+from lti_tool.courses.scoped import in_program, program_through
 from lti_tool.courses.services import course_roster
 from lti_tool.extensions import db
 from lti_tool.intake import services as intake
@@ -28,15 +30,13 @@ from lti_tool.pairs.forms import (
 )
 from lti_tool.pairs.models import AvoidedPair, MatchRun, MentorRequest, Pair, Proposal
 from lti_tool.security import audit
-from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.choices import choices
 from lti_tool.web.forms import change
-from lti_tool.web.scoped import in_program, program_through
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("pairs", __name__)
 staff_only = role_required(Role.STAFF)
-# A proposal in a URL belongs to the program of its matching run (web/scoped.py).
+# A proposal in a URL belongs to the program of its matching run (courses/scoped.py).
 program_through(Proposal, Proposal.run)
 
 
@@ -371,7 +371,7 @@ def ask_mentor():
     return _attempt(
         lambda: choice.ask(program, g.enrolment.person, form.mentor_id.data,
                            form.message.data or ""),
-        lambda _sent: _("Your request was sent. You will see the answer here."), "courses.home")
+        lambda _sent: _("Your request was sent. You will see the answer here."), "homes.home")
 
 
 @blueprint.post("/requests/<int:request_id>/answer")
@@ -384,4 +384,4 @@ def answer_request(request_id: int):
     return _attempt(
         lambda: choice.answer(mentor_request, g.enrolment.person, form.accept.data == "yes"),
         lambda pair: _("You are now paired.") if pair
-        else _("You declined; the mentee can ask someone else."), "courses.home")
+        else _("You declined; the mentee can ask someone else."), "homes.home")

@@ -19,12 +19,12 @@ from flask import (
 from flask_babel import gettext as _
 
 from lti_tool.courses import services as courses
+from lti_tool.courses.access import current_link, current_program, login_required, role_required
 from lti_tool.courses.models import Person, Role
 from lti_tool.extensions import db
 from lti_tool.privacy import erasure, retention, services
 from lti_tool.privacy.forms import EraseForm, RetentionForm
 from lti_tool.security import audit
-from lti_tool.web.auth import current_link, current_program, login_required, role_required
 from lti_tool.web.forms import first_error
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,10 @@ health settings, and success stories (participants submit, staff approve)."""
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext
 
+from lti_tool.courses.access import current_program, login_required, role_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
+from lti_tool.courses.scoped import in_program
 from lti_tool.extensions import db
 from lti_tool.i18n import N_
 from lti_tool.pairs.models import Pair
@@ -14,9 +16,7 @@ from lti_tool.relationships.forms import HealthSettingsForm, StoryForm
 from lti_tool.security import audit
 from lti_tool.surveys.services import checkin_trend
 from lti_tool.surveys.services import settings_of as survey_settings
-from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import change
-from lti_tool.web.scoped import in_program
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("relationships", __name__)
@@ -120,7 +120,7 @@ def new_story():
         return render_template("relationships/story_form.html", form=form), 400
     flash(gettext("Thank you! Your story will appear once the program team has read it."),
           "success")
-    return redirect(url_for("courses.home"), code=303)
+    return redirect(url_for("homes.home"), code=303)
 
 
 @blueprint.post("/stories/<int:story_id>/<any(approve, decline):decision>")

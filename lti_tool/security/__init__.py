@@ -1,7 +1,7 @@
 """Production hardening: security headers (CSP, HSTS), rate limits stored in the database on
-the endpoints anyone may call, input bounds (ids in URLs, NUL characters), the outbound request
-policy (which hosts, addresses and ports the tool may reach), and the audit log of staff
-actions (`audit.record`).
+the endpoints anyone may call, input bounds (ids in URLs, NUL characters), and the audit log of
+staff actions (`audit.record`). The outbound request policy lives with the requests it governs
+(lti_tool/lti/outbound.py); a mistyped one stops the start here.
 
 `init_app` wires them into the app; `create_app` calls it."""
 
@@ -13,13 +13,8 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    from lti_tool.security import (  # noqa: F401 - models: tables
-        headers,
-        inputs,
-        models,
-        outbound,
-        ratelimit,
-    )
+    from lti_tool.lti import outbound
+    from lti_tool.security import headers, inputs, models, ratelimit  # noqa: F401 - models: tables
     from lti_tool.security.commands import security_cli
 
     outbound.OutboundPolicy.from_config(app.config)  # a mistyped policy stops the start

@@ -28,7 +28,7 @@ from werkzeug.exceptions import TooManyRequests
 from lti_tool.dbutil import database_unavailable, rowcount
 from lti_tool.extensions import db
 from lti_tool.security.models import RateLimitWindow
-from lti_tool.web.auth import wants_json
+from lti_tool.web.negotiation import wants_json
 
 log = logging.getLogger(__name__)
 

@@ -5,14 +5,14 @@ import functools
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from lti_tool.courses.access import current_program, login_required, role_required
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
+from lti_tool.pairs.members import member_pair
 from lti_tool.surveys import services
 from lti_tool.surveys.forms import QuestionForm, SettingsForm, SurveyForm
 from lti_tool.surveys.models import KINDS
-from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import change
-from lti_tool.web.scoped import member_pair
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("surveys", __name__)
@@ -40,7 +40,7 @@ def checkin(pair_id: int):
     flash(gettext("Thank you for your answer."), "success")
     if form.rating.data == 5:
         flash(gettext("Going well? Others would love to hear your story."), "story")
-    return redirect(url_for("courses.home"), code=303)
+    return redirect(url_for("homes.home"), code=303)
 
 
 def _answered(pair, person, due, form: SurveyForm) -> bool:

@@ -5,7 +5,7 @@ scopes, chosen by its path, each with sessions of its own:
 
 - the tool (`lti`): the browser finds its session by a cookie (`SameSite=None; Secure` over
   https) *or* by a signed, short-lived token that every link and form of a launched session
-  carries (`?pw=...`, web/auth.py), because Safari and Chrome's third-party cookie blocking
+  carries (`?pw=...`, web/tokens.py), because Safari and Chrome's third-party cookie blocking
   drop the cookie inside the LMS iframe;
 - the admin pages (`/admin...`): never framed, so cookie only (`SameSite=Strict`, path
   `/admin`); tokens are ignored there and never made, so an admin session is never in a URL.
@@ -22,9 +22,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import current_app, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Mapped, mapped_column
@@ -95,6 +96,12 @@ class ServerSession(CallbackDict, SessionMixin):
         self.ended_sid = self.sid or self.ended_sid
         self.sid = self.started_at = self.expires_at = None
         self.clear()
+
+
+def this_session() -> ServerSession:
+    """This request's session as what it is (Flask's `session` proxy is typed as any
+    session), for what only ours can do: regenerate, ensure_sid, end."""
+    return cast(ServerSession, session)
 
 
 def _serializer() -> URLSafeTimedSerializer:

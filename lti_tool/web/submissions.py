@@ -169,7 +169,7 @@ def _replay(first: Submission):
     if first.path != request.path[:MAX_PATH]:
         abort(400, _("This form was already sent elsewhere; reload the page and try again."))
     flash(_("Already sent — here it is."), "info")
-    return redirect(_address(first.result) if first.result else url_for("courses.home"),
+    return redirect(_address(first.result) if first.result else url_for("homes.home"),
                     code=303)
 
 
@@ -197,7 +197,7 @@ def _address(result: str) -> str:
         endpoint, values = current_app.url_map.bind_to_environ(request.environ).match(
             url.path, method="GET")
     except HTTPException:
-        return url_for("courses.home")
+        return url_for("homes.home")
     query = {k: v for k, v in parse_qsl(url.query) if not k.startswith("_")}
     return url_for(endpoint, **{**query, **values}, _anchor=url.fragment or None)
 

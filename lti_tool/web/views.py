@@ -6,7 +6,7 @@ import logging
 from flask import Blueprint, g, render_template
 from flask_babel import get_locale
 
-from lti_tool.web.auth import end_session
+from lti_tool.web.tokens import end_session
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("web", __name__)

@@ -9,17 +9,18 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from lti_tool.courses.access import current_program, login_required, role_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Person, Program, Role
+from lti_tool.courses.scoped import program_through
 from lti_tool.i18n import translated
 from lti_tool.meetings import localtime
 from lti_tool.meetings import services as meetings
 from lti_tool.meetings.models import MODALITY_LABELS
+from lti_tool.pairs.members import member_pair, member_row
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.auth import current_program, login_required, role_required
 from lti_tool.web.forms import attempt, change, first_error
-from lti_tool.web.scoped import member_pair, member_row, program_through
 from lti_tool.web.submissions import idempotent
 from lti_tool.workspace import services
 from lti_tool.workspace.forms import (
@@ -53,7 +54,7 @@ ELSEWHERE = (
 
 # --- Access and helpers ----------------------------------------------------------------------
 
-# A goal in a URL belongs to the program of its pair, a milestone to its goal's (web/scoped.py).
+# A goal in a URL belongs to the program of its pair, a milestone to its goal's (courses/scoped.py).
 program_through(Goal, Goal.pair)
 program_through(Milestone, Milestone.goal, Goal.pair)
 

@@ -1,4 +1,4 @@
-"""The outbound request policy (lti_tool/security/outbound.py) against real servers on
+"""The outbound request policy (lti_tool/lti/outbound.py) against real servers on
 loopback: blocked addresses, names and ports are refused before any connection, exceptions
 let one host through, redirects are checked on every hop, connections go to the address that
 was checked (TLS still verifies the name), and the production lists block the tool's own
@@ -97,7 +97,7 @@ class Listener:
 
 @pytest.fixture
 def outbound():
-    return importlib.import_module("lti_tool.security.outbound")
+    return importlib.import_module("lti_tool.lti.outbound")
 
 
 @pytest.fixture
@@ -379,13 +379,13 @@ def test_tls_checks_the_name_while_connecting_to_the_pinned_address(
 def test_token_request_to_a_blocked_platform_is_refused_and_logged(
         app, platform, outbound, caplog):
     app.config["OUTBOUND_BLOCKED_HOSTS"] = "127.0.0.0/8"
-    with app.app_context(), caplog.at_level(logging.WARNING, "lti_tool.security.outbound"):
+    with app.app_context(), caplog.at_level(logging.WARNING, "lti_tool.lti.outbound"):
         connector = connector_for(find_platform(platform.issuer, platform.client_id))
         with pytest.raises(outbound.OutboundRefused) as refused:
             connector.get_access_token(NRPS)
     assert platform.token_requests == []
     assert "OUTBOUND" not in str(refused.value)  # the message says nothing of the network
-    [record] = [r for r in caplog.records if r.name == "lti_tool.security.outbound"]
+    [record] = [r for r in caplog.records if r.name == "lti_tool.lti.outbound"]
     assert record.levelno == logging.WARNING
     assert record.getMessage() == (
         "outbound request refused: address 127.0.0.1 is in OUTBOUND_BLOCKED_HOSTS "
@@ -395,7 +395,7 @@ def test_token_request_to_a_blocked_platform_is_refused_and_logged(
 def test_launch_with_a_blocked_jwks_url_fails_without_showing_why(
         app, client, platform, caplog):
     app.config["OUTBOUND_BLOCKED_HOSTS"] = "127.0.0.0/8"
-    with caplog.at_level(logging.WARNING, "lti_tool.security.outbound"):
+    with caplog.at_level(logging.WARNING, "lti_tool.lti.outbound"):
         response = launch(client, platform)
     assert response.status_code >= 400
     assert platform.jwks_requests == 0

@@ -128,12 +128,12 @@ def test_admin_sign_in_starts_a_new_session(app, client):
 def test_only_a_launch_session_gets_a_token_in_its_urls(app):
     with app.test_request_context("/"):
         session["csrf_token"] = "x"  # a session with something in it, but no launch
-        assert "pw=" not in url_for("courses.home")
+        assert "pw=" not in url_for("homes.home")
         session["launch_id"] = "launch-1"
-        assert "pw=" in url_for("courses.home")
+        assert "pw=" in url_for("homes.home")
     with app.test_request_context("/admin/"):
         session["launch_id"] = "launch-1"
-        assert "pw=" not in url_for("courses.home")
+        assert "pw=" not in url_for("homes.home")
         assert "pw=" not in url_for("admin.index")
 
 

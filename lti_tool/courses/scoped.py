@@ -9,8 +9,8 @@ A row holding `program_id` needs nothing more. A row that reaches its program th
 with `program_through`, beside the views that load it; the loader then reads the row and those
 parents in one query, the program compared in SQL.
 
-`member_pair` and `member_row` add the pair's own rule: only its two members reach what a pair
-keeps, a 403 for anyone else of the program, staff included (lti_tool/pairs/members.py)."""
+The pair's own rule (only its two members reach what a pair keeps) is added on top by
+lti_tool/pairs/members.py (`member_pair`, `member_row`)."""
 
 from typing import Any, TypeVar
 
@@ -18,10 +18,8 @@ import sqlalchemy as sa
 from flask import abort, g
 from sqlalchemy.orm import InstrumentedAttribute, contains_eager
 
+from lti_tool.courses.access import current_program
 from lti_tool.extensions import db
-from lti_tool.pairs.members import is_member
-from lti_tool.pairs.models import Pair
-from lti_tool.web.auth import current_program
 
 Row = TypeVar("Row")
 Relation = InstrumentedAttribute[Any]
@@ -56,29 +54,6 @@ def owner(row: Any) -> Any:
     for relation in _PATHS.get(type(row), ()):
         row = getattr(row, relation.key)
     return row
-
-
-def member_pair(pair_id: int) -> Pair:
-    """A pair of the launched program whose member the viewer is: 404 for a pair elsewhere,
-    403 for anyone else (staff included: what a pair writes is theirs)."""
-    return members_only(in_program(Pair, pair_id))
-
-
-def member_row(model: type[Row], row_id: int) -> Row:
-    """A row a pair keeps (a recap, a meeting, a goal...) as `member_pair` answers for its
-    pair: 404 for another program's, 403 unless the viewer is one of the pair's members."""
-    row = in_program(model, row_id)
-    pair = owner(row)
-    if not isinstance(pair, Pair):
-        raise TypeError(f"{model.__name__} does not belong to a pair")
-    members_only(pair)
-    return row
-
-
-def members_only(pair: Pair) -> Pair:
-    if not is_member(pair, g.enrolment.person_id):
-        abort(403)
-    return pair
 
 
 def _load(model: type[Row], row_id: int, column: str, value: int) -> Row:

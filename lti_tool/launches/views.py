@@ -8,6 +8,7 @@ from flask import Blueprint, g, jsonify, redirect, render_template, request, url
 from flask_babel import gettext as _
 from pylti1p3.contrib.flask import FlaskRequest
 
+from lti_tool.courses.access import sign_in
 from lti_tool.courses.services import record_launch
 from lti_tool.extensions import csrf, db
 from lti_tool.lti import dynamic_registration as registering
@@ -17,7 +18,6 @@ from lti_tool.lti.protocol import ToolMessageLaunch, ToolOIDCLogin
 from lti_tool.lti.registrations import base_url, tool_urls
 from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.security import audit
-from lti_tool.web.auth import sign_in
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("lti", __name__, url_prefix="/lti")
@@ -62,7 +62,7 @@ def launch():
              ctx.role, ctx.message_type)
     if ctx.is_deep_linking:
         return redirect(url_for("courses.deep_link"), code=303)
-    return redirect(url_for("courses.home"), code=303)
+    return redirect(url_for("homes.home"), code=303)
 
 
 @blueprint.get("/jwks")
