@@ -65,7 +65,9 @@ def configure_proxy(app: Flask) -> None:
     if count:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        # Flask's documented way to wrap its WSGI app, which its types declare a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def configure_logger(app: Flask) -> None:

@@ -53,6 +53,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from lti_tool.dbutil import rowcount
 from lti_tool.extensions import db
 from lti_tool.timeutil import utcnow
 
@@ -192,7 +193,7 @@ class Outbox:
         result = db.session.execute(
             sa.update(unit).where(unit.id == unit_id, unit.claim_token == token)
             .values(claimed_at=self.now()).execution_options(synchronize_session=False))
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     def finish(self, unit_id: int, token: str, **values: Any) -> bool:
         """Write an outcome onto a unit and release it, if the claim is still ours; commits.
@@ -202,7 +203,7 @@ class Outbox:
             sa.update(unit).where(unit.id == unit_id, unit.claim_token == token)
             .values(claim_token=None, **values).execution_options(synchronize_session=False))
         db.session.commit()
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     def release(self, token: str, ids: Collection[int]) -> None:
         """Give back claimed units not started on; commits."""
@@ -225,10 +226,11 @@ class Outbox:
                     last_error="The worker stopped while sending; no attempts left.")
             .execution_options(synchronize_session=False))
         db.session.commit()
-        if result.rowcount:
-            log.warning("Gave up %s %s left in 'sending' by a stopped worker", result.rowcount,
+        given_up = rowcount(result)
+        if given_up:
+            log.warning("Gave up %s %s left in 'sending' by a stopped worker", given_up,
                         self.queue.name)
-        return result.rowcount
+        return given_up
 
     def drain(self, limit: int, handle: Callable[[int, str], None]) -> int:
         """Claim up to `limit` units, a chunk at a time, and call `handle(unit_id, token)` for
@@ -285,7 +287,7 @@ def run_worker(batch: Callable[[], R], total: R, *, interval: float, max_loops: 
 def counts(queue: Queue) -> dict[str, int]:
     """How many rows are in each of the queue's statuses (zeros too)."""
     rows = queue.rows
-    found = dict(db.session.execute(
+    found: dict[str, int] = dict(db.session.execute(
         sa.select(rows.status, sa.func.count()).group_by(rows.status)).all())
     return {status: found.get(status, 0) for status in queue.statuses}
 
@@ -299,7 +301,7 @@ def retry_failed(queue: Queue, *where: sa.ColumnElement[bool]) -> int:
         .values({rows.status: PENDING, rows.attempts: 0, queue.due_at: utcnow(),
                  rows.claim_token: None})
         .execution_options(synchronize_session="fetch"))
-    return result.rowcount
+    return rowcount(result)
 
 
 def add_commands(group: AppGroup, queue: Queue) -> None:

@@ -6,7 +6,7 @@ from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, Optional
 
 from lti_tool.web.choices import choices
-from lti_tool.web.forms import FlaskForm
+from lti_tool.web.forms import FlaskForm, required
 
 
 class AdminSignInForm(FlaskForm):
@@ -31,7 +31,9 @@ class PlatformForm(FlaskForm):
     )
 
     def deployment_list(self) -> tuple[str, ...]:
-        return tuple(line.strip() for line in self.deployment_ids.data.splitlines() if line.strip())
+        """Once the form is valid (the field is required)."""
+        lines = required(self.deployment_ids.data).splitlines()
+        return tuple(line.strip() for line in lines if line.strip())
 
 
 class RegistrationLinkForm(FlaskForm):

@@ -33,6 +33,7 @@ from lti_tool.lti.registrations import (
     tool_urls,
 )
 from lti_tool.security import audit
+from lti_tool.web.forms import required
 from lti_tool.web.sessions import this_session
 from lti_tool.web.tokens import end_session
 
@@ -148,7 +149,7 @@ def _save(form: PlatformForm, existing: Platform | None = None) -> bool:
 def _details(form: PlatformForm) -> PlatformDetails:
     return PlatformDetails(
         issuer=form.issuer.data.strip().rstrip("/"),
-        client_id=form.client_id.data.strip(),
+        client_id=required(form.client_id.data).strip(),
         auth_login_url=form.auth_login_url.data.strip(),
         auth_token_url=form.auth_token_url.data.strip(),
         key_set_url=form.key_set_url.data.strip(),

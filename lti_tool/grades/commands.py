@@ -65,9 +65,12 @@ def roster_sync() -> None:
     """Read every course's roster from the platform (NRPS): people who left are flagged and
     no longer graded. Run it from cron, e.g. nightly."""
     courses = [c.id for c in services.roster_courses()]
-    failed = 0
+    synced = failed = 0
     for course_id in courses:
         course = db.session.get(Course, course_id)
+        if course is None:  # its platform was removed meanwhile: nothing to sync or fail
+            click.echo(f"Course {course_id}: removed meanwhile.")
+            continue
         try:
             result = sync_roster(course)
         except (ServiceUnavailable, LtiException, RequestException) as exc:
@@ -77,8 +80,9 @@ def roster_sync() -> None:
             click.echo(f"Course {course_id}: failed ({exc}).", err=True)
             continue
         db.session.commit()
+        synced += 1
         click.echo(f"Course {course_id}: {result.members} members, {result.added} new, "
                    f"{result.deactivated} no longer enrolled.")
-    click.echo(f"Synced {len(courses) - failed} of {len(courses)} courses.")
+    click.echo(f"Synced {synced} of {len(courses)} courses.")
     if failed:
         click.get_current_context().exit(1)

@@ -12,12 +12,14 @@ changes of features that do not call it yet.
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from lti_tool.catalogue import N_
 from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink
+from lti_tool.dbutil import insert_unless_present
 from lti_tool.extensions import db
 from lti_tool.grades import facts as gather
 from lti_tool.grades.models import (
@@ -127,7 +129,8 @@ def queue_recompute(target: Program | Pair, *, trigger: str = "change") -> int:
     """Recompute the scores `target` affects (a whole program, or a pair's members) and queue
     each one that moved for the LMS, in the caller's transaction. Returns the rows queued."""
     if isinstance(target, Pair):
-        program = target.program or db.session.get(Program, target.program_id)
+        # A pair not flushed yet may name its program by id only; the program exists (FK).
+        program = target.program or db.session.get_one(Program, target.program_id)
         return recompute(program, person_ids={target.mentee_id, target.mentor_id},
                          trigger=trigger)
     return recompute(target, trigger=trigger)
@@ -189,17 +192,7 @@ def _create_missing(program: Program, roles: dict[int, str]) -> None:
         return
     values = [{"program_id": program.id, "person_id": pid, "role": role, "facts": {},
                "breakdown": [], "missing": []} for pid, role in roles.items()]
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the tool runs on SQLite and PostgreSQL
-        db.session.add_all(GradeRecord(**v) for v in values)
-        db.session.flush()
-        return
-    db.session.execute(insert(GradeRecord).values(values).on_conflict_do_nothing(
-        index_elements=["program_id", "person_id"]))
+    insert_unless_present(GradeRecord, ["program_id", "person_id"], values)
 
 
 def _active_people(course_id: int, person_ids: set[int]) -> set[int]:
@@ -362,7 +355,9 @@ def resend(record: GradeRecord, actor: Person | None,
         raise GradeError(_("%(name)s is no longer enrolled in the course: people who left "
                            "are not graded.", name=record.person.display_name))
     _audit(record, actor, "resend", record.effective_score, record.effective_score)
-    return _queue_if_moved(record, record.program, "resend", now or utcnow(), force=True)
+    # Forced and not `left`: _queue_if_moved always queues a row then.
+    return cast(GradeSync, _queue_if_moved(record, record.program, "resend", now or utcnow(),
+                                           force=True))
 
 
 def _left(record: GradeRecord) -> bool:

@@ -213,6 +213,9 @@ class Sender:
         client = self._clients.get(link_id)
         if client is None:
             link = db.session.get(ResourceLink, link_id)
+            if link is None:  # its platform was removed since this run chose it: `classify`
+                # has the post retried, and the next run chooses the program's link afresh
+                raise LookupError(f"Resource link {link_id} no longer exists.")
             client = self._clients[link_id] = (grades_service(link), self._lineitem(link))
         service, lineitem = client
         self.posts += 1
@@ -280,9 +283,10 @@ def _process(run: _Run, record_id: int, token: str) -> None:
         db.session.commit()
         run.report.lost += 1
         return
-    record = db.session.get(GradeRecord, record_id, populate_existing=True,
-                            options=[joinedload(GradeRecord.person),
-                                     joinedload(GradeRecord.program)])
+    # still_held has just locked the record in this transaction: it is there.
+    record = db.session.get_one(GradeRecord, record_id, populate_existing=True,
+                                options=[joinedload(GradeRecord.person),
+                                         joinedload(GradeRecord.program)])
     rows = list(db.session.scalars(
         sa.select(GradeSync).where(GradeSync.record_id == record_id,
                                    sa.or_(GradeSync.status == PENDING, run.box.due_rows(now)))
@@ -300,19 +304,19 @@ def _process(run: _Run, record_id: int, token: str) -> None:
 
 def _handle(run: _Run, record: GradeRecord, row: GradeSync, now: datetime, token: str) -> None:
     link_id = _link(run, record.program_id)
-    reason = _not_posted(record, row, link_id)
-    if reason is None and run.sender.broken(link_id):
+    reason = _not_posted(record, row)
+    if reason is None and link_id is not None:
         reason = run.sender.broken(link_id)
-    if reason is None and run.sender.paused(link_id):
+    if reason is not None or link_id is None:
+        _conclude(run, record, row, reason or NO_LINK, now)
+        return
+    if run.sender.paused(link_id):
         row.status, row.claim_token = PENDING, None
         row.next_attempt_at = now + run.box.policy.backoff(1)
         row.last_error = "Not tried in this run: the LMS failed several times in a row."
         run.report.count(row.id, PENDING)
         _release(record)
         db.session.commit()
-        return
-    if reason is not None:
-        _conclude(run, record, row, reason, now)
         return
     if row.ags_timestamp is None:
         row.ags_timestamp = next_timestamp(row.timestamp, record.last_ags_timestamp)
@@ -347,8 +351,8 @@ def _settle() -> None:
         db.session.rollback()
 
 
-def _not_posted(record: GradeRecord, row: GradeSync, link_id: int | None) -> Outcome | None:
-    """Why this change is not posted at all, or None."""
+def _not_posted(record: GradeRecord, row: GradeSync) -> Outcome | None:
+    """Why this change is not posted at all, whatever its line item, or None."""
     if record.last_sent_change_at and as_utc(row.timestamp) < as_utc(record.last_sent_change_at):
         return Outcome(SUPERSEDED, "A newer change was already sent.")
     active = db.session.scalar(sa.select(Enrolment.active).where(
@@ -358,10 +362,12 @@ def _not_posted(record: GradeRecord, row: GradeSync, link_id: int | None) -> Out
         return Outcome(LEFT, "Not enrolled in the course (left or inactive): not graded.")
     if record.held or row.grading_progress != services.FULLY_GRADED:
         return Outcome(HELD, "Held by staff for review: not sent.")
-    if link_id is None:
-        return Outcome(NO_SERVICE, "The activity has no grade service: the platform did not "
-                                   "enable Assignment and Grade Services for it.")
     return None
+
+
+# A program with no resource link whose line item can take its grades.
+NO_LINK = Outcome(NO_SERVICE, "The activity has no grade service: the platform did not enable "
+                              "Assignment and Grade Services for it.")
 
 
 def _link(run: _Run, program_id: int) -> int | None:
@@ -406,8 +412,10 @@ def _finish(run: _Run, record_id: int, row_id: int, outcome: Outcome, token: str
                     "%s was recorded", record_id, outcome.status, row_id)
         run.report.lost += 1
         return
-    record = db.session.get(GradeRecord, record_id, populate_existing=True)
-    row = db.session.get(GradeSync, row_id, populate_existing=True)
+    # still_held has just locked the record in this transaction, and the row is deleted only
+    # with its record (or its program, whose deletion waits for the record): both are there.
+    record = db.session.get_one(GradeRecord, record_id, populate_existing=True)
+    row = db.session.get_one(GradeSync, row_id, populate_existing=True)
     row.claim_token, row.http_status = None, outcome.http_status
     if outcome.status in (SENT, CONFLICT):
         row.status, row.sent_at, row.last_error = outcome.status, now, outcome.error
@@ -452,6 +460,8 @@ def recompute_all(trigger: str = "cron") -> int:
     queued = 0
     for program_id in [p.id for p in services.programs_with_pairs()]:
         program = db.session.get(Program, program_id)
+        if program is None:  # its platform was removed since the list was read
+            continue
         queued += services.recompute(program, trigger=trigger)
         db.session.commit()
     return queued

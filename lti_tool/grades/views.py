@@ -12,7 +12,7 @@ from lti_tool.extensions import db
 from lti_tool.grades import services
 from lti_tool.grades.forms import OverrideForm, PolicyForm, ReasonForm
 from lti_tool.grades.models import GradeRecord
-from lti_tool.web.forms import change
+from lti_tool.web.forms import change, required
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("grades", __name__)
@@ -84,7 +84,7 @@ def override(person_id: int):
             _valid(form)
         return _back(person_id, _("Give a score and a reason for the audit log."), "error")
     return _attempt(person_id, lambda: services.override(
-        record, g.enrolment.person, form.score.data, form.reason.data),
+        record, g.enrolment.person, required(form.score.data), required(form.reason.data)),
         _("Score overridden; the new score is queued for the LMS."))
 
 
@@ -104,7 +104,7 @@ def hold(person_id: int):
     record, form = _record(person_id), ReasonForm(prefix="hold")
     _valid(form)
     return _attempt(person_id, lambda: services.hold(record, g.enrolment.person,
-                                                     form.reason.data),
+                                                     form.reason.data or ""),
                     _("Score held for review: it stays in Pairwise until you release it."))
 
 
@@ -114,7 +114,7 @@ def release(person_id: int):
     record, form = _record(person_id), ReasonForm(prefix="release")
     _valid(form)
     return _attempt(person_id, lambda: services.release(record, g.enrolment.person,
-                                                        form.reason.data),
+                                                        form.reason.data or ""),
                     _("Score released; it is queued for the LMS."))
 
 

@@ -21,7 +21,7 @@ from lti_tool.meetings.localtime import for_viewer
 from lti_tool.meetings.models import Meeting
 from lti_tool.pairs.members import member_pair, member_row
 from lti_tool.pairs.models import Pair
-from lti_tool.web.forms import attempt, change, first_error
+from lti_tool.web.forms import attempt, change, first_error, required
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("guides", __name__)
@@ -56,11 +56,11 @@ def pair_guides(pair_id: int):
     db.session.commit()  # the program's first visit copied the library in
     other = meetings.other_member(pair, viewer)
     zone = meetings.zone_of(viewer, pair.program)
-    when = {}  # meeting id -> its next time, as the viewer reads it
+    when: dict[int, str] = {}  # meeting id -> its next time, as the viewer reads it
     for meeting, occurrence in meetings.upcoming_and_past(_scheduled(pair, viewer))[0]:
         when.setdefault(meeting.id, for_viewer(occurrence.start, zone).text())
     uses = services.uses_of(pair)
-    latest = {}  # guide id -> its open use, else its latest covered one
+    latest: dict[int, GuideUse] = {}  # guide id -> its open use, else its latest covered one
     for use in uses:
         latest.setdefault(use.guide_id, use)
     return render_template(
@@ -206,10 +206,10 @@ def _save(form: GuideForm, guide: Guide | None):
 
 
 def _store(form: GuideForm, guide: Guide | None) -> Guide:
-    fields = (form.title.data, form.body.data, form.week.data)
+    title, body, week = required(form.title.data), required(form.body.data), form.week.data
     if guide is None:
-        return services.add_guide(current_program(), g.enrolment.person, *fields)
-    services.edit_guide(guide, g.enrolment.person, *fields)
+        return services.add_guide(current_program(), g.enrolment.person, title, body, week)
+    services.edit_guide(guide, g.enrolment.person, title, body, week)
     return guide
 
 

@@ -27,7 +27,7 @@ from lti_tool.meetings.models import Meeting
 from lti_tool.pairs.members import member_pair, member_row
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.forms import attempt, first_error
+from lti_tool.web.forms import attempt, first_error, required
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("journal", __name__)
@@ -119,7 +119,7 @@ def _meeting_choice(pair: Pair, value: str):
 def edit_recap(recap_id: int):
     recap, form = member_row(Recap, recap_id), EditRecapForm()
     if problem := attempt(form, lambda: services.edit_recap(
-            recap, g.enrolment.person, form.takeaways.data, form.notes.data or "",
+            recap, g.enrolment.person, required(form.takeaways.data), form.notes.data or "",
             bool(form.shared.data)), services.JournalError).problem:
         return _back("journal.pair_journal", recap.pair, problem, "error")
     return _back("journal.pair_journal", recap.pair, gettext("Recap updated."))
@@ -133,7 +133,7 @@ def add_action(pair_id: int):
     viewer, other = _people(pair)
     form.owner.choices = [(viewer.id, gettext("Me")), (other.id, other.display_name)]
     if problem := attempt(form, lambda: services.add_action(
-            pair, viewer, form.title.data, form.owner.data, form.due_on.data),
+            pair, viewer, required(form.title.data), form.owner.data, form.due_on.data),
             services.JournalError).problem:
         flash(problem, "error")
         return _journal_page(pair, RecapForm(), form, status=400)
@@ -184,7 +184,8 @@ def _messages_page(pair: Pair, form: MessageForm, status: int = 200):
 def post_message(pair_id: int):
     pair, form = member_pair(pair_id), MessageForm()
     if problem := attempt(form, lambda: services.post_message(
-            pair, g.enrolment.person, form.body.data), services.JournalError).problem:
+            pair, g.enrolment.person, required(form.body.data)),
+            services.JournalError).problem:
         flash(problem, "error")
         return _messages_page(pair, form, status=400)
     return redirect(url_for("journal.messages", pair_id=pair.id, _anchor="latest"), code=303)

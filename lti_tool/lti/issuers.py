@@ -7,6 +7,7 @@ its issuer, and the configuration's `issuer` be that issuer. Here "under" means 
 scheme, host and port, and a path inside the issuer's path; user-info is never accepted.
 """
 
+from typing import cast
 from urllib.parse import SplitResult, urlsplit
 
 from flask import current_app
@@ -69,7 +70,8 @@ def is_under(url: str, issuer: str, *, https_only: bool) -> bool:
 
 
 def _origin(parts: SplitResult) -> str:
-    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    # `parts` come from parse(), which refuses a URL without a host.
+    scheme, host = parts.scheme.lower(), cast(str, parts.hostname).lower()
     if ":" in host:
         host = f"[{host}]"
     port = parts.port

@@ -43,7 +43,7 @@ from lti_tool.meetings.models import MODALITY_LABELS, OUTCOMES, Meeting, Program
 from lti_tool.pairs.members import member_pair, member_row
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.forms import attempt, change, first_error
+from lti_tool.web.forms import attempt, change, first_error, required
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("meetings", __name__)
@@ -191,7 +191,7 @@ def book(pair_id: int):
     pair, form = member_pair(pair_id), BookForm()
     if (problem := first_error(form)) is not None:
         return _back(pair, problem, "error")
-    start = parse_instant(form.start.data)
+    start = parse_instant(required(form.start.data))
     if start is None:
         return _back(pair, _("That time was not understood; choose again."), "error")
     return _attempt(pair, lambda: services.book(pair, g.enrolment.person, start,
@@ -229,12 +229,12 @@ def reschedule(meeting_id: int):
         return _back(meeting.pair, problem, "error")
     zone = services.zone_of(g.enrolment.person, meeting.pair.program)
     try:
-        start = to_utc(form.day.data, form.time.data, zone)
+        start = to_utc(required(form.day.data), required(form.time.data), zone)
     except LocalTimeError as exc:
         return _back(meeting.pair, str(exc), "error")
     occurrence = parse_instant(form.occurrence.data) if form.occurrence.data else None
     return _attempt(meeting.pair, lambda: services.reschedule(
-        meeting, g.enrolment.person, start, form.reason.data, occurrence),
+        meeting, g.enrolment.person, start, required(form.reason.data), occurrence),
         _("Moved. The other person has been told."))
 
 
@@ -246,7 +246,7 @@ def cancel(meeting_id: int):
         return _back(meeting.pair, problem, "error")
     occurrence = parse_instant(form.occurrence.data) if form.occurrence.data else None
     return _attempt(meeting.pair, lambda: services.cancel(
-        meeting, g.enrolment.person, form.reason.data, occurrence),
+        meeting, g.enrolment.person, required(form.reason.data), occurrence),
         _("Cancelled. The other person has been told."))
 
 
@@ -256,7 +256,7 @@ def attendance(meeting_id: int):
     meeting, form = member_row(Meeting, meeting_id), AttendanceForm()
     if (problem := first_error(form)) is not None:
         return _back(meeting.pair, problem, "error")
-    occurrence = parse_instant(form.occurrence.data)
+    occurrence = parse_instant(required(form.occurrence.data))
     if occurrence is None:
         return _back(meeting.pair, _("That meeting was not understood."), "error")
     return _attempt(meeting.pair, lambda: services.record_attendance(
@@ -344,9 +344,10 @@ def create_event():
 def _create_event(form: EventForm, program) -> ProgramEvent:
     by = g.enrolment.person
     return calendars.create_event(
-        program, by, title=form.title.data, description=form.description.data or "",
-        day=form.day.data, at=form.time.data, timezone=services.zone_of(by, program),
-        minutes=form.minutes.data, modality=form.modality.data,
+        program, by, title=required(form.title.data), description=form.description.data or "",
+        day=required(form.day.data), at=required(form.time.data),
+        timezone=services.zone_of(by, program), minutes=required(form.minutes.data),
+        modality=form.modality.data,
         location=form.location.data or "", link=form.link.data or "",
         jitsi_base=current_app.config["JITSI_BASE_URL"])
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import joinedload
 
 from lti_tool import outbox
 from lti_tool.courses.models import Person
+from lti_tool.dbutil import insert_unless_present, rowcount
 from lti_tool.extensions import db
 from lti_tool.notify import mail
 from lti_tool.notify.models import (
@@ -94,33 +95,23 @@ def enqueue(recipient: Person, kind: str, subject: str, body: str, *, dedupe_key
         "status": PENDING if (recipient.email or "").strip() else NO_ADDRESS,
         "send_after": _utc(send_after) if send_after else utcnow(),
     }
-    _insert_unless_present(values)
-    row = _by_key(key)
+    # ON CONFLICT DO NOTHING: a concurrent enqueue of the same key neither fails nor makes a
+    # second row, and the caller's transaction stays usable.
+    insert_unless_present(Notification, ["dedupe_key"], values)
+    # This insert's row, or the concurrent one that made it do nothing: there is one.
+    row = db.session.scalars(_with_key(key)).one()
     if row.status == NO_ADDRESS:
         log.info("Notification %s (%s) kept unsent: person %s has no e-mail address",
                  row.id, kind, recipient.id)
     return row
 
 
+def _with_key(key: str) -> sa.Select[Notification]:
+    return sa.select(Notification).where(Notification.dedupe_key == key)
+
+
 def _by_key(key: str) -> Notification | None:
-    return db.session.scalar(sa.select(Notification).where(Notification.dedupe_key == key))
-
-
-def _insert_unless_present(values: dict) -> None:
-    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING: a concurrent enqueue of the same key
-    neither fails nor makes a second row, and the caller's transaction stays usable."""
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the tool runs on SQLite and PostgreSQL
-        db.session.add(Notification(**values))
-        db.session.flush()
-        return
-    db.session.execute(
-        insert(Notification).values(**values).on_conflict_do_nothing(
-            index_elements=["dedupe_key"]))
+    return db.session.scalar(_with_key(key))
 
 
 def _calendar_method(calendar: str | None, method: str | None) -> str | None:
@@ -159,9 +150,10 @@ def cancel(dedupe_key_prefix: str) -> int:
                Notification.status == PENDING)
         .values(status=CANCELLED)
         .execution_options(synchronize_session="fetch"))
-    if result.rowcount:
-        log.info("Cancelled %s notifications under %r", result.rowcount, dedupe_key_prefix)
-    return result.rowcount
+    cancelled = rowcount(result)
+    if cancelled:
+        log.info("Cancelled %s notifications under %r", cancelled, dedupe_key_prefix)
+    return cancelled
 
 
 # --- Reading (the sandbox outbox, `flask notify status`) -----------------------------------

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from lti_tool.intake.forms import MultiCheckboxField
 from lti_tool.web.choices import choices
-from lti_tool.web.forms import FlaskForm
+from lti_tool.web.forms import FlaskForm, required
 
 
 class ProposeForm(FlaskForm):
@@ -88,7 +88,8 @@ class SettingsForm(FlaskForm):
             raise ValidationError(_("The most a mentor may take cannot be below the default."))
 
     def topic_list(self) -> list[str]:
-        lines = (line.strip()[:80] for line in self.topics.data.splitlines())
+        """Once the form is valid (the field is required)."""
+        lines = (line.strip()[:80] for line in required(self.topics.data).splitlines())
         return list(dict.fromkeys(line for line in lines if line))
 
 
@@ -99,8 +100,9 @@ class QuestionForm(FlaskForm):
     multiple = BooleanField(_l("People may choose several answers"))
 
     def option_list(self) -> list[str]:
-        return list(dict.fromkeys(o.strip()[:120] for o in self.options.data.splitlines()
-                                  if o.strip()))
+        """Once the field has passed DataRequired (`validate_options` runs after it)."""
+        options = required(self.options.data).splitlines()
+        return list(dict.fromkeys(o.strip()[:120] for o in options if o.strip()))
 
     def validate_options(self, field):
         if len(self.option_list()) < 2:

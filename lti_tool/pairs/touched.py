@@ -76,9 +76,8 @@ def _forget(session: Session, *args) -> None:
 def init_app(app) -> None:
     with app.app_context():
         session_class = db.session.session_factory.class_
-    if getattr(session_class, "_touched_pairs_hooks", False):
+    if event.contains(session_class, "after_flush", _note):  # an app made before (tests)
         return
     event.listen(session_class, "after_flush", _note)
     event.listen(session_class, "before_commit", _deliver)
     event.listen(session_class, "after_rollback", _forget)
-    session_class._touched_pairs_hooks = True

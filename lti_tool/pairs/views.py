@@ -31,7 +31,7 @@ from lti_tool.pairs.forms import (
 from lti_tool.pairs.models import AvoidedPair, MatchRun, MentorRequest, Pair, Proposal
 from lti_tool.security import audit
 from lti_tool.web.choices import choices
-from lti_tool.web.forms import change
+from lti_tool.web.forms import change, required
 from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("pairs", __name__)
@@ -146,7 +146,8 @@ def assign(run_id: int):
     run = in_program(MatchRun, run_id)
     form = AssignForm()
     _valid(form)  # services.assign checks that both people can be paired
-    return _attempt(lambda: services.assign(run, form.mentee_id.data, form.mentor_id.data),
+    return _attempt(lambda: services.assign(run, required(form.mentee_id.data),
+                                            form.mentor_id.data),
                     lambda _assigned: _("Pair assigned and locked."))
 
 
@@ -156,7 +157,7 @@ def exclude(run_id: int):
     run = in_program(MatchRun, run_id)
     form = PersonForm()
     _valid(form)
-    services.exclude(run, form.person_id.data)
+    services.exclude(run, required(form.person_id.data))
     db.session.commit()
     return _done(_("Left out of this matching. Propose again to fill the gap."))
 
@@ -230,7 +231,7 @@ def capacity(mentor_id: int):
     form = CapacityForm()
     _valid(form)
     try:
-        intake.set_capacity(mentor, form.capacity.data)
+        intake.set_capacity(mentor, required(form.capacity.data))
     except ValueError as exc:
         return _done(str(exc), "error", endpoint="pairs.mentors")
     db.session.commit()
@@ -319,11 +320,12 @@ def extend_pair(pair_id: int):
     pair, form = in_program(Pair, pair_id), ExtendForm()
     if (refused := _field_errors(form)) is not None:
         return refused
-    return _attempt(lambda: services.extend_pair(pair, form.until.data, form.note.data or ""),
+    until = required(form.until.data)
+    return _attempt(lambda: services.extend_pair(pair, until, form.note.data or ""),
                     lambda _extended: _("The pair %(mentee)s – %(mentor)s now runs until %(date)s.",
                                         mentee=pair.mentee.display_name,
                                         mentor=pair.mentor.display_name,
-                                        date=pair.ends_on.strftime("%d %B %Y")))
+                                        date=until.strftime("%d %B %Y")))
 
 
 @blueprint.post("/pairs/<int:pair_id>/rematch")

@@ -2,7 +2,8 @@
 
 from collections.abc import Iterable
 
-from wtforms import SelectChoice
+# types-WTForms describes WTForms 3.2; SelectChoice is new in 3.3 (the version installed).
+from wtforms import SelectChoice  # type: ignore[attr-defined]
 
 
 def choices(items: Iterable) -> list[SelectChoice]:

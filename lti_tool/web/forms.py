@@ -3,7 +3,7 @@ one-time submission key beside its CSRF token, and `change()` stores it with wha
 creates (lti_tool/web/submissions.py: a repeat is shown the first result)."""
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import flask_wtf
 from flask import abort
@@ -35,6 +35,17 @@ class FlaskForm(flask_wtf.FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         self.meta.checked = True
         return super().validate(extra_validators=extra_validators)
+
+
+T = TypeVar("T")
+
+
+def required(data: T | None) -> T:
+    """The data of a field its validators require (InputRequired, DataRequired), read once
+    the form has been validated: never None then, though WTForms' types say `X | None`."""
+    if data is None:
+        raise TypeError("A required field has no data: was the form validated first?")
+    return data
 
 
 def first_error(form) -> str | None:

@@ -105,7 +105,9 @@ def this_session() -> ServerSession:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="pairwise-session-token")
+    # create_app always sets a secret key (it replaces a missing or default one).
+    key = cast(str | bytes, current_app.secret_key)
+    return URLSafeTimedSerializer(key, salt="pairwise-session-token")
 
 
 def make_token(sid: str) -> str:

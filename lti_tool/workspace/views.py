@@ -20,7 +20,7 @@ from lti_tool.meetings.models import MODALITY_LABELS
 from lti_tool.pairs.members import member_pair, member_row
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
-from lti_tool.web.forms import attempt, change, first_error
+from lti_tool.web.forms import attempt, change, first_error, required
 from lti_tool.web.submissions import idempotent
 from lti_tool.workspace import services
 from lti_tool.workspace.forms import (
@@ -165,7 +165,8 @@ def tick(pair_id: int):
     if (problem := first_error(form)) is not None:
         return _back("workspace.getting_started", problem, "error", pair_id=pair.id)
     done = form.done.data == "1"
-    return _attempt(lambda: services.tick(pair, g.enrolment.person, form.item.data, done),
+    item = required(form.item.data)
+    return _attempt(lambda: services.tick(pair, g.enrolment.person, item, done),
                     "workspace.getting_started", _("Ticked.") if done else _("Unticked."),
                     pair_id=pair.id)
 
@@ -240,7 +241,7 @@ def accept(pair_id: int):
     pair, form = member_pair(pair_id), AcceptForm()
     if (problem := first_error(form)) is not None:
         return _back("workspace.agreement", problem, "error", pair_id=pair.id)
-    number = form.version.data.strip()
+    number = required(form.version.data).strip()
     if not number.isdigit():
         return _back("workspace.agreement", _("Choose a version to accept."), "error",
                      pair_id=pair.id)
