@@ -35,7 +35,7 @@ from lti_tool.journal.models import ActionItem, Message, Recap
 from lti_tool.meetings.models import Attendance, Meeting
 from lti_tool.pairs.models import Pair
 from lti_tool.surveys.models import SurveyResponse
-from tests.platform_double import LTI, PlatformDouble, launch
+from tests.support.platform import LTI, PlatformDouble, launch
 
 WEEKS = 15
 

@@ -33,7 +33,7 @@ from lti_tool.grades import services, sync
 from lti_tool.lti import keys
 from lti_tool.pairs.models import Pair
 from lti_tool.sandbox.setup import setup_sandbox
-from tests.grades.helpers import Traffic, build_cohort, gradebook, hold_meetings
+from tests.support.grades import Traffic, build_cohort, gradebook, hold_meetings
 
 
 def run(learners: int, database_url: str | None = None) -> dict:

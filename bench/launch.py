@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from lti_tool import create_app
 from lti_tool.extensions import db
-from tests.platform_double import LTI, PlatformDouble, launch
+from tests.support.platform import LTI, PlatformDouble, launch
 
 
 def run(launches: int) -> dict:

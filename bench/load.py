@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import gevent
 
-from tests.platform_double import LTI, PlatformDouble
+from tests.support.platform import LTI, PlatformDouble
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

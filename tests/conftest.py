@@ -1,18 +1,22 @@
-"""Shared fixtures: an app on empty tables, a client, and a live HTTP server.
+"""Shared fixtures: an app on empty tables, a client, a registered platform double, a
+published pair, and a live HTTP server.
 
 The database is SQLite in a temporary folder, or the PostgreSQL database named by
 `PAIRWISE_TEST_DATABASE_URL` (CI runs the suite on both); under pytest-xdist each worker has
 its own. Its schema is made once (tests/support/database.py); each app a test makes starts
-from empty tables. RSA keys come from a pool made once per session (tests/support/keys.py).
+from empty tables (tests/support/apps.py). RSA keys come from a pool made once per session
+(tests/support/keys.py). What the fixtures build with lives in tests/support/; tests import
+from there, never from each other or from a conftest.
 """
 
 import os
 
 import pytest
 
-from lti_tool import create_app
-from lti_tool.extensions import db
 from tests.support import database, keys
+from tests.support.apps import LiveServer, dispose, make_app
+from tests.support.pairs import PublishedPair, published_pair
+from tests.support.platform import PlatformDouble
 from tests.support.servers import ThreadedServer
 
 
@@ -31,31 +35,16 @@ def database_url(tmp_path_factory):
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'pairwise-test.db'}"
 
 
-def _make_app(database_url, tmp_path, env="testing", **overrides):
-    settings = {"SQLALCHEMY_DATABASE_URI": database_url, **overrides}
-    app = create_app(settings, env=env)
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        database.prepare(app)
-    return app
-
-
-def _dispose(app):
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = _make_app(
+    app = make_app(
         database_url,
         tmp_path,
         BASE_URL="http://127.0.0.1:5000",
         SANDBOX_URL="http://localhost:5000/sandbox",
     )
     yield app
-    _dispose(app)
+    dispose(app)
 
 
 @pytest.fixture
@@ -70,9 +59,7 @@ def runner(app):
 
 @pytest.fixture
 def platform(app):
-    """A platform double (tests/platform_double.py) registered with the tool."""
-    from tests.platform_double import PlatformDouble
-
+    """A platform double (tests/support/platform.py) registered with the tool."""
     double = PlatformDouble()
     with app.app_context():
         double.register()
@@ -80,15 +67,11 @@ def platform(app):
     double.close()
 
 
-class LiveServer:
-    """The app served over real HTTP on an ephemeral port: the tool answers on 127.0.0.1,
-    the sandbox LMS on `localhost` (another site, as an LMS would be)."""
-
-    def __init__(self, app, port):
-        self.app = app
-        self.port = port
-        self.tool_url = f"http://127.0.0.1:{port}"
-        self.sandbox_url = f"http://localhost:{port}/sandbox"
+@pytest.fixture
+def pair(app, platform) -> PublishedPair:
+    """A published pair (tests/support/pairs.py): (staff, Mona, Lena, pair id), each person
+    signed in with a browser of their own."""
+    return published_pair(app, platform)
 
 
 @pytest.fixture
@@ -96,7 +79,7 @@ def live_server(database_url, tmp_path):
     holder = {}
     server = ThreadedServer(lambda env, start: holder["app"](env, start))
     port = server.port
-    app = _make_app(
+    app = make_app(
         database_url,
         tmp_path,
         BASE_URL=f"http://127.0.0.1:{port}",
@@ -107,7 +90,7 @@ def live_server(database_url, tmp_path):
         yield LiveServer(app, port)
     finally:
         server.close()
-        _dispose(app)
+        dispose(app)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from babel.messages.pofile import read_po
 
 from lti_tool.extensions import babel
 from lti_tool.i18n import match_locale, normalise
-from tests.conftest import _dispose, _make_app
-from tests.platform_double import LTI, launch
+from tests.support.apps import dispose, make_app
+from tests.support.platform import LTI, launch
 
 ROOT = Path(__file__).resolve().parent.parent
 POT = ROOT / "lti_tool" / "translations" / "messages.pot"
@@ -86,7 +86,7 @@ def app(database_url, tmp_path):
         catalog.add(msgid, msgstr)
     with (directory / "fr" / "LC_MESSAGES" / "messages.mo").open("wb") as f:
         write_mo(f, catalog)
-    app = _make_app(database_url, tmp_path, BASE_URL="http://127.0.0.1:5000",
+    app = make_app(database_url, tmp_path, BASE_URL="http://127.0.0.1:5000",
                     SANDBOX_URL="http://localhost:5000/sandbox",
                     BABEL_TRANSLATION_DIRECTORIES=str(directory))
     with app.app_context():  # compiled catalogues are cached per locale, across apps
@@ -94,7 +94,7 @@ def app(database_url, tmp_path):
     yield app
     with app.app_context():
         babel.domain_instance.cache.clear()
-    _dispose(app)
+    dispose(app)
 
 
 def _first_page(client, platform, locale, **headers):

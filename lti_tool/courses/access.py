@@ -61,7 +61,7 @@ def role_required(*roles: Role):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.roles = frozenset(roles)  # who may open the page (tests/test_scoping.py)
+        wrapped.roles = frozenset(roles)  # who may open the page (tests/web/test_scoping.py)
         return wrapped
 
     return decorator

@@ -1,6 +1,6 @@
 """Every column that points at a person, and what the export and the erasure do with it.
 
-`tests/test_privacy_registry.py` compares this table with the schema's foreign keys to
+`tests/privacy/test_registry.py` compares this table with the schema's foreign keys to
 `person.id`: a new model that references people fails that test until it is listed here (and
 handled in `services.export_person` and `erasure.erase_person`)."""
 

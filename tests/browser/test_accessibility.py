@@ -1,10 +1,10 @@
-"""Accessibility in a real browser: axe-core (tests/browser/axe.py) finds no serious or
+"""Accessibility in a real browser: axe-core (tests/support/axe.py) finds no serious or
 critical WCAG 2.x A/AA violation, and no id used twice, on every page a learner, a mentor,
 staff and an administrator reach, in the sandbox course page's iframe as in an LMS (the admin
 pages at the top level), error pages included; and a learner completes the intake with the
 keyboard alone (the skip link first), seeing where the focus is at every stop.
 
-One sandbox for the sweep (tests/browser/journeys.py): Mona (mentor) and Lena (learner) fill
+One sandbox for the sweep (tests/support/journeys.py): Mona (mentor) and Lena (learner) fill
 their intakes over HTTP and the instructor publishes their match, moved back 25 days so that a
 check-in is due and the dashboard has a pair to look at; the pair's workspace then gets an
 agreement proposal, a goal with milestones, a shared recap with an action item, a message, a
@@ -36,9 +36,9 @@ from lti_tool.relationships import stories
 from lti_tool.sandbox.testing import parse_form
 from lti_tool.timeutil import utcnow
 from lti_tool.workspace import services as workspace
-from tests.browser.axe import report, require_axe, serious_violations
-from tests.browser.conftest import BASE_ARGS, CHROMIUM, screenshot
-from tests.browser.journeys import (
+from tests.support.axe import report, require_axe, serious_violations
+from tests.support.browser import BASE_ARGS, CHROMIUM, screenshot
+from tests.support.journeys import (
     IRIS,
     LUIS,
     add_sandbox_activity,

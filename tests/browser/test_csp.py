@@ -7,7 +7,7 @@ cannot frame the tool."""
 import pytest
 from werkzeug.wrappers import Response
 
-from tests.browser.conftest import BASE_ARGS, CHROMIUM
+from tests.support.browser import BASE_ARGS, CHROMIUM
 from tests.support.servers import ThreadedServer
 
 pytestmark = pytest.mark.browser

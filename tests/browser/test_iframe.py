@@ -4,7 +4,7 @@ cookie rules to every request the tool's frame makes."""
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.support.browser import screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ mentee by hand, propose again around the locked pairs and publish; then a learne
 mentor, why, and the weekly slot, and nothing of the other learners.
 
 The other mentor's and learners' intakes go through real sandbox launches over plain HTTP
-(tests/browser/journeys.py `intake_over_http`), to keep the browser for the steps a person
+(tests/support/journeys.py `intake_over_http`), to keep the browser for the steps a person
 does on screen.
 
 It runs in both of browser_page's cookie modes (about 10 s each): with third-party cookies
@@ -19,8 +19,8 @@ from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
 from lti_tool.intake.models import Profile
 from lti_tool.pairs.models import MatchRun, Pair
-from tests.browser.conftest import screenshot
-from tests.browser.journeys import (
+from tests.support.browser import screenshot
+from tests.support.journeys import (
     LENA,
     LIAM,
     LUCIA,

@@ -4,7 +4,7 @@ zone, with her mentor's local time beside them), offers two of them for a video 
 agenda and sends the proposal; the mentor launches, finds it waiting for an answer and picks
 one; both then see it coming up with its Jitsi link, and the .ics link downloads a calendar.
 
-Getting there goes over plain HTTP, through real sandbox launches (tests/browser/journeys.py
+Getting there goes over plain HTTP, through real sandbox launches (tests/support/journeys.py
 `pair_mona_with_lena`): Mona (mentor, Berlin, free 18-20 h on weekdays) and Lena (learner,
 New York, free 12-14 h) fill their intakes, and the instructor proposes and publishes the
 match.
@@ -25,8 +25,8 @@ from playwright.sync_api import expect
 from lti_tool.extensions import db
 from lti_tool.meetings.models import Meeting
 from lti_tool.notify.models import Notification
-from tests.browser.conftest import screenshot
-from tests.browser.journeys import (
+from tests.support.browser import screenshot
+from tests.support.journeys import (
     assert_no_tool_cookie_if_blocked,
     launch_in_frame,
     open_course_page,

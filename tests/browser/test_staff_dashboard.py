@@ -5,7 +5,7 @@ with its reasons, nudges it, downloads the participation CSV and opens the parti
 grades, where the learner is listed. A learner who goes to the dashboard's address in the
 frame gets the "Not available to you" page.
 
-Getting there goes over plain HTTP, through real sandbox launches (tests/browser/journeys.py
+Getting there goes over plain HTTP, through real sandbox launches (tests/support/journeys.py
 `pair_mona_with_lena`): Mona (mentor) and Lena (learner) fill their intakes and the instructor
 proposes and publishes the match; the pair's start is then moved back 25 days in the
 database.
@@ -28,8 +28,8 @@ from lti_tool.extensions import db
 from lti_tool.notify.models import Notification
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import utcnow
-from tests.browser.conftest import screenshot
-from tests.browser.journeys import (
+from tests.support.browser import screenshot
+from tests.support.journeys import (
     assert_no_tool_cookie_if_blocked,
     launch_in_frame,
     open_course_page,

@@ -35,8 +35,8 @@ from lti_tool.meetings.models import Meeting
 from lti_tool.pairs.models import Pair
 from lti_tool.sandbox.models import Activity, LineItem, Score
 from lti_tool.timeutil import as_utc, utcnow
-from tests.browser.conftest import screenshot
-from tests.browser.journeys import (
+from tests.support.browser import screenshot
+from tests.support.journeys import (
     LENA,
     MONA,
     assert_no_tool_cookie_if_blocked,

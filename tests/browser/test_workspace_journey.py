@@ -9,7 +9,7 @@ with an action item for herself, whose takeaways hold a `<script>` that must com
 (no dialog ever opens), and sends Mona a message. Mona finds "1 new message" on her home page,
 reads it, and reads Lena's recap.
 
-Getting there goes over plain HTTP, through real sandbox launches (tests/browser/journeys.py
+Getting there goes over plain HTTP, through real sandbox launches (tests/support/journeys.py
 `pair_mona_with_lena`), as in test_meetings_journey: Mona and Lena fill their intakes and the
 instructor proposes and publishes the match.
 
@@ -27,8 +27,8 @@ from lti_tool.guides.models import GuideUse
 from lti_tool.journal.models import ActionItem, Message, Recap, ThreadState
 from lti_tool.pairs.models import Pair
 from lti_tool.workspace.models import AgreementVersion, ChecklistTick, Goal
-from tests.browser.conftest import screenshot
-from tests.browser.journeys import (
+from tests.support.browser import screenshot
+from tests.support.journeys import (
     assert_no_tool_cookie_if_blocked,
     launch_in_frame,
     open_course_page,

@@ -1,15 +1,15 @@
 """Fixtures for grade tests against the sandbox LMS over real HTTP: the live server with
-short HTTP timeouts and its traffic recorded (and breakable), and a small graded cohort."""
+short HTTP timeouts and its traffic recorded (and breakable), and a small graded cohort
+(built with tests/support/grades.py)."""
 
 from dataclasses import dataclass
 
 import pytest
 
 from lti_tool.extensions import db
-from lti_tool.grades import services
 from lti_tool.lti import keys
 from lti_tool.sandbox import platform
-from tests.grades.helpers import Cohort, Traffic, build_cohort
+from tests.support.grades import Cohort, Traffic, build_cohort
 
 
 @pytest.fixture(scope="session")
@@ -43,15 +43,6 @@ def grading(live_sandbox) -> Grading:
         keys.ensure_key()  # generated now, not while the LMS fetches the tool's JWKS
         db.session.commit()
     return Grading(live_sandbox, Traffic(app))
-
-
-def relaxed(program, **values) -> None:
-    """The default rubric with only meetings required to complete (no agreement)."""
-    policy = services.policy_of(program)
-    for name, value in {"require_agreement": False, "min_meetings": 3, "pass_score": 50,
-                        **values}.items():
-        setattr(policy, name, value)
-    db.session.flush()
 
 
 @pytest.fixture

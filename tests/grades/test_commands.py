@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from lti_tool.extensions import db
 from lti_tool.grades.models import FAILED, GradeSync
 from lti_tool.pairs.models import Pair
-from tests.grades.helpers import SCORES_PATH, gradebook, hold_meetings
+from tests.support.grades import SCORES_PATH, gradebook, hold_meetings
 
 
 def test_recompute_then_sync(grading, cohort):

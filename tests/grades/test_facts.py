@@ -14,7 +14,7 @@ from lti_tool.grades import facts, services
 from lti_tool.grades.models import GradeRecord, GradeSync
 from lti_tool.meetings.models import Attendance
 from lti_tool.pairs.models import Pair
-from tests.grades.helpers import build_cohort, hold_meetings
+from tests.support.grades import build_cohort, hold_meetings
 
 
 @pytest.fixture

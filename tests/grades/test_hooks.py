@@ -10,10 +10,11 @@ from lti_tool.extensions import db
 from lti_tool.grades.models import GradeRecord, GradeSync
 from lti_tool.meetings import services as meetings
 from lti_tool.meetings.models import Meeting
-from tests.meetings.test_pair_meetings import followed, pair, scheduled  # noqa: F401
+from tests.support.meetings import scheduled
+from tests.support.pairs import followed
 
 
-def test_a_confirmed_meeting_moves_the_score_and_queues_it(app, pair, monkeypatch):  # noqa: F811
+def test_a_confirmed_meeting_moves_the_score_and_queues_it(app, pair, monkeypatch):
     _, mona, lena, pair_id = pair
     meeting_id = scheduled(app, mona, lena, pair_id)
     with app.app_context():

@@ -31,8 +31,7 @@ from lti_tool.pairs.models import Pair
 from lti_tool.sandbox import grades as lms_grades
 from lti_tool.sandbox.models import LineItem, Membership
 from lti_tool.timeutil import as_utc, utcnow
-from tests.grades.conftest import relaxed
-from tests.grades.helpers import SCORES_PATH, build_cohort, gradebook, hold_meetings
+from tests.support.grades import SCORES_PATH, build_cohort, gradebook, hold_meetings, relaxed
 
 
 def program_of(cohort) -> Program:

@@ -1,4 +1,4 @@
-"""The staff page `/grades` through real launches: what staff see, override / hold / resend
+"""The staff page `/grades` over HTTP: what staff see, override / hold / resend
 with the audit log, the rubric form, and who may not look (learners and mentors 403, staff of
 another course 404)."""
 
@@ -12,18 +12,14 @@ from lti_tool.extensions import db
 from lti_tool.grades import services
 from lti_tool.grades.models import HELD, PENDING, GradeAudit, GradeRecord, GradeSync
 from lti_tool.pairs.models import Pair
-from tests.grades.helpers import hold_meetings
-from tests.test_matching_workflow import Participant, csrf
-
-
-def person_id(app, subject: str) -> int:
-    with app.app_context():
-        return db.session.scalars(sa.select(Person.id).filter_by(subject=subject)).one()
+from tests.support.clients import Participant, csrf_token
+from tests.support.grades import hold_meetings
+from tests.support.pairs import person_id
 
 
 @pytest.fixture
 def course(app, platform):
-    """Staff, a mentor and two learners launched; both learners paired with the mentor, the
+    """Staff, a mentor and two learners signed in; both learners paired with the mentor, the
     first with two meetings both confirmed; scores computed and queued."""
     staff = Participant(app, platform, "1", "Instructor", "Iris Instructor")
     mona = Participant(app, platform, "2", "Mentor", "Mona Mentor")
@@ -43,7 +39,7 @@ def course(app, platform):
 
 
 def post(person, path: str, data: dict, page: str, prefix: str = ""):
-    token = csrf(person.get(page).data)
+    token = csrf_token(person.get(page).data)
     fields = {f"{prefix}-csrf_token" if prefix else "csrf_token": token,
               **{f"{prefix}-{k}" if prefix else k: v for k, v in data.items()}}
     return person.client.post(person.url(path), data=fields)
@@ -73,7 +69,7 @@ def test_participants_are_refused(app, course, who):
     assert person.get("/grades").status_code == 403
     assert person.get(f"/grades/{person_id(app, '10')}").status_code == 403
     assert person.get("/grades/rubric").status_code == 403
-    token = csrf(person.get("/intake").data)  # their first page is the intake
+    token = csrf_token(person.get("/intake").data)  # their first page is the intake
     refused = person.client.post(person.url(f"/grades/{person_id(app, '10')}/override"),
                                  data={"csrf_token": token, "score": "99", "reason": "mine"})
     assert refused.status_code == 403

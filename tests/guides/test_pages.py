@@ -1,4 +1,4 @@
-"""Guide pages through real launches: a pair sees the program's guides in suggested order,
+"""Guide pages over HTTP: a pair sees the program's guides in suggested order,
 chooses one as the agenda (for a scheduled meeting, too) and marks it covered; staff edit with
 a preview, reorder, add, delete and restore, and see counts only; and who may do what."""
 
@@ -10,13 +10,9 @@ import sqlalchemy as sa
 from lti_tool.extensions import db
 from lti_tool.guides.models import Guide, GuideUse
 from lti_tool.pairs.models import Pair
-from tests.meetings.test_pair_meetings import scheduled
-from tests.test_matching_workflow import Participant, intake
-
-
-def followed(person, response) -> bytes:
-    assert response.status_code == 303, response.data[:500]
-    return person.client.get(response.headers["Location"]).data
+from tests.support.clients import Participant
+from tests.support.meetings import scheduled
+from tests.support.pairs import followed, intake
 
 
 def guides_page(person, pair_id) -> bytes:

@@ -1,4 +1,4 @@
-"""Recaps, action items and messages through real launches: what a pair writes stays with
+"""Recaps, action items and messages over HTTP: what a pair writes stays with
 the pair (staff see counts, and recaps shared with them), text is escaped, drafts survive a
 failed save, only an item's owner or author changes it, ended pairs are read-only, due dates
 plan reminders in the outbox and finishing an item cancels them, unread counts and e-mail."""
@@ -13,8 +13,9 @@ from lti_tool.journal import services
 from lti_tool.journal.models import ActionItem, Message, Recap
 from lti_tool.notify.models import Notification
 from lti_tool.pairs.models import Pair
-from tests.meetings.test_pair_meetings import followed
-from tests.test_matching_workflow import Participant, intake
+from tests.support.clients import Participant
+from tests.support.meetings import scheduled
+from tests.support.pairs import followed, intake, person_id
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -28,13 +29,6 @@ def journal(person, pair_id) -> bytes:
 def write(person, pair_id, **fields):
     return person.post(f"/pairs/{pair_id}/journal/recaps", fields,
                        page=f"/pairs/{pair_id}/journal")
-
-
-def person_id(app, sub):
-    from lti_tool.courses.models import Person
-
-    with app.app_context():
-        return db.session.scalars(sa.select(Person.id).filter_by(subject=sub)).one()
 
 
 def test_a_recap_with_an_action_item_is_private_to_the_pair(app, platform, pair):
@@ -122,8 +116,6 @@ def test_only_the_owner_or_author_changes_an_item_and_reminders_follow(app, pair
 
 
 def test_open_items_come_back_on_the_next_meeting(app, pair):
-    from tests.meetings.test_pair_meetings import scheduled
-
     _, mona, lena, pair_id = pair
     scheduled(app, mona, lena, pair_id)
     followed(lena, lena.post(f"/pairs/{pair_id}/journal/actions",

@@ -2,7 +2,7 @@
 attacker would from outside with no account: taking over a registered platform, an issuer
 with user-info, making the tool fetch addresses (and reading its network from the answers),
 widening the Content-Security-Policy. The platform is a real HTTP server on loopback
-(tests/registration_double.py); every request it receives is counted."""
+(tests/support/registration.py); every request it receives is counted."""
 
 import re
 import socket
@@ -17,7 +17,7 @@ from lti_tool.lti import registration_links
 from lti_tool.lti.models import Platform, RegistrationLink
 from lti_tool.lti.registrations import PlatformDetails, register_platform
 from lti_tool.security.models import AuditEvent
-from tests.registration_double import (
+from tests.support.registration import (
     PLATFORM_CONFIGURATION,
     TOOL_CONFIGURATION,
     RegistrationDouble,

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink, Role
 from lti_tool.extensions import db
-from tests.platform_double import LTI, PlatformDouble, launch, start_login
+from tests.support.platform import LTI, PlatformDouble, launch, start_login
 
 
 def test_learner_launch_records_everything_and_opens_home(app, client, platform):

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from lti_tool.extensions import db
-from tests.platform_double import LTI, new_rsa_key, start_login, unsigned_token
+from tests.support.platform import LTI, new_rsa_key, start_login, unsigned_token
 
 
 def table_counts(app) -> dict[str, int]:
@@ -159,7 +159,7 @@ def test_platform_key_rotation_is_followed(app, client, platform):
     client.post("/lti/launch", data={"id_token": platform.sign(platform.claims(nonce)),
                                      "state": state})
     fetched = platform.jwks_requests
-    from tests.platform_double import public_jwk
+    from tests.support.platform import public_jwk
 
     platform.key, platform.kid = new_rsa_key(), "rotated"
     platform.jwks = {"keys": [public_jwk(platform.key, "rotated")]}

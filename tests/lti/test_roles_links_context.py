@@ -6,7 +6,7 @@ from lti_tool.courses.models import Role
 from lti_tool.lti.context import LaunchContext, email_address
 from lti_tool.lti.links import next_page_url
 from lti_tool.lti.roles import normalise, pairwise_role
-from tests.platform_double import moodle_fixture
+from tests.support.platform import moodle_fixture
 
 M = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 

@@ -14,7 +14,7 @@ import pytest
 from lti_tool.matching import assignment
 from lti_tool.matching.profiles import Constraints, Person, Weights
 from lti_tool.matching.scoring import ScoreTable, score_all
-from tests.matching.factories import WINTER, hours, person, random_person, random_table
+from tests.support.matching import WINTER, hours, person, random_person, random_table
 
 
 def random_instance(seed: int):

@@ -13,7 +13,7 @@ from lti_tool.matching.availability import (
     week_matrix,
     week_vector,
 )
-from tests.matching.factories import (
+from tests.support.matching import (
     BOTH_SUMMER_TIME,
     US_ONLY_SUMMER_TIME,
     WINTER,

@@ -8,7 +8,7 @@ import pytest
 from lti_tool.matching import explain
 from lti_tool.matching.profiles import Constraints, Weights
 from lti_tool.matching.scoring import score_pair
-from tests.matching.factories import US_ONLY_SUMMER_TIME, WINTER, hours, person
+from tests.support.matching import US_ONLY_SUMMER_TIME, WINTER, hours, person
 
 
 def explained(mentee, mentor):

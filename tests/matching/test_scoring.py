@@ -10,7 +10,7 @@ import pytest
 
 from lti_tool.matching.profiles import Constraints, Person, Weights
 from lti_tool.matching.scoring import ScoreTable, score_all, score_pair
-from tests.matching.factories import WINTER, hours, person, random_person
+from tests.support.matching import WINTER, hours, person, random_person
 
 ONLY = {name: Weights(**{n: float(n == name) for n in Weights().as_dict()})
         for name in Weights().as_dict()}

@@ -12,7 +12,7 @@ from bench.matching import WEEK, synthetic_person
 from lti_tool.matching import assignment, scoring, solver
 from lti_tool.matching.profiles import Constraints, Weights
 from lti_tool.matching.scoring import ScoreTable, score_all
-from tests.matching.factories import random_table
+from tests.support.matching import random_table
 
 
 def dense_optimum(table: ScoreTable) -> tuple[int, float]:

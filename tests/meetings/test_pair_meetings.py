@@ -1,4 +1,4 @@
-"""Meetings of a pair through real launches: propose candidate times → the other member
+"""Meetings of a pair over HTTP: propose candidate times → the other member
 picks one, booking the mentor's open time, moving and cancelling with a reason (iTIP REQUEST /
 CANCEL in the outbox, reminders re-planned), series, attendance and disagreements, .ics files
 and the private feed, program events, and who may touch what."""
@@ -7,7 +7,6 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
@@ -15,53 +14,9 @@ from lti_tool.extensions import db
 from lti_tool.meetings import services
 from lti_tool.meetings.models import Meeting, ProgramEvent
 from lti_tool.notify.models import Notification
-from lti_tool.pairs.models import MatchRun, Pair
-from tests.test_matching_workflow import Participant, intake
-
-WEEKDAYS = ((0,), (1,), (2,), (3,), (4,))
-
-
-def hours(first: int, last: int):
-    return [(day, hour) for (day,) in WEEKDAYS for hour in range(first, last)]
-
-
-@pytest.fixture
-def pair(app, platform):
-    """Mona mentors in Berlin (free 18-20 h), Lena learns in New York (free 12-14 h): the
-    same hours in winter, when the zones are six hours apart."""
-    staff = Participant(app, platform, "1", "Instructor", "Iris Instructor")
-    mona = Participant(app, platform, "2", "Mentor", "Mona Mentor")
-    lena = Participant(app, platform, "10", "Learner", "Lena Learner")
-    intake(mona, expertise=["Leadership"], tz="Europe/Berlin", hours=hours(18, 20))
-    intake(lena, topics=["Leadership"], tz="America/New_York", hours=hours(12, 14))
-    staff.post("/matching/propose", {"policy": "optimal"}, page="/matching")
-    with app.app_context():
-        run_id = db.session.scalars(sa.select(MatchRun)).one().id
-    staff.post(f"/matching/{run_id}/publish", page="/matching")
-    with app.app_context():
-        pair_id = db.session.scalars(sa.select(Pair)).one().id
-    return staff, mona, lena, pair_id
-
-
-def page_of(person, pair_id) -> bytes:
-    response = person.get(f"/pairs/{pair_id}/meetings")
-    assert response.status_code == 200
-    return response.data
-
-
-def candidate_values(html: bytes) -> list[str]:
-    return [v.decode() for v in re.findall(rb'name="slots" value="([^"]+)"', html)]
-
-
-def followed(person, response) -> bytes:
-    assert response.status_code == 303, response.data[:500]
-    return person.client.get(response.headers["Location"]).data
-
-
-def propose(person, pair_id, **fields):
-    data = {"minutes": "45", "modality": "video", **fields}
-    return person.post(f"/pairs/{pair_id}/meetings/propose", data,
-                       page=f"/pairs/{pair_id}/meetings")
+from tests.support.clients import Participant
+from tests.support.meetings import candidate_values, page_of, propose, scheduled
+from tests.support.pairs import followed, intake
 
 
 def notifications(app, **filters) -> list[Notification]:
@@ -70,18 +25,6 @@ def notifications(app, **filters) -> list[Notification]:
                                        .order_by(Notification.id)))
         db.session.expunge_all()
         return rows
-
-
-def scheduled(app, mona, lena, pair_id) -> int:
-    """Lena proposes the first common time; Mona accepts it. Returns the meeting id."""
-    slot = candidate_values(page_of(lena, pair_id))[0]
-    followed(lena, propose(lena, pair_id, slots=[slot], agenda="Getting to know each other"))
-    with app.app_context():
-        meeting = db.session.scalars(sa.select(Meeting)).one()
-        meeting_id, option_id = meeting.id, meeting.options[0].id
-    followed(mona, mona.post(f"/meetings/{meeting_id}/respond", {"option": option_id},
-                             page=f"/pairs/{pair_id}/meetings"))
-    return meeting_id
 
 
 def test_common_times_are_shown_in_each_viewers_zone(pair):

@@ -5,29 +5,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from icalendar import Calendar, Event
 
 from lti_tool.extensions import db
 from lti_tool.notify import services as notify
 from lti_tool.notify.models import Notification
 from lti_tool.timeutil import as_utc, utcnow
-
-
-def itip(method: str | None = "REQUEST", summary: str = "Mentoring: Mona & Lena") -> str:
-    calendar = Calendar()
-    calendar.add("prodid", "-//Pairwise tests//EN")
-    calendar.add("version", "2.0")
-    if method:
-        calendar.add("method", method)
-    event = Event()
-    event.add("uid", "meeting-42@pairwise.test")
-    event.add("dtstamp", datetime(2024, 5, 1, 9, 0, tzinfo=UTC))
-    event.add("dtstart", datetime(2024, 5, 10, 14, 0, tzinfo=UTC))
-    event.add("dtend", datetime(2024, 5, 10, 14, 30, tzinfo=UTC))
-    event.add("summary", summary)
-    event.add("sequence", 0)
-    calendar.add_component(event)
-    return calendar.to_ical().decode()
+from tests.support.mail import itip
 
 
 def rows() -> list[Notification]:

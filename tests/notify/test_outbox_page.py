@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from lti_tool.extensions import db
 from lti_tool.notify import services as notify
-from tests.conftest import _dispose, _make_app
+from tests.support.apps import dispose, make_app
 
 
 def test_outbox_lists_notifications_newest_first_and_escaped(client, make_person):
@@ -52,9 +52,9 @@ def test_empty_outbox(client):
 
 
 def test_no_outbox_without_the_sandbox(database_url, tmp_path):
-    app = _make_app(database_url, tmp_path, SANDBOX_ENABLED=False)
+    app = make_app(database_url, tmp_path, SANDBOX_ENABLED=False)
     try:
         assert app.test_client().get("/sandbox/outbox").status_code == 404
         assert "notify" in app.cli.commands  # sending does not depend on the sandbox
     finally:
-        _dispose(app)
+        dispose(app)

@@ -15,8 +15,7 @@ from lti_tool.notify import services as notify
 from lti_tool.notify.mail import MailConfigError, MailSettings, SmtpMailer
 from lti_tool.notify.models import Notification
 from lti_tool.timeutil import as_utc, utcnow
-from tests.notify.conftest import SENDER, free_port
-from tests.notify.test_enqueue import itip
+from tests.support.mail import SENDER, free_port, itip
 
 
 def fresh(row: Notification) -> Notification:

@@ -1,4 +1,4 @@
-"""The matching workflow through real launches: intake on first launch, mentors from LMS
+"""The matching workflow over HTTP: intake on first launch, mentors from LMS
 roles and staff designation, propose → lock / assign / leave out → re-run → publish, and
 participants seeing their match only after publishing. Plus isolation between courses."""
 
@@ -10,21 +10,8 @@ import sqlalchemy as sa
 from lti_tool.extensions import db
 from lti_tool.intake.models import Mentor, Profile
 from lti_tool.pairs.models import MatchRun, Pair
-from tests.support.clients import Participant, csrf_token
-
-ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
-
-
-def csrf(html: bytes) -> str:
-    return csrf_token(html)
-
-
-def intake(person, topics=(), expertise=(), languages=("en",), tz="Europe/Berlin",
-           hours=((0, 18), (1, 18), (2, 18))):
-    data = {"topics": list(topics), "expertise": list(expertise), "languages": list(languages),
-            "timezone": tz, "modality": "video",
-            "availability": [f"{day}-{hour:02d}" for day, hour in hours]}
-    return person.post("/intake", data, page="/intake")
+from tests.support.clients import Participant
+from tests.support.pairs import intake
 
 
 @pytest.fixture

@@ -10,18 +10,9 @@ import sqlalchemy as sa
 from lti_tool.courses.models import Enrolment, Person, Program
 from lti_tool.extensions import db
 from lti_tool.pairs.models import AvoidedPair, MatchRun, Pair
-from tests.platform_double import LTI
-from tests.test_matching_workflow import Participant, intake
-
-
-def flash(person, response) -> bytes:
-    assert response.status_code == 303, response.data[:300]
-    return person.client.get(response.headers["Location"]).data
-
-
-def person_id(app, sub: str) -> int:
-    with app.app_context():
-        return db.session.scalars(sa.select(Person.id).filter_by(subject=sub)).one()
+from tests.support.clients import Participant
+from tests.support.pairs import followed, intake, person_id
+from tests.support.platform import LTI
 
 
 def publish(app, staff) -> None:
@@ -59,9 +50,9 @@ def test_staff_extend_a_pair_and_the_history_is_kept(app, paired):
     with app.app_context():
         due = db.session.get(Pair, pair_id).ends_on
     later = due + timedelta(weeks=6)
-    page = flash(staff, staff.post(f"/pairs/{pair_id}/extend",
-                                   {"until": later.isoformat(), "note": "second project"},
-                                   page="/matching"))
+    page = followed(staff, staff.post(f"/pairs/{pair_id}/extend",
+                                      {"until": later.isoformat(), "note": "second project"},
+                                      page="/matching"))
     assert f"now runs until {later:%d %B %Y}".encode() in page
     assert b"extended 1" in page
     with app.app_context():
@@ -70,15 +61,15 @@ def test_staff_extend_a_pair_and_the_history_is_kept(app, paired):
         assert pair.extensions[0]["from"] == due.isoformat()
         assert pair.extensions[0]["note"] == "second project"
 
-    earlier = flash(staff, staff.post(f"/pairs/{pair_id}/extend",
-                                      {"until": due.isoformat()}, page="/matching"))
+    earlier = followed(staff, staff.post(f"/pairs/{pair_id}/extend",
+                                         {"until": due.isoformat()}, page="/matching"))
     assert f"Choose a date after {later.isoformat()}".encode() in earlier
     too_far = date.today() + timedelta(weeks=200)
-    refused = flash(staff, staff.post(f"/pairs/{pair_id}/extend",
-                                      {"until": too_far.isoformat()}, page="/matching"))
+    refused = followed(staff, staff.post(f"/pairs/{pair_id}/extend",
+                                         {"until": too_far.isoformat()}, page="/matching"))
     assert b"at most 104 weeks ahead" in refused
-    empty = flash(staff, staff.post(f"/pairs/{pair_id}/extend", {"until": ""},
-                                    page="/matching"))
+    empty = followed(staff, staff.post(f"/pairs/{pair_id}/extend", {"until": ""},
+                                       page="/matching"))
     assert b"Continue until:" in empty
     with app.app_context():
         assert db.session.get(Pair, pair_id).ends_on == later  # nothing half-saved
@@ -89,36 +80,36 @@ def test_staff_extend_a_pair_and_the_history_is_kept(app, paired):
 
 def test_ending_early_can_forbid_the_same_pair_and_staff_can_pair_them_again(app, paired):
     staff, mentor, learner, pair_id = paired
-    flash(staff, staff.post(f"/pairs/{pair_id}/end",
-                            {"status": "ended", "reason": "no chemistry", "avoid_again": "y"},
-                            page="/matching"))
+    followed(staff, staff.post(f"/pairs/{pair_id}/end",
+                               {"status": "ended", "reason": "no chemistry", "avoid_again": "y"},
+                               page="/matching"))
     with app.app_context():
         rule = db.session.scalars(sa.select(AvoidedPair)).one()
         assert "no chemistry" in rule.reason
     # The next proposal may not put them together again: the only mentor is ruled out.
-    page = flash(staff, staff.post("/matching/propose", {"policy": "optimal"},
-                                   page="/matching"))
+    page = followed(staff, staff.post("/matching/propose", {"policy": "optimal"},
+                                      page="/matching"))
     assert b"asked not to be paired" in page or b"No pairs could be proposed" in page
     with app.app_context():
         run = db.session.scalars(sa.select(MatchRun).filter_by(status="draft")).one()
         assert run.proposals == []
 
     # The mentee asks for the same mentor after all: staff pair them again.
-    page = flash(staff, staff.post(f"/pairs/{pair_id}/rematch", page="/matching"))
+    page = followed(staff, staff.post(f"/pairs/{pair_id}/rematch", page="/matching"))
     assert b"is paired with Mona Mentor again" in page
     with app.app_context():
         new = db.session.scalars(sa.select(Pair).filter_by(status="active")).one()
         assert new.previous_pair_id == pair_id and new.ends_on is not None
         assert db.session.scalars(sa.select(AvoidedPair)).all() == []  # the rule is lifted
     assert b"Your mentor: Mona Mentor" in learner.get("/").data
-    twice = flash(staff, staff.post(f"/pairs/{pair_id}/rematch", page="/matching"))
+    twice = followed(staff, staff.post(f"/pairs/{pair_id}/rematch", page="/matching"))
     assert b"already has a mentor" in twice
 
 
 def test_rematch_needs_a_place_with_the_mentor(app, platform, paired):
     staff, mentor, _, pair_id = paired
-    flash(staff, staff.post(f"/pairs/{pair_id}/end", {"status": "completed"},
-                            page="/matching"))
+    followed(staff, staff.post(f"/pairs/{pair_id}/end", {"status": "completed"},
+                               page="/matching"))
     other = Participant(app, platform, "11", "Learner", "Luis Learner")
     intake(other, topics=["Leadership"])
     with app.app_context():
@@ -127,7 +118,7 @@ def test_rematch_needs_a_place_with_the_mentor(app, platform, paired):
         row.capacity = 1
         db.session.commit()
     publish(app, staff)  # Luis takes Mona's only place
-    page = flash(staff, staff.post(f"/pairs/{pair_id}/rematch", page="/matching"))
+    page = followed(staff, staff.post(f"/pairs/{pair_id}/rematch", page="/matching"))
     assert b"has no place left" in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Pair).filter_by(
@@ -143,14 +134,14 @@ def test_staff_never_pair_list(app, platform):
     intake(mateo, expertise=["Study skills"])
     intake(lena, topics=["Leadership"])  # Mona is by far her best match
     lena_id, mona_id = person_id(app, "10"), person_id(app, "2")
-    page = flash(staff, staff.post("/matching/avoid", {"mentee_id": lena_id,
-                                                       "mentor_id": mona_id,
-                                                       "reason": "relatives"},
-                                   page="/matching"))
+    page = followed(staff, staff.post("/matching/avoid", {"mentee_id": lena_id,
+                                                          "mentor_id": mona_id,
+                                                          "reason": "relatives"},
+                                      page="/matching"))
     assert b"will not be proposed together" in page and b"relatives" in page
-    duplicate = flash(staff, staff.post("/matching/avoid", {"mentee_id": lena_id,
-                                                            "mentor_id": mona_id},
-                                        page="/matching"))
+    duplicate = followed(staff, staff.post("/matching/avoid", {"mentee_id": lena_id,
+                                                               "mentor_id": mona_id},
+                                           page="/matching"))
     assert b"already exists" in duplicate
     publish(app, staff)
     with app.app_context():
@@ -164,16 +155,17 @@ def test_staff_never_pair_list(app, platform):
                         context={"id": "other-course", "title": "Elsewhere"})
     assert other.post(f"/matching/avoid/{rule_id}/remove",
                       page="/matching").status_code == 404
-    stranger = flash(other, other.post("/matching/avoid", {"mentee_id": lena_id,
-                                                           "mentor_id": mona_id},
-                                       page="/matching"))
+    stranger = followed(other, other.post("/matching/avoid", {"mentee_id": lena_id,
+                                                              "mentor_id": mona_id},
+                                          page="/matching"))
     assert b"must be members of this course" in stranger
-    removed = flash(staff, staff.post(f"/matching/avoid/{rule_id}/remove", page="/matching"))
+    removed = followed(staff, staff.post(f"/matching/avoid/{rule_id}/remove", page="/matching"))
     assert b"The rule was removed" in removed
 
 
 def launch_with_groups(app, platform, sub, role, name, groups):
-    """A real launch: the groups and the profile's time zone come from its custom claim."""
+    """A real signed launch whose substituted custom claim carries the groups and the
+    profile's time zone: the groups are what this file tests, from the launch they come in."""
     return Participant(app, platform, sub, role, name, launch=True, **{
         LTI + "custom": {"pairwise_groups": groups, "pairwise_timezone": "America/New_York"}})
 

@@ -1,9 +1,8 @@
-"""Privacy through real launches: "Your data" downloads (scoped to the person, anonymous survey
+"""Privacy over HTTP: "Your data" downloads (scoped to the person, anonymous survey
 answers never included, audited), and staff erasing a person's data in their course (typed
 confirmation, the partner's history kept readable, course isolation, one transaction)."""
 
 import json
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,11 +11,10 @@ from lti_tool.courses.models import Course, Enrolment, Person, Program
 from lti_tool.extensions import db
 from lti_tool.grades.models import PENDING as GRADE_PENDING
 from lti_tool.grades.models import GradeAudit, GradeRecord, GradeSync
-from lti_tool.guides.models import Guide, GuideUse
 from lti_tool.intake.models import MentorPool, Profile
 from lti_tool.journal.models import ActionItem, Message, Recap, ThreadState
-from lti_tool.meetings.models import Attendance, CalendarFeed, EventRsvp, Meeting, ProgramEvent
-from lti_tool.notify.models import PENDING, SENT, Notification
+from lti_tool.meetings.models import Attendance, CalendarFeed, EventRsvp, Meeting
+from lti_tool.notify.models import Notification
 from lti_tool.pairs import services as pairs_services
 from lti_tool.pairs.models import MatchRun, MentorRequest, Pair, Proposal
 from lti_tool.privacy import erasure
@@ -25,89 +23,9 @@ from lti_tool.privacy.registry import PERSON_COLUMNS
 from lti_tool.relationships.models import Story
 from lti_tool.security.models import AuditEvent
 from lti_tool.surveys.models import SurveyReceipt, SurveyResponse
-from lti_tool.timeutil import utcnow
 from lti_tool.workspace.models import AgreementVersion, ChecklistTick, Goal, Milestone
-from tests.meetings import test_pair_meetings
-from tests.test_matching_workflow import Participant
-
-pair = test_pair_meetings.pair  # the published pair fixture: staff, Mona, Lena, pair id
-
-
-def _ids(app, pair_id):
-    with app.app_context():
-        found = db.session.get(Pair, pair_id)
-        return found.mentee_id, found.mentor_id, found.program_id
-
-
-def fill(app, pair_id) -> None:
-    """Something in every table that names a person: Lena (the mentee) and Mona (the mentor)
-    each write; a few rows concern only one of them."""
-    lena, mona, program_id = _ids(app, pair_id)
-    now = utcnow()
-    with app.app_context():
-        staff_id = db.session.scalar(sa.select(Person.id).filter_by(subject="1"))
-        add = db.session.add_all
-        add([Message(pair_id=pair_id, author_id=lena, body="LENA-MSG <b>hi</b>"),
-             Message(pair_id=pair_id, author_id=mona, body="MONA-MSG"),
-             Recap(pair_id=pair_id, author_id=lena, takeaways="LENA-PRIVATE-RECAP",
-                   notes="LENA-NOTES", shared=False),
-             Recap(pair_id=pair_id, author_id=lena, takeaways="LENA-SHARED-RECAP", shared=True),
-             Recap(pair_id=pair_id, author_id=mona, takeaways="MONA-RECAP"),
-             ActionItem(pair_id=pair_id, title="LENA-ACTION", owner_id=lena,
-                        created_by_id=lena),
-             ActionItem(pair_id=pair_id, title="MONA-ACTION-FOR-LENA", owner_id=lena,
-                        created_by_id=mona, status="done", done_at=now),
-             AgreementVersion(pair_id=pair_id, number=1, proposed_by_id=lena,
-                              confidentiality="LENA-TERMS", mentee_hopes="LENA-HOPES"),
-             AgreementVersion(pair_id=pair_id, number=2, proposed_by_id=mona,
-                              confidentiality="MONA-TERMS", mentee_hopes="LENA-HOPES",
-                              mentor_hopes="MONA-HOPES", mentee_accepted_at=now,
-                              mentor_accepted_at=now),
-             Goal(pair_id=pair_id, title="LENA-GOAL", created_by_id=lena, updated_by_id=lena,
-                  milestones=[Milestone(title="LENA-STEP")]),
-             Goal(pair_id=pair_id, title="MONA-GOAL", created_by_id=mona, updated_by_id=lena,
-                  reviewed_by_id=lena, reviewed_at=now),
-             ChecklistTick(pair_id=pair_id, person_id=lena, item="tech"),
-             ThreadState(pair_id=pair_id, person_id=lena),
-             SurveyResponse(program_id=program_id, pair_id=pair_id, kind="checkin", rating=4,
-                            comment="LENA-SURVEY", answers={"q1": "LENA-ANSWER", "q2": 5},
-                            answered_on=now.date(), person_id=lena, role="mentee"),
-             SurveyResponse(program_id=program_id, pair_id=pair_id, kind="checkin", rating=2,
-                            comment="ANON-SURVEY", answered_on=now.date()),
-             SurveyReceipt(pair_id=pair_id, person_id=lena, kind="checkin", round="1"),
-             Story(program_id=program_id, author_id=lena, title="LENA-STORY", body="Story",
-                   role="mentee"),
-             MentorRequest(program_id=program_id, mentee_id=lena, mentor_id=mona,
-                           message="LENA-REQUEST", respond_by=now),
-             CalendarFeed(person_id=lena, token="lena-feed-token"),
-             MentorPool(person_id=lena, capacity=1),
-             GradeAudit(program_id=program_id, person_id=lena, actor_id=staff_id,
-                        action="override", reason="STAFF-REASON")])
-        meeting = Meeting(pair_id=pair_id, proposed_by_id=lena, status="scheduled",
-                          start_at=now - timedelta(days=3), timezone="UTC",
-                          agenda="LENA-AGENDA", uid="privacy-test-meeting@pairwise")
-        guide = Guide(program_id=program_id, slug="privacy", title="A guide")
-        event = ProgramEvent(program_id=program_id, title="Kick-off", start_at=now,
-                             timezone="UTC", uid="privacy-test-event@pairwise",
-                             created_by_id=staff_id)
-        add([meeting, guide, event])
-        db.session.flush()
-        add([Attendance(meeting_id=meeting.id, occurrence_start=meeting.start_at,
-                        person_id=lena, outcome="held"),
-             Attendance(meeting_id=meeting.id, occurrence_start=meeting.start_at,
-                        person_id=mona, outcome="held"),
-             GuideUse(pair_id=pair_id, guide_id=guide.id, chosen_by_id=lena,
-                      covered_by_id=lena, covered_at=now),
-             EventRsvp(event_id=event.id, person_id=lena, answer="yes"),
-             Notification(recipient_id=lena, kind="nudge", subject="To Lena",
-                          body="LENA-NOTIFICATION", dedupe_key=f"pair:{pair_id}:nudge:{lena}"),
-             Notification(recipient_id=mona, kind="message", subject="New message",
-                          body="Lena wrote: LENA-MSG", status=PENDING,
-                          dedupe_key=f"message:{pair_id}:{mona}:1"),
-             Notification(recipient_id=mona, kind="agreement", subject="Agreement",
-                          body="MONA-SENT-NOTIFICATION", status=SENT,
-                          dedupe_key=f"agreement:{pair_id}:1:{mona}")])
-        db.session.commit()
+from tests.support.clients import Participant
+from tests.support.privacy import fill, member_ids
 
 
 def download(person):
@@ -152,7 +70,7 @@ def test_everyone_finds_your_data_and_downloads_a_json_file(app, pair):
     with app.app_context():
         event = db.session.scalars(sa.select(AuditEvent).filter_by(
             action="privacy.exported")).one()
-        assert event.target == f"person:{_ids(app, pair_id)[0]}"
+        assert event.target == f"person:{member_ids(app, pair_id)[0]}"
 
 
 def test_mentor_and_staff_download_their_own(app, pair):
@@ -204,7 +122,7 @@ def _snapshot(app) -> dict:
 def test_staff_see_what_happens_and_must_type_the_name(app, pair):
     staff, mona, lena, pair_id = pair
     fill(app, pair_id)
-    lena_id = _ids(app, pair_id)[0]
+    lena_id = member_ids(app, pair_id)[0]
     listing = staff.get("/privacy/")
     assert f"/privacy/people/{lena_id}/erase".encode() in listing.data
     page = staff.get(f"/privacy/people/{lena_id}/erase")
@@ -227,7 +145,7 @@ def test_staff_see_what_happens_and_must_type_the_name(app, pair):
 def test_erasure_removes_the_person_and_keeps_the_partners_history(app, pair):
     staff, mona, lena, pair_id = pair
     fill(app, pair_id)
-    lena_id, mona_id, program_id = _ids(app, pair_id)
+    lena_id, mona_id, program_id = member_ids(app, pair_id)
     with app.app_context():  # the matching report names her before
         lowest = db.session.scalars(sa.select(MatchRun)).one().report["lowest"]
         assert any(lena_id in row[:2] for row in lowest)
@@ -292,7 +210,7 @@ def test_erasure_removes_the_person_and_keeps_the_partners_history(app, pair):
 def test_erasing_a_mentor_frees_the_mentee(app, pair):
     staff, mona, lena, pair_id = pair
     fill(app, pair_id)
-    lena_id, mona_id, program_id = _ids(app, pair_id)
+    lena_id, mona_id, program_id = member_ids(app, pair_id)
     assert erase(staff, mona_id, "Mona Mentor").status_code == 303
     with app.app_context():
         found = db.session.get(Pair, pair_id)
@@ -310,7 +228,7 @@ def test_erasing_a_mentor_frees_the_mentee(app, pair):
 def test_nothing_points_at_an_erased_person(app, pair):
     staff, mona, lena, pair_id = pair
     fill(app, pair_id)
-    lena_id = _ids(app, pair_id)[0]
+    lena_id = member_ids(app, pair_id)[0]
     assert erase(staff, lena_id, "Lena Learner").status_code == 303
     with app.app_context():
         for (table, column) in PERSON_COLUMNS:
@@ -323,7 +241,7 @@ def test_nothing_points_at_an_erased_person(app, pair):
 def test_a_new_launch_after_erasure_is_a_fresh_participant(app, platform, pair):
     staff, mona, lena, pair_id = pair
     fill(app, pair_id)
-    lena_id = _ids(app, pair_id)[0]
+    lena_id = member_ids(app, pair_id)[0]
     assert erase(staff, lena_id, "Lena Learner").status_code == 303
     assert lena.get("/").status_code == 401  # the old session has no enrolment any more
     again = Participant(app, platform, "10", "Learner", "Lena Learner")
@@ -335,7 +253,7 @@ def test_a_new_launch_after_erasure_is_a_fresh_participant(app, platform, pair):
 def test_staff_of_another_course_cannot_erase(app, platform, pair):
     staff, mona, lena, pair_id = pair
     fill(app, pair_id)
-    lena_id = _ids(app, pair_id)[0]
+    lena_id = member_ids(app, pair_id)[0]
     outsider = Participant(app, platform, "99", "Instructor", "Other Staff",
                            context={"id": "other", "title": "Another course"})
     before = _snapshot(app)
@@ -370,7 +288,7 @@ def test_a_person_in_another_course_keeps_that_course(app, platform, pair):
     staff, mona, lena, pair_id = pair
     Participant(app, platform, "10", "Learner", "Lena Learner",
                 context={"id": "other", "title": "Another course"})
-    lena_id = _ids(app, pair_id)[0]
+    lena_id = member_ids(app, pair_id)[0]
     assert erase(staff, lena_id, "Lena Learner").status_code == 303
     with app.app_context():
         person = db.session.get(Person, lena_id)
@@ -382,7 +300,7 @@ def test_a_person_in_another_course_keeps_that_course(app, platform, pair):
 def test_an_error_half_way_leaves_everything_as_it_was(app, pair, monkeypatch):
     staff, mona, lena, pair_id = pair
     fill(app, pair_id)
-    lena_id = _ids(app, pair_id)[0]
+    lena_id = member_ids(app, pair_id)[0]
     before = _snapshot(app)
 
     def broken(*args):

@@ -21,10 +21,7 @@ from lti_tool.security.models import AuditEvent
 from lti_tool.surveys.models import SurveyResponse
 from lti_tool.timeutil import utcnow
 from lti_tool.workspace.models import AgreementVersion, Goal, Milestone
-from tests import test_privacy
-from tests.test_privacy import fill
-
-pair = test_privacy.pair  # the published pair fixture: staff, Mona, Lena, pair id
+from tests.support.privacy import fill
 
 
 def set_retention(app, days, *, ended_days_ago=None, created_days_ago=None):

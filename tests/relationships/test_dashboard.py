@@ -1,10 +1,10 @@
-"""The staff dashboard through real launches: health from real meetings, messages and
+"""The staff dashboard over HTTP: health from real meetings, messages and
 check-ins; permissions; nudges; the CSV export (keyed by LMS ids, formula-safe); success
 stories; inactive pairs warned and then closed."""
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -12,14 +12,9 @@ from lti_tool.extensions import db
 from lti_tool.notify.models import Notification
 from lti_tool.pairs.models import Pair
 from lti_tool.relationships.models import HealthSettings, InactivityWarning, Story
-from tests.meetings.test_pair_meetings import followed
-
-
-def age_pair(app, pair_id, days):
-    with app.app_context():
-        pair = db.session.get(Pair, pair_id)
-        pair.started_at = pair.started_at - timedelta(days=days)
-        db.session.commit()
+from tests.support.clients import Participant
+from tests.support.meetings import meeting_held
+from tests.support.pairs import age_pair, followed
 
 
 def test_a_new_quiet_pair_shows_up_with_reasons(app, pair):
@@ -36,8 +31,6 @@ def test_a_new_quiet_pair_shows_up_with_reasons(app, pair):
 
 
 def test_only_staff_of_the_program(app, platform, pair):
-    from tests.test_matching_workflow import Participant
-
     staff, mona, lena, pair_id = pair
     assert lena.get("/dashboard").status_code == 403
     assert mona.get("/dashboard/participation.csv").status_code == 403
@@ -79,28 +72,6 @@ def test_participation_csv_is_keyed_by_lms_ids_and_formula_safe(app, pair):
     with app.app_context():  # exports and publishing are in the audit log
         actions = {e.action for e in db.session.scalars(sa.select(AuditEvent))}
     assert {"export.participation_csv", "matching.published"} <= actions
-
-
-def meeting_held(app, pair, monkeypatch) -> tuple[datetime, datetime]:
-    """A meeting of the pair that both members confirm as held, three hours after it began
-    (the clock of meetings and health is moved there). Returns (its start, now)."""
-    from lti_tool.meetings import services as meetings
-    from lti_tool.meetings.models import Meeting
-    from lti_tool.relationships import services as health
-    from tests.meetings.test_pair_meetings import scheduled
-
-    staff, mona, lena, pair_id = pair
-    meeting_id = scheduled(app, mona, lena, pair_id)
-    with app.app_context():
-        start = db.session.get(Meeting, meeting_id).start_at.replace(tzinfo=UTC)
-    later = start + timedelta(hours=3)
-    monkeypatch.setattr(meetings, "utcnow", lambda: later)
-    monkeypatch.setattr(health, "utcnow", lambda: later)
-    for person in (lena, mona):
-        followed(person, person.post(f"/meetings/{meeting_id}/attendance",
-                                     {"occurrence": start.isoformat(), "outcome": "held"},
-                                     page=f"/pairs/{pair_id}/meetings"))
-    return start, later
 
 
 def test_held_meetings_and_messages_make_a_healthy_pair(app, pair, monkeypatch):

@@ -12,8 +12,8 @@ from lti_tool.extensions import db
 from lti_tool.relationships import hooks
 from lti_tool.relationships import services as health
 from lti_tool.relationships.models import HealthSettings, PairHealth
-from tests.meetings.test_pair_meetings import followed, scheduled
-from tests.relationships.test_dashboard import age_pair, meeting_held
+from tests.support.meetings import meeting_held, scheduled
+from tests.support.pairs import age_pair, followed
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from lti_tool.extensions import db
 from lti_tool.sandbox import paging
 from lti_tool.sandbox.models import Score
-from tests.sandbox.conftest import AGS, NRPS_SCOPE, SANDBOX_URL, bearer, fresh_session
+from tests.support.lms import AGS, NRPS_SCOPE, SANDBOX_URL, bearer, fresh_session
 
 LINEITEMS = "/sandbox/api/2/lineitems?type_id=1"
 CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"

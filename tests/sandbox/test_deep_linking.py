@@ -8,7 +8,7 @@ import pytest
 from lti_tool.extensions import db
 from lti_tool.sandbox import launch, lms
 from lti_tool.sandbox.models import Activity
-from tests.sandbox.conftest import (
+from tests.support.lms import (
     SANDBOX_URL,
     TOOL_URL,
     authenticate,

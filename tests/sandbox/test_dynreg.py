@@ -9,7 +9,7 @@ import pytest
 from lti_tool.extensions import db
 from lti_tool.sandbox import dynreg, launch, platform
 from lti_tool.sandbox.models import ToolRegistration
-from tests.sandbox.conftest import NRPS_SCOPE, SANDBOX_URL, TOOL_URL, bearer
+from tests.support.lms import NRPS_SCOPE, SANDBOX_URL, TOOL_URL, bearer
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 REGISTRATION = {

@@ -9,7 +9,7 @@ import pytest
 from lti_tool.extensions import db
 from lti_tool.sandbox import launch, platform
 from lti_tool.sandbox.testing import parse_form
-from tests.sandbox.conftest import (
+from tests.support.lms import (
     AGS,
     SANDBOX_URL,
     TOOL_URL,

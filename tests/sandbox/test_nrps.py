@@ -3,7 +3,7 @@ names, and paging with `limit`/`from` or `page` behind a well-formed `Link` head
 
 import pytest
 
-from tests.sandbox.conftest import AGS, NRPS_SCOPE, SANDBOX_URL, bearer
+from tests.support.lms import AGS, NRPS_SCOPE, SANDBOX_URL, bearer
 
 URL = "/sandbox/api/CourseSection/2/bindings/1/memberships"
 PUBLIC_URL = SANDBOX_URL + "/api/CourseSection/2/bindings/1/memberships"

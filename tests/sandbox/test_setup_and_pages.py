@@ -6,7 +6,7 @@ from lti_tool.lti.models import Platform
 from lti_tool.sandbox import lms, platform
 from lti_tool.sandbox.models import Membership, PlatformKey, ToolRegistration
 from lti_tool.sandbox.setup import setup_sandbox
-from tests.sandbox.conftest import SANDBOX_URL, TOOL_URL
+from tests.support.lms import SANDBOX_URL, TOOL_URL
 
 
 def test_setup_command_is_idempotent_and_registers_the_sandbox_in_the_tool(app, runner):

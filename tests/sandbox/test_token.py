@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from lti_tool.sandbox import platform
-from tests.sandbox.conftest import (
+from tests.support.lms import (
     AGS,
     NRPS_SCOPE,
     SANDBOX_URL,

@@ -1,16 +1,9 @@
 """Fixtures for the security tests: apps built with other settings than the suite's default
 (rate limits on, behind a proxy, production), on the suite's database."""
 
-import re
-
 import pytest
 
-from tests.conftest import _dispose, _make_app
-from tests.meetings.test_pair_meetings import pair  # noqa: F401 (a published pair fixture)
-
-
-def csrf_token(html: bytes) -> str:
-    return re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1).decode()
+from tests.support import apps
 
 
 @pytest.fixture
@@ -21,20 +14,20 @@ def make_app(database_url, tmp_path):
     def make(**settings):
         settings = {"BASE_URL": "http://127.0.0.1:5000",
                     "SANDBOX_URL": "http://localhost:5000/sandbox", **settings}
-        app = _make_app(database_url, tmp_path, **settings)
+        app = apps.make_app(database_url, tmp_path, **settings)
         made.append(app)
         return app
 
     yield make
     for app in made:
-        _dispose(app)
+        apps.dispose(app)
 
 
 @pytest.fixture
 def production_app(database_url, tmp_path):
     """The production configuration (HSTS, secure cookies, one proxy) on the test database."""
-    app = _make_app(database_url, tmp_path, env="production",
-                    SECRET_KEY="a-long-random-production-secret-for-tests",
-                    ADMIN_TOKEN="production-admin-token", BASE_URL="https://tool.example.edu")
+    app = apps.make_app(database_url, tmp_path, env="production",
+                        SECRET_KEY="a-long-random-production-secret-for-tests",
+                        ADMIN_TOKEN="production-admin-token", BASE_URL="https://tool.example.edu")
     yield app
-    _dispose(app)
+    apps.dispose(app)

@@ -11,8 +11,7 @@ from lti_tool.extensions import db
 from lti_tool.lti.models import Platform
 from lti_tool.security import audit
 from lti_tool.security.models import AuditEvent
-from tests.platform_double import launch
-from tests.security.conftest import csrf_token
+from tests.support.clients import Participant, csrf_token
 
 
 def events(app) -> list[AuditEvent]:
@@ -20,8 +19,8 @@ def events(app) -> list[AuditEvent]:
         return list(db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)))
 
 
-def test_record_takes_course_and_platform_from_the_program(app, client, platform):
-    assert launch(client, platform).status_code == 303
+def test_record_takes_course_and_platform_from_the_program(app, platform):
+    Participant(app, platform, "4", "Learner", "Sam Student-One")
     with app.app_context():
         enrolment = db.session.scalars(sa.select(Enrolment)).one()
         program = Program(course_id=enrolment.course_id, title="Mentoring")
@@ -42,8 +41,8 @@ def test_record_takes_course_and_platform_from_the_program(app, client, platform
         assert (by_ids.course_id, by_ids.platform_id) == (stored.course_id, stored.platform_id)
 
 
-def test_record_defaults_to_the_signed_in_person_and_their_address(app, client, platform):
-    assert launch(client, platform).status_code == 303
+def test_record_defaults_to_the_signed_in_person_and_their_address(app, platform):
+    Participant(app, platform, "4", "Learner", "Sam Student-One")
     with app.app_context():
         enrolment = db.session.scalars(sa.select(Enrolment)).one()
     with app.test_request_context("/", environ_base={"REMOTE_ADDR": "192.0.2.44"}):

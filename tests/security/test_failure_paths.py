@@ -22,7 +22,7 @@ from lti_tool import create_app
 from lti_tool.extensions import babel, db
 from lti_tool.lti.models import ToolKey
 from lti_tool.web.sessions import DatabaseSessionInterface, WebSession
-from tests.platform_double import launch
+from tests.support.clients import Participant
 
 TITLE = b"Pairwise is briefly unavailable"
 PERSON = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -153,12 +153,11 @@ def cut_off(app):
 
 @pytest.fixture
 def signed_in(app, platform):
-    """A learner's browser after a launch (no cookies: the token in its URLs carries the
+    """A learner's browser, signed in (no cookies: the token in its URLs carries the
     session), on an app that answers errors as in production."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    client = app.test_client(use_cookies=False)
-    location = launch(client, platform).headers["Location"]
-    token = location.split("pw=")[1]
+    learner = Participant(app, platform, "4", "Learner", "Sam Student-One")
+    client, token = learner.client, learner.token
     assert client.get("/intake", query_string={"pw": token}).status_code == 200
     return client, token
 

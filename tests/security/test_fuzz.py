@@ -32,8 +32,8 @@ from werkzeug.datastructures import MultiDict
 
 from lti_tool import create_app
 from lti_tool.extensions import db
-from tests.conftest import _dispose, _make_app
-from tests.platform_double import LTI, PlatformDouble, launch, start_login
+from tests.support.apps import dispose, make_app
+from tests.support.platform import LTI, PlatformDouble, launch, start_login
 
 EXAMPLES = 5  # per endpoint, method and identity
 LTI_EXAMPLES = 40  # the login and launch endpoints, where the JWTs go
@@ -222,7 +222,7 @@ def loopback_only():
 
 @pytest.fixture(scope="module")
 def fuzz_app(database_url, tmp_path_factory, loopback_only):
-    app = _make_app(database_url, tmp_path_factory.mktemp("fuzz"),
+    app = make_app(database_url, tmp_path_factory.mktemp("fuzz"),
                     BASE_URL="http://127.0.0.1:5000", SANDBOX_URL="http://localhost:5000/sandbox",
                     RATE_LIMIT_ENABLED=True, RATE_LIMIT_LOGIN="100000/minute",
                     RATE_LIMIT_LAUNCH="100000/minute", RATE_LIMIT_REGISTER="100000/minute",
@@ -233,7 +233,7 @@ def fuzz_app(database_url, tmp_path_factory, loopback_only):
     app.extensions["fuzz.platform"] = platform
     yield app
     platform.close()
-    _dispose(app)
+    dispose(app)
 
 
 def _learner(fuzz_app):

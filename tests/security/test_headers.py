@@ -14,7 +14,7 @@ from lti_tool.lti import registration_links
 from lti_tool.lti.models import Platform
 from lti_tool.lti.registrations import PlatformDetails, register_platform
 from lti_tool.security import headers
-from tests.platform_double import PlatformDouble, launch, start_login
+from tests.support.platform import PlatformDouble, launch, start_login
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_ORIGINS = "'self' http://localhost:5000 http://127.0.0.1:5000"

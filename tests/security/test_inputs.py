@@ -14,19 +14,20 @@ from lti_tool.journal.models import Message, Recap
 from lti_tool.meetings.models import ProgramEvent
 from lti_tool.pairs.models import Pair
 from lti_tool.workspace.models import AgreementTemplate, Goal
-from tests.platform_double import launch
+from tests.support.clients import Participant
+from tests.support.platform import launch
 
 
 @pytest.mark.parametrize("path", ["/pairs/2147483648/meetings", "/guides/9223372036854775808",
                                   "/meetings/100000000000000000000/meeting.ics"])
-def test_ids_beyond_the_database_integers_are_not_found(client, platform, path):
-    launch(client, platform)
-    assert client.get(path).status_code == 404
+def test_ids_beyond_the_database_integers_are_not_found(app, platform, path):
+    learner = Participant(app, platform, "4", "Learner", "Sam Student-One")
+    assert learner.get(path).status_code == 404
 
 
-def test_the_largest_id_is_an_ordinary_missing_page(client, platform):
-    launch(client, platform)
-    assert client.get("/guides/2147483647").status_code == 404
+def test_the_largest_id_is_an_ordinary_missing_page(app, platform):
+    learner = Participant(app, platform, "4", "Learner", "Sam Student-One")
+    assert learner.get("/guides/2147483647").status_code == 404
 
 
 @pytest.mark.parametrize("request_kwargs", [

@@ -34,7 +34,7 @@ from lti_tool.lti.advantage import connector_for
 from lti_tool.lti.connector import http_session
 from lti_tool.lti.models import Platform
 from lti_tool.lti.registrations import find_platform
-from tests.platform_double import launch
+from tests.support.platform import launch
 
 NRPS = ["https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"]
 PRODUCTION_BLOCKED = ["127.0.0.1", "127.255.0.9", "10.0.0.1", "172.16.5.4", "192.168.1.1",

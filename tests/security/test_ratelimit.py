@@ -13,8 +13,8 @@ from lti_tool.extensions import db
 from lti_tool.security import ratelimit
 from lti_tool.security.models import RateLimitWindow
 from lti_tool.security.ratelimit import Limit
-from tests.platform_double import launch
-from tests.security.conftest import csrf_token
+from tests.support.clients import csrf_token
+from tests.support.platform import launch
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Helpers for grade tests and `bench.grades`: a cohort built straight in both databases (the
-tool's and the sandbox LMS's), meetings both members confirmed, and `Traffic`, which watches
-(and breaks, on request) the HTTP requests the live server answers."""
+tool's and the sandbox LMS's), meetings both members confirmed, a relaxed rubric, and
+`Traffic`, which watches (and breaks, on request) the HTTP requests the live server answers."""
 
 import secrets
 import threading
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink, Role
 from lti_tool.extensions import db
+from lti_tool.grades import services
 from lti_tool.lti.models import Deployment, Platform
 from lti_tool.meetings.models import Attendance, Meeting
 from lti_tool.pairs.models import Pair
@@ -207,3 +208,12 @@ def gradebook(lineitem_id: int) -> dict[str, Score]:
     db.session.rollback()
     return {s.user_id: s for s in db.session.scalars(
         sa.select(Score).where(Score.lineitem_id == lineitem_id))}
+
+
+def relaxed(program, **values) -> None:
+    """The default rubric with only meetings required to complete (no agreement)."""
+    policy = services.policy_of(program)
+    for name, value in {"require_agreement": False, "min_meetings": 3, "pass_score": 50,
+                        **values}.items():
+        setattr(policy, name, value)
+    db.session.flush()

@@ -11,7 +11,7 @@ browser for the steps a person does on screen:
     frame = open_course_page(page, server)
     launch_in_frame(page, "Lena Learner")
 
-`server` is the `live_sandbox` fixture (tests/conftest.py LiveServer), `page` a
+`server` is the `live_sandbox` fixture (a tests/support/apps.py LiveServer), `page` a
 `browser_page` (tests/browser/conftest.py). A plain module, not a conftest: journeys import
 what they use.
 """

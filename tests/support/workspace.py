@@ -51,10 +51,3 @@ def with_pair(app, pair_id, call):
     """`call(pair)` inside an app context, e.g. a service function."""
     with app.app_context():
         return call(db.session.get(Pair, pair_id))
-
-
-def person_id(app, sub) -> int:
-    from lti_tool.courses.models import Person
-
-    with app.app_context():
-        return db.session.scalars(sa.select(Person.id).filter_by(subject=sub)).one()

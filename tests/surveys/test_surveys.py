@@ -1,4 +1,4 @@
-"""Check-ins and feedback surveys through real launches: when they are due, anonymity (staff
+"""Check-ins and feedback surveys over HTTP: when they are due, anonymity (staff
 cannot learn who answered what from any page), named answers when the program allows them,
 themes, staff questions, and refusals."""
 
@@ -10,7 +10,7 @@ from lti_tool.extensions import db
 from lti_tool.pairs.models import Pair
 from lti_tool.surveys import services
 from lti_tool.surveys.models import SurveyReceipt, SurveyResponse
-from tests.meetings.test_pair_meetings import followed
+from tests.support.pairs import followed
 
 
 def age_pair(app, pair_id, days: int, term_days: int | None = None):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.platform_double import LTI, launch
+from tests.support.clients import Participant
+from tests.support.platform import LTI, launch
 
 STAFF_ONLY = [("get", "/roster"), ("post", "/roster/sync"), ("get", "/deep-link"),
               ("post", "/deep-link")]
@@ -26,12 +27,9 @@ def test_no_session_means_401(client, method, path):
 @pytest.mark.parametrize("method, path", STAFF_ONLY)
 @pytest.mark.parametrize("role", ["Learner", "Mentor"])
 def test_participants_cannot_reach_staff_pages(app, platform, method, path, role):
-    client = app.test_client()
-    home = launch(client, platform, **{
-        LTI + "roles": [f"http://purl.imsglobal.org/vocab/lis/v2/membership#{role}"]})
-    token = home.headers["Location"].split("pw=")[1]
+    person = Participant(app, platform, "4", role, "Sam Student-One")
     app.config["WTF_CSRF_ENABLED"] = False  # reach the role check, not the CSRF check
-    response = getattr(client, method)(f"{path}?pw={token}")
+    response = getattr(person.client, method)(person.url(path))
     assert response.status_code == 403
 
 
@@ -51,9 +49,8 @@ def test_launched_staff_are_not_admins(app, platform):
 
 
 def test_forged_or_expired_session_token_is_refused(app, platform):
-    client = app.test_client(use_cookies=False)
-    location = launch(client, platform).headers["Location"]
-    token = location.split("pw=")[1]
+    person = Participant(app, platform, "4", "Learner", "Sam Student-One")
+    client, token = person.client, person.token
     assert client.get(f"/intake?pw={token}").status_code == 200
     assert client.get(f"/intake?pw={token[:-2]}xx").status_code == 401
     app.config["SESSION_TOKEN_MAX_AGE"] = -1
@@ -61,12 +58,8 @@ def test_forged_or_expired_session_token_is_refused(app, platform):
 
 
 def test_staff_post_without_csrf_token_is_refused(app, platform):
-    client = app.test_client()
-    location = launch(client, platform, **{
-        LTI + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]}
-    ).headers["Location"]
-    token = location.split("pw=")[1]
-    response = client.post(f"/roster/sync?pw={token}")
+    staff = Participant(app, platform, "4", "Instructor", "Sam Student-One")
+    response = staff.client.post(staff.url("/roster/sync"))
     assert response.status_code == 400
     assert b"This form has expired" in response.data
 
@@ -82,10 +75,8 @@ def test_roster_lists_staff_then_mentors_then_learners(app, platform):
     from lti_tool.courses.services import course_roster
     from lti_tool.extensions import db
 
-    client = app.test_client()
     for sub, role in (("1", "Learner"), ("2", "Instructor"), ("3", "Mentor")):
-        launch(client, platform, sub=sub, name=f"Person {sub}", **{
-            LTI + "roles": [f"http://purl.imsglobal.org/vocab/lis/v2/membership#{role}"]})
+        Participant(app, platform, sub, role, f"Person {sub}")
     with app.app_context():
         course = db.session.scalars(db.select(Course)).one()
         assert [e.person.subject for e in course_roster(course)] == ["2", "3", "1"]

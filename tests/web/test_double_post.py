@@ -19,7 +19,7 @@ import requests
 import sqlalchemy as sa
 
 from lti_tool.courses import services as course_services
-from lti_tool.courses.models import Person, Program
+from lti_tool.courses.models import Program
 from lti_tool.extensions import db
 from lti_tool.grades import services as grades
 from lti_tool.grades.models import GradeAudit
@@ -36,16 +36,13 @@ from lti_tool.surveys import services as surveys
 from lti_tool.surveys.models import SurveyResponse
 from lti_tool.web.sessions import read_token
 from lti_tool.workspace.models import AgreementVersion, Goal
-from tests.web.helpers import all_forms, count, hidden_fields, without_token
+from tests.support.clients import Participant
+from tests.support.forms import all_forms, count, hidden_fields, without_token
+from tests.support.pairs import person_id
 
 ALREADY_SENT = "Already sent — here it is.".encode()
 INSTRUCTOR = "3"  # of the sandbox's demo course
 TIMEOUT = 20  # seconds: every wait on the live server is bounded
-
-
-def person_id(app, subject: str) -> int:
-    with app.app_context():
-        return db.session.scalars(sa.select(Person.id).filter_by(subject=subject)).one()
 
 
 def post_twice(person, action: str, body: dict):
@@ -220,7 +217,9 @@ def test_a_refused_sending_then_the_accepted_one_with_the_same_key(app, pair):
     story = {"title": "My year", "body": "It changed a lot"}
     refused = lena.client.post(lena.url("/stories/new"), data={**fields, **story})
     assert refused.status_code == 400 and b"Tick the box" in refused.data
-    assert hidden_fields(refused.data, "/stories/new") == fields
+    # The page shown again keeps the key it was sent with (its CSRF token is signed anew).
+    kept = hidden_fields(refused.data, "/stories/new")
+    assert kept["submission_key"] == fields["submission_key"]
     first, again = post_twice(lena, "/stories/new", {**fields, **story, "consent": "y"})
     assert (first.status_code, again.status_code) == (303, 303)
     assert count(app, Story) == 1
@@ -286,8 +285,6 @@ def test_a_key_sent_to_another_form_is_refused(app, pair):
 
 
 def test_a_repeat_from_a_new_launch_is_sent_with_that_launchs_token(app, platform, pair):
-    from tests.test_matching_workflow import Participant
-
     _, _, lena, pair_id = pair
     path = f"/pairs/{pair_id}/messages"
     fields = hidden_fields(lena.get(path).data, path)

@@ -22,9 +22,7 @@ from lti_tool.pairs.models import AvoidedPair, MatchRun, MentorRequest, Pair, Pr
 from lti_tool.relationships.models import Story
 from lti_tool.timeutil import utcnow
 from lti_tool.workspace.models import Goal, Milestone
-from tests.platform_double import LTI, launch
-
-ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+from tests.support.clients import Participant
 
 # What an id in a URL names: argument name -> row (a blueprint's own meaning first).
 ROWS = {
@@ -46,7 +44,7 @@ VALUES = {"kind": "nudge", "decision": "approve"}
 NOT_PROGRAM_ROWS = {
     "static": "a file name",
     "admin.": "administrator pages (cookie sign-in): platforms and registration links belong "
-              "to no program; tests/test_access.py checks they need the admin token",
+              "to no program; tests/web/test_access.py checks they need the admin token",
     "sandbox.": "the sandbox LMS, another site: its own ids, no session of the tool",
     "meetings.feed": "anonymous: the unguessable token is the key",
     "lti.dynamic_registration": "anonymous: an administrator's single-use secret",
@@ -119,16 +117,14 @@ def url(endpoint: str, rule: str, rows: dict[str, int], foreign: dict[str, int] 
 
 
 class Visitor:
-    """A person launched into the program's activity, with their own session token."""
+    """A person signed in to the program's activity, with their own session token."""
 
     ROLES = {"Instructor": Role.STAFF, "Mentor": Role.MENTOR, "Learner": Role.LEARNER}
 
     def __init__(self, app, platform, name: str, sub: str, lis_role: str):
         self.name, self.role = name, self.ROLES[lis_role]
-        self.client = app.test_client(use_cookies=False)
-        response = launch(self.client, platform, sub=sub, name=f"{name.title()} Person",
-                          **{LTI + "roles": [ROLE + lis_role]})
-        self.token = response.headers["Location"].split("pw=")[1]
+        person = Participant(app, platform, sub, lis_role, f"{name.title()} Person")
+        self.client, self.token = person.client, person.token
         with app.app_context():
             self.id = db.session.scalars(sa.select(Person.id).filter_by(subject=sub)).one()
 
@@ -143,7 +139,7 @@ class Visitor:
 
 @pytest.fixture
 def world(app, platform):
-    """The program's staff, a pair's mentee and a learner in no pair, launched; a row of every
+    """The program's staff, a pair's mentee and a learner in no pair, signed in; a row of every
     kind in the program, in another program of the course (whose pair has the same two
     members) and in a program of another course."""
     app.config["WTF_CSRF_ENABLED"] = False  # reach the checks of a POST, not its CSRF check

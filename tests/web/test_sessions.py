@@ -24,7 +24,7 @@ from lti_tool.security.models import AuditEvent
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.web import sessions
 from lti_tool.web.sessions import WebSession, make_token
-from tests.platform_double import launch
+from tests.support.platform import launch
 
 ADMIN_TOKEN = "testing-admin-token"  # config/testing.py
 GUNICORN_CONF = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"

@@ -12,7 +12,7 @@ from lti_tool.courses.models import Person
 from lti_tool.extensions import db
 from lti_tool.timeutil import utcnow
 from lti_tool.web.submissions import KEY, Submission
-from tests.web.helpers import hidden_fields
+from tests.support.forms import hidden_fields
 
 
 def stored(app) -> list[tuple[str, str, str]]:

@@ -1,4 +1,4 @@
-"""The mentoring agreement through real launches: one member proposes, the other edits (a new
+"""The mentoring agreement over HTTP: one member proposes, the other edits (a new
 version the first must accept), both accept the same version, every version is kept; stale
 versions are refused; the program's template fills in the first draft; the other member is
 told through the outbox; bad input comes back with what was typed."""
@@ -6,14 +6,13 @@ told through the outbox; bad input comes back with what was typed."""
 from lti_tool.notify.models import Notification
 from lti_tool.workspace import services
 from lti_tool.workspace.models import AgreementTemplate, AgreementVersion
-from tests.meetings.test_pair_meetings import followed
-from tests.workspace.helpers import (
+from tests.support.pairs import followed, person_id
+from tests.support.workspace import (
     SCRIPT,
     TERMS,
     accept,
     count,
     page,
-    person_id,
     propose,
     rows,
     with_pair,

@@ -1,4 +1,4 @@
-"""The getting-started checklist through real launches: each member ticks the manual items
+"""The getting-started checklist over HTTP: each member ticks the manual items
 (both see each other's progress); the agreement, the first meeting and the first goal tick
 themselves."""
 
@@ -6,8 +6,9 @@ from datetime import date, timedelta
 
 from lti_tool.workspace import services
 from lti_tool.workspace.models import ChecklistTick
-from tests.meetings.test_pair_meetings import followed, scheduled
-from tests.workspace.helpers import accept, add_goal, page, propose, rows, with_pair
+from tests.support.meetings import scheduled
+from tests.support.pairs import followed
+from tests.support.workspace import accept, add_goal, page, propose, rows, with_pair
 
 
 def tick(person, pair_id, item, done="1"):

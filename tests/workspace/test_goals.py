@@ -1,4 +1,4 @@
-"""Goals through real launches: either member adds and edits them, milestones carry progress
+"""Goals over HTTP: either member adds and edits them, milestones carry progress
 (or a percentage does without them), status and the mid-point review are recorded with who
 and when, and bad input comes back with what was typed."""
 
@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from lti_tool.extensions import db
 from lti_tool.workspace import services
 from lti_tool.workspace.models import Goal, Milestone
-from tests.meetings.test_pair_meetings import followed
-from tests.workspace.helpers import add_goal, count, page, person_id, rows, with_pair
+from tests.support.pairs import followed, person_id
+from tests.support.workspace import add_goal, count, page, rows, with_pair
 
 SOON = (date.today() + timedelta(days=60)).isoformat()
 

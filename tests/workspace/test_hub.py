@@ -1,10 +1,11 @@
-"""The workspace hub through real launches: who you are paired with and their local time,
+"""The workspace hub over HTTP: who you are paired with and their local time,
 the next meeting, links to every page of the pair (other features' only when installed), and
 who may open it: the pair's two members only (staff 403, another program 404)."""
 
-from tests.meetings.test_pair_meetings import scheduled
-from tests.test_matching_workflow import Participant, intake
-from tests.workspace.helpers import page
+from tests.support.clients import Participant
+from tests.support.meetings import scheduled
+from tests.support.pairs import intake
+from tests.support.workspace import page
 
 
 def test_the_hub_introduces_the_pair_and_links_everything(app, pair):

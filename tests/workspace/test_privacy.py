@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 from lti_tool.workspace import services
 from lti_tool.workspace.models import AgreementVersion, ChecklistTick, Goal, Milestone
-from tests.meetings.test_pair_meetings import followed
-from tests.test_matching_workflow import Participant, intake
-from tests.workspace.helpers import (
+from tests.support.clients import Participant
+from tests.support.pairs import followed, intake
+from tests.support.workspace import (
     SCRIPT,
     accept,
     add_goal,
