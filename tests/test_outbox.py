@@ -17,10 +17,10 @@ from lti_tool.courses.models import Course, Person, Program
 from lti_tool.extensions import db
 from lti_tool.grades.models import GradeRecord, GradeSync
 from lti_tool.grades.sync import GRADES
-from lti_tool.lti.models import Platform
 from lti_tool.notify.models import Notification
 from lti_tool.notify.services import NOTIFICATIONS
 from lti_tool.timeutil import as_utc, utcnow
+from tests.support.rows import platform_row
 
 NOW = utcnow().replace(microsecond=0)
 
@@ -74,12 +74,7 @@ class Builder:
 
 
 def _builder(queue: outbox.Queue) -> Builder:
-    platform = Platform(issuer="https://lms.example.edu", client_id="client-1",
-                        auth_login_url="https://lms.example.edu/auth",
-                        auth_token_url="https://lms.example.edu/token",
-                        key_set_url="https://lms.example.edu/jwks")
-    db.session.add(platform)
-    db.session.flush()
+    platform = platform_row("client-1")
     course = Course(platform_id=platform.id, context_id="course-1")
     program = Program(course=course, title="Mentoring")
     db.session.add(program)

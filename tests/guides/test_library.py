@@ -12,7 +12,7 @@ from lti_tool.extensions import db
 from lti_tool.guides import library, services
 from lti_tool.guides.models import Guide
 from lti_tool.guides.render import markdown_html
-from lti_tool.lti.models import Platform
+from tests.support.rows import platform_row
 
 TOPICS = ("first meeting", "goal", "career", "feedback", "cultures", "mid-point", "obstacles",
           "closing")
@@ -48,12 +48,7 @@ def test_the_suggested_weeks_follow_the_order():
 @pytest.fixture
 def programs(app):
     with app.app_context():
-        platform = Platform(issuer="https://lms.example.edu", client_id="c",
-                            auth_login_url="https://lms.example.edu/auth",
-                            auth_token_url="https://lms.example.edu/token",
-                            key_set_url="https://lms.example.edu/jwks")
-        db.session.add(platform)
-        db.session.flush()
+        platform = platform_row("c")
         course = Course(platform_id=platform.id, context_id="course-1", title="Course")
         staff = Person(platform_id=platform.id, subject="staff-1", name="Sam Staff")
         db.session.add_all([course, staff])

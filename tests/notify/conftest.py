@@ -6,7 +6,6 @@ import pytest
 
 from lti_tool.courses.models import Person
 from lti_tool.extensions import db
-from lti_tool.lti.models import Platform
 from tests.support.mail import (
     SENDER,
     Certificate,
@@ -15,6 +14,7 @@ from tests.support.mail import (
     self_signed_certificate,
     start_smtp,
 )
+from tests.support.rows import platform_row
 
 
 @pytest.fixture
@@ -26,12 +26,7 @@ def ctx(app):
 
 @pytest.fixture
 def make_person(ctx):
-    platform = Platform(issuer="https://lms.example.edu", client_id="client-1",
-                        auth_login_url="https://lms.example.edu/auth",
-                        auth_token_url="https://lms.example.edu/token",
-                        key_set_url="https://lms.example.edu/jwks")
-    db.session.add(platform)
-    db.session.flush()
+    platform = platform_row("client-1")
     count = iter(range(1, 10_000))
 
     def make(name: str = "Mona Mentor", email: str | None = "mona@example.edu") -> Person:
