@@ -34,6 +34,7 @@ class Notification(Model):
     kind: Mapped[str] = mapped_column(sa.String(64))  # e.g. "meeting_proposed", "reminder_24h"
     subject: Mapped[str] = mapped_column(sa.String(255))
     body: Mapped[str] = mapped_column(sa.Text)  # plain text
+    html: Mapped[str | None] = mapped_column(sa.Text)  # the same message as HTML
     link: Mapped[str] = mapped_column(sa.String(2048), default="")
     calendar: Mapped[str | None] = mapped_column(sa.Text)  # an iCalendar object (iTIP)
     calendar_method: Mapped[str | None] = mapped_column(sa.String(16))  # REQUEST, CANCEL, ...

@@ -64,7 +64,8 @@ NOTIFICATIONS = outbox.Queue(
 
 def enqueue(recipient: Person, kind: str, subject: str, body: str, *, dedupe_key: str,
             send_after: datetime | None = None, calendar: str | None = None,
-            calendar_method: str | None = None, link: str = "") -> Notification | None:
+            calendar_method: str | None = None, link: str = "",
+            html: str | None = None) -> Notification | None:
     """Queue a message to `recipient`, sent once `send_after` (default: now) has passed.
 
     Idempotent on `dedupe_key`: a key already queued (whatever its status, cancelled too)
@@ -90,7 +91,7 @@ def enqueue(recipient: Person, kind: str, subject: str, body: str, *, dedupe_key
         db.session.flush()
     values = {
         "recipient_id": recipient.id, "kind": kind, "subject": mail.clean_header(subject),
-        "body": body, "link": link.strip(), "calendar": calendar or None,
+        "body": body, "html": html or None, "link": link.strip(), "calendar": calendar or None,
         "calendar_method": _calendar_method(calendar, calendar_method), "dedupe_key": key,
         "status": PENDING if (recipient.email or "").strip() else NO_ADDRESS,
         "send_after": _utc(send_after) if send_after else utcnow(),
