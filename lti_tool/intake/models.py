@@ -31,6 +31,7 @@ class Profile(Model):
     topics: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # goals / interests
     goals_text: Mapped[str] = mapped_column(sa.Text, default="")
     expertise: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # as a mentor
+    bio: Mapped[str] = mapped_column(sa.Text, default="", server_default="")  # as a mentor
     languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     # Weekly slots in the person's own time zone: [weekday 0=Monday, start minute], 30 minutes.
