@@ -90,6 +90,13 @@ NOTIFY_RETRY_SECONDS = 60  # backoff: 1, 2, 4, 8 minutes after failed attempts 1
 # A claimed notification still "sending" after this long (its worker died) is claimed again.
 # Keep it well above MAIL_TIMEOUT.
 NOTIFY_CLAIM_TIMEOUT_SECONDS = 900
+# An e-mail's unsubscribe link works this long: people unsubscribe from old e-mails too.
+NOTIFY_UNSUBSCRIBE_DAYS = 365
+# An e-mail's link goes through the LMS (lti_tool/courses/landing.py): it works this many days
+# after it was sent, and the person's launch within LANDING_SECONDS of following it opens the
+# page the e-mail is about.
+LANDING_LINK_DAYS = 60
+LANDING_SECONDS = 600
 
 # Meetings (lti_tool/meetings): video meetings get a fresh room on this Jitsi Meet server
 # unless the pair pastes their own link; no account or API key is needed.

@@ -151,7 +151,43 @@ class ResourceLink(Model):
     ags_lineitem_url: Mapped[str | None] = mapped_column(sa.String(1024))
     ags_scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     custom: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Where the LMS's own pages are (its web root), from the last launch's return_url when
+    # that lies on the issuer's origin; None: not known (lti_tool/courses/landing.py).
+    lms_web_root: Mapped[str | None] = mapped_column(sa.String(1024))
 
     course: Mapped[Course] = relationship()
     deployment: Mapped[Deployment] = relationship()
     program: Mapped[Program | None] = relationship()
+
+
+# --- Landing: e-mail links that go through the LMS (lti_tool/courses/landing.py) ----------------
+
+class LaunchedLink(Model):
+    """When a person last launched a resource link: an e-mail's link sends them back to the
+    activity they use."""
+
+    __tablename__ = "courses_launched_link"
+    __table_args__ = (sa.UniqueConstraint("person_id", "resource_link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("resource_link.id", ondelete="CASCADE"))
+    launched_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class PendingLanding(Model):
+    """The page a person asked for by following an e-mail's link (`/go/...`), waiting for
+    their next launch of the program (or, without one, of the course): one per person, used
+    once, followed only for a few minutes (LANDING_SECONDS)."""
+
+    __tablename__ = "courses_pending_landing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"),
+                                           unique=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"))
+    program_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("program.id", ondelete="CASCADE"))
+    destination: Mapped[str] = mapped_column(sa.String(1024))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -8,9 +8,11 @@ from flask import Blueprint, g, jsonify, redirect, render_template, request, url
 from flask_babel import gettext as _
 from pylti1p3.contrib.flask import FlaskRequest
 
+from lti_tool.courses import landing
 from lti_tool.courses.access import sign_in
 from lti_tool.courses.services import record_launch
 from lti_tool.extensions import csrf, db
+from lti_tool.launches.landing import landing_redirect
 from lti_tool.lti import dynamic_registration as registering
 from lti_tool.lti import keys, rejections
 from lti_tool.lti.context import LaunchContext
@@ -56,12 +58,18 @@ def launch():
     link_id = recorded.resource_link.id if recorded.resource_link else None
     sign_in(recorded.enrolment, message.get_launch_id(), link_id,
             deep_linking=ctx.is_deep_linking, embedded=ctx.embedded, locale=ctx.locale)
+    # The page an e-mail's link asked for a few minutes ago (courses/landing.py), used once.
+    destination = None if ctx.is_deep_linking else \
+        landing.arrival(recorded.enrolment.person, recorded.resource_link)
     db.session.commit()
     log.info("lti launch: iss=%s client_id=%s deployment=%s context=%s sub=%s role=%s type=%s",
              ctx.issuer, ctx.client_id, ctx.deployment_id, ctx.context_id, ctx.subject,
              ctx.role, ctx.message_type)
     if ctx.is_deep_linking:
         return redirect(url_for("courses.deep_link"), code=303)
+    if destination:
+        log.info("lti launch lands on an e-mail's page: %s", destination)
+        return landing_redirect(destination)
     return redirect(url_for("homes.home"), code=303)
 
 

@@ -29,6 +29,22 @@ def course_page():
         same_site=_on_tool_host())
 
 
+@blueprint.get("/activity/<int:activity_id>")
+def activity_page(activity_id: int):
+    """An activity's own page (Moodle: /mod/lti/view.php?l=<id>), where an e-mail's link
+    through the LMS arrives. The sandbox has no sign-in: `user` says who is browsing, and the
+    activity then launches as them in the page's iframe at once, as Moodle's embedded view
+    does; without it, a button per member."""
+    activity = lms.get_activity(activity_id)
+    if activity is None:
+        return _message(404, "No such activity", f"There is no activity {activity_id}.")
+    user_id = request.args.get("user", "")
+    member = lms.membership(activity.course_id, user_id) if user_id else None
+    return render_template("sandbox/activity.html", activity=activity, course=activity.course,
+                           members=lms.members(activity.course_id), member=member,
+                           unknown_user=user_id if user_id and member is None else "")
+
+
 @blueprint.get("/launch")
 def start_launch():
     """Opened in the course page's iframe: POSTs the OIDC login initiation to the tool."""
@@ -92,6 +108,21 @@ def outbox():
     """The tool's notification outbox: what it sent, or would e-mail with a mail server."""
     return render_template("sandbox/outbox.html", notifications=notify.recent(),
                            counts=notify.counts(), utc_text=notify.utc_text)
+
+
+@blueprint.get("/outbox/<int:notification_id>")
+def outbox_message(notification_id: int):
+    """One notification's e-mail as its recipient reads it: headers, the HTML (in a frame
+    that runs nothing, its links opening the whole window as a mail client opens a browser),
+    the text, and the other notifications it carried."""
+    row = notify.outbox_row(notification_id)
+    if row is None:
+        return _message(404, "No such notification", f"There is no notification "
+                        f"{notification_id}.")
+    email, rows = notify.email_of(row)
+    shown = (email.html or "").replace("<head>", '<head><base target="_top">', 1)
+    return render_template("sandbox/outbox_message.html", n=row, email=email, rows=rows,
+                           html=shown, sender=notify.sender(), utc_text=notify.utc_text)
 
 
 @blueprint.get("/register-tool")
