@@ -134,8 +134,10 @@ def register_blueprints(app: Flask) -> None:
     from lti_tool.homes.views import blueprint as homes
     from lti_tool.intake.views import blueprint as intake
     from lti_tool.journal.views import blueprint as journal
+    from lti_tool.launches.landing import blueprint as landing  # /go: e-mail links via the LMS
     from lti_tool.launches.views import blueprint as lti
     from lti_tool.meetings.views import blueprint as meetings
+    from lti_tool.notify.views import blueprint as notify
     from lti_tool.pairs.views import blueprint as pairs
     from lti_tool.privacy.views import blueprint as privacy
     from lti_tool.relationships.views import blueprint as relationships
@@ -145,7 +147,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (lti, homes, courses, admin, health, intake, pairs,
                       meetings, guides, journal, workspace, surveys, relationships, grades,
-                      privacy, web):
+                      privacy, web, landing, notify):
         app.register_blueprint(blueprint)
     if app.config["SANDBOX_ENABLED"]:
         from lti_tool import sandbox
@@ -190,3 +192,6 @@ def register_commands(app: Flask) -> None:
     from lti_tool.privacy.commands import privacy_cli
 
     app.cli.add_command(privacy_cli)
+    from lti_tool.homes.commands import program_cli  # `program sweep`: reminders, digests
+
+    app.cli.add_command(program_cli)

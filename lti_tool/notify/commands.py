@@ -1,6 +1,6 @@
 """`flask --app wsgi notify ...`: send due notifications once (cron) or in a bounded loop (a
-process manager restarts it), show the outbox's counts, and retry the failed ones (those two
-commands come from `lti_tool.outbox`)."""
+process manager restarts it), show the outbox's counts (every status, "skipped" too), and retry
+the failed ones (those two commands come from `lti_tool.outbox`)."""
 
 import click
 from flask import current_app
@@ -46,7 +46,7 @@ def worker(interval: float, max_loops: int, limit: int) -> None:
     _check_settings()
 
     def echo(report: services.SendReport) -> None:
-        if report.attempted:
+        if report.attempted or report.skipped or report.waiting:
             click.echo(report.summary() + ".")
 
     total = services.run_worker(interval=interval, max_loops=max_loops, limit=limit,

@@ -14,24 +14,31 @@ Callers say what happened; this module says how it reads:
 
 `compose` runs under the recipient's locale (`flask_babel.force_locale`), so `gettext` and
 `lazy_gettext` texts made inside it are in their language.
+
+Every message ends with a footer: the person's Notifications page (through their LMS) and
+their one-click unsubscribe link (`unsubscribe`). The footer's page link is made with
+`landing.link_for` as bound when this module was imported: tests that record the links a
+feature gives people (tests/support/notified.py replaces `landing.link_for`) see the link the
+message is about, not the footer's.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
-from flask import render_template
-from flask_babel import force_locale, gettext, ngettext
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale
 
-from lti_tool import i18n
 from lti_tool.courses import landing
+from lti_tool.courses.landing import link_for as _page_link
 from lti_tool.courses.models import Person, Program
-from lti_tool.notify import kinds, services
+from lti_tool.notify import kinds, services, unsubscribe
 from lti_tool.notify.models import Notification
-from lti_tool.timeutil import as_utc
+from lti_tool.notify.readers import Reader, reader_for
+from lti_tool.web.sessions import TOKEN_PARAM
+
+__all__ = ["Message", "Reader", "links", "page", "reader_for", "tell"]
 
 
 @dataclass
@@ -46,56 +53,22 @@ class Message:
     action: str = ""  # the link's label: "Answer the request"
 
 
-@dataclass(frozen=True)
-class Reader:
-    """The recipient as a reader: their locale and zone, and formatters that use both."""
-
-    person: Person
-    locale: str
-    zone: str
-
-    def when(self, moment: datetime, *, with_zone: bool = True) -> str:
-        """ "Monday 12 May 2025, 14:00 (Berlin time)" in their language and zone."""
-        local = as_utc(moment).astimezone(_zone(self.zone))
-        text = format_datetime(local, "EEEE d MMMM y, HH:mm", locale=self.locale)
-        return f"{text} ({self.place})" if with_zone else text
-
-    def day(self, value: date) -> str:
-        return format_date(value, "EEEE d MMMM y", locale=self.locale)
-
-    @property
-    def place(self) -> str:
-        return gettext("%(place)s time", place=self.zone.rsplit("/", 1)[-1].replace("_", " "))
-
-    gettext = staticmethod(gettext)
-    ngettext = staticmethod(ngettext)
+@contextmanager
+def links() -> Iterator[None]:
+    """Lets `url_for` build the tool's paths outside a request too (CLI sweeps, erasure)."""
+    if has_request_context():
+        yield
+        return
+    with current_app.test_request_context(base_url=current_app.config.get("BASE_URL") or None):
+        yield
 
 
-def reader_for(person: Person, zone: str | None = None) -> Reader:
-    """Messages in the launch locale's language where Pairwise has it (else English), dates
-    and times formatted for the launch locale itself (Babel knows every locale)."""
-    language = i18n.match_locale(person.locale, i18n.available_locales()) or i18n.DEFAULT_LOCALE
-    return Reader(person=person, locale=_babel_locale(person.locale) or language,
-                  zone=_valid_zone(zone or person.timezone))
-
-
-def _babel_locale(value: str) -> str:
-    try:
-        return str(Locale.parse(i18n.normalise(value))) if i18n.normalise(value) else ""
-    except (ValueError, UnknownLocaleError):
-        return ""
-
-
-def _valid_zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-        return name
-    except (ValueError, ZoneInfoNotFoundError):
-        return "UTC"
-
-
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(_valid_zone(name))
+def page(endpoint: str, **values) -> str:
+    """The path of the page an e-mail is about (its `destination`), in a request or outside
+    one, and never with the session token `url_for` adds in a request: the e-mail goes to
+    someone else than the person whose request wrote it."""
+    with links():
+        return url_for(endpoint, **values, **{TOKEN_PARAM: None})
 
 
 def tell(person: Person | None, kind: str, compose: Callable[[Reader], Message], *,
@@ -114,16 +87,14 @@ def tell(person: Person | None, kind: str, compose: Callable[[Reader], Message],
     kinds.kind(kind)  # an unknown kind fails here, in the caller's test
     reader = reader_for(person, zone)
     link = landing.link_for(person, program, destination) if destination else ""
+    manage_link = _page_link(person, program, unsubscribe.PREFERENCES_PATH)
     with force_locale(reader.locale):
         message = compose(reader)
-        text = _render("email/message.txt", message, reader, link, program)
-        html = _render("email/message.html", message, reader, link, program)
+        context = {"message": message, "reader": reader, "link": link, "lang": reader.lang,
+                   "subject": message.subject, "program": program, "manage_link": manage_link,
+                   "unsubscribe_url": unsubscribe.url_for_person(person)}
+        text = render_template("email/message.txt", **context)
+        html = render_template("email/message.html", **context)
     return services.enqueue(person, kind, message.subject, text, html=html, link=link,
                             dedupe_key=dedupe_key, send_after=send_after, calendar=calendar,
-                            calendar_method=calendar_method)
-
-
-def _render(template: str, message: Message, reader: Reader, link: str,
-            program: Program | None) -> str:
-    return render_template(template, message=message, reader=reader, link=link,
-                           program=program, lang=reader.locale.replace("_", "-"))
+                            calendar_method=calendar_method, manage_link=manage_link)

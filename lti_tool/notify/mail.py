@@ -3,16 +3,29 @@ message (`email.message.EmailMessage`), and a mailer delivers it: `SmtpMailer` o
 (`smtplib`, implicit TLS or STARTTLS, optional login) when `MAIL_SERVER` is set, otherwise
 `OutboxMailer`, which sends nothing (the notification stays readable in the outbox).
 
+A message is its plain text and, when the notification has one, the same message as HTML, as
+alternatives (mail clients show the last one they can: the HTML):
+
+    multipart/alternative
+      text/plain; charset=utf-8
+      text/html; charset=utf-8
+
 A notification with an iCalendar object is an iTIP message (RFC 6047): the calendar goes in a
-`text/calendar; method=REQUEST; charset=UTF-8` alternative beside the plain text, which is what
-Outlook and Google read to add, update or cancel the event, and once more as an .ics attachment
-for every other mail client:
+`text/calendar; method=REQUEST; charset=UTF-8` alternative after the text and the HTML, which
+is what Outlook and Google read to add, update or cancel the event, and once more as an .ics
+attachment for every other mail client:
 
     multipart/mixed
       multipart/alternative
         text/plain; charset=utf-8
+        text/html; charset=utf-8            (when there is HTML)
         text/calendar; method=REQUEST; charset=UTF-8
       application/ics; name=invite.ics   (attachment)
+
+Every message says how to stop it (RFC 2369 and RFC 8058): `List-Unsubscribe` with the
+person's one-click URL and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, so that a mail
+client's "Unsubscribe" button POSTs to it. That header is written on one line: folding a long
+URL would turn it into encoded-words, which no client reads as a URL.
 """
 
 import ipaddress
@@ -22,16 +35,34 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.errors import HeaderParseError
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, parseaddr
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from lti_tool.timeutil import utcnow
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 METHOD = re.compile(r"[A-Z][A-Z-]{0,15}")
 ICS_NAMES = {"REQUEST": "invite.ics", "CANCEL": "cancel.ics"}
+URL = re.compile(r"https?://[\x21-\x3b\x3d\x3f-\x7e]{1,900}")  # printable ASCII, no < or >
+
+
+class _OneLineHeader(UnstructuredHeader):
+    """A header written as it is, on one line (up to RFC 5322's 998 characters). The
+    registry mixes it with `BaseHeader`, which gives it its name."""
+
+    name: str
+    max_count = 1
+
+    def fold(self, *, policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+_headers = HeaderRegistry()
+_headers.map_to_type("list-unsubscribe", cast("type[BaseHeader]", _OneLineHeader))
+POLICY = default_policy.clone(header_factory=_headers)
 
 
 class MailConfigError(ValueError):
@@ -115,17 +146,26 @@ class Mail:
     message_id: str
     calendar: str | None = None
     calendar_method: str | None = None
+    html: str | None = None  # the same message as HTML
+    unsubscribe_url: str = ""  # the recipient's one-click unsubscribe URL
 
 
 def build_message(mail: Mail) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = mail.sender
     message["To"] = _recipient(mail.to_name, mail.to_address)
     message["Subject"] = clean_header(mail.subject, 998)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = mail.message_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies
+    if mail.unsubscribe_url:
+        if not URL.fullmatch(mail.unsubscribe_url):
+            raise PermanentMailError(f"Not an unsubscribe URL: {mail.unsubscribe_url!r}")
+        message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.body, cte="quoted-printable")
+    if mail.html:
+        message.add_alternative(mail.html, subtype="html", cte="quoted-printable")
     if mail.calendar:
         method = (mail.calendar_method or "PUBLISH").upper()
         if not METHOD.fullmatch(method):

@@ -15,6 +15,13 @@ the server had accepted the message); with no attempts left it is "failed" inste
 Failures are recorded, not raised: last_error, and a retry after an exponential backoff
 (NOTIFY_RETRY_SECONDS x 2^(attempt-1)); after NOTIFY_MAX_ATTEMPTS the row is "failed". A
 permanent failure (an address no server can take) is "failed" at once.
+
+What a claimed notification becomes is `delivery`'s rules (the person's choices, one e-mail per
+hour, the daily digest): sent, "skipped" (its topic is off), or pending again until its time
+(the claim then does not count as an attempt). An e-mail that goes carries the person's other
+due notifications with it: they are claimed with the lead's token in the transaction that
+reserves the person's hour, committed before sending, and finished with the lead (a failed
+e-mail gives them back, due as they were).
 """
 
 import hashlib
@@ -34,14 +41,16 @@ from lti_tool import outbox
 from lti_tool.courses.models import Person
 from lti_tool.dbutil import insert_unless_present, rowcount
 from lti_tool.extensions import db
-from lti_tool.notify import mail
+from lti_tool.notify import bundles, delivery, mail, unsubscribe
 from lti_tool.notify.models import (
     CANCELLED,
     FAILED,
+    HELD_DIGEST,
     NO_ADDRESS,
     PENDING,
     SENDING,
     SENT,
+    SKIPPED,
     STATUSES,
     Notification,
 )
@@ -65,7 +74,7 @@ NOTIFICATIONS = outbox.Queue(
 def enqueue(recipient: Person, kind: str, subject: str, body: str, *, dedupe_key: str,
             send_after: datetime | None = None, calendar: str | None = None,
             calendar_method: str | None = None, link: str = "",
-            html: str | None = None) -> Notification | None:
+            html: str | None = None, manage_link: str = "") -> Notification | None:
     """Queue a message to `recipient`, sent once `send_after` (default: now) has passed.
 
     Idempotent on `dedupe_key`: a key already queued (whatever its status, cancelled too)
@@ -82,8 +91,8 @@ def enqueue(recipient: Person, kind: str, subject: str, body: str, *, dedupe_key
         raise ValueError(f"dedupe_key must have 1 to {MAX_KEY_LENGTH} characters")
     if not kind or len(kind) > MAX_KIND_LENGTH:
         raise ValueError(f"kind must have 1 to {MAX_KIND_LENGTH} characters")
-    if len(link) > MAX_LINK_LENGTH:
-        raise ValueError(f"link must have at most {MAX_LINK_LENGTH} characters")
+    if len(link) > MAX_LINK_LENGTH or len(manage_link) > MAX_LINK_LENGTH:
+        raise ValueError(f"links must have at most {MAX_LINK_LENGTH} characters")
     existing = _by_key(key)
     if existing is not None:
         return existing
@@ -91,7 +100,8 @@ def enqueue(recipient: Person, kind: str, subject: str, body: str, *, dedupe_key
         db.session.flush()
     values = {
         "recipient_id": recipient.id, "kind": kind, "subject": mail.clean_header(subject),
-        "body": body, "html": html or None, "link": link.strip(), "calendar": calendar or None,
+        "body": body, "html": html or None, "link": link.strip(),
+        "manage_link": manage_link.strip(), "calendar": calendar or None,
         "calendar_method": _calendar_method(calendar, calendar_method), "dedupe_key": key,
         "status": PENDING if (recipient.email or "").strip() else NO_ADDRESS,
         "send_after": _utc(send_after) if send_after else utcnow(),
@@ -177,18 +187,47 @@ def counts() -> dict[str, int]:
     return outbox.counts(NOTIFICATIONS)
 
 
+def outbox_row(notification_id: int) -> Notification | None:
+    return db.session.get(Notification, notification_id)
+
+
+def sender() -> str:
+    """The From of every e-mail: MAIL_FROM, else the tool's name at no-reply@localhost."""
+    config = current_app.config
+    return str(config.get("MAIL_FROM") or "").strip() or \
+        f"{config['TOOL_NAME']} <no-reply@localhost>"
+
+
+def email_of(row: Notification) -> tuple[bundles.Email, list[Notification]]:
+    """The e-mail `row` went in (or goes in, on its own, while it waits) as its recipient
+    reads it, and the notifications it carries, the one that led it first."""
+    rows = [row]
+    if row.bundle_id is not None:
+        rows = sorted(db.session.scalars(sa.select(Notification).filter_by(
+            bundle_id=row.bundle_id)), key=lambda r: (r.id != row.bundle_id, r.id))
+    lead = rows[0]
+    return bundles.email_of(rows, lead.recipient, digest=lead.held == HELD_DIGEST,
+                            unsubscribe_url=unsubscribe.url_for_person(lead.recipient)), rows
+
+
 # --- Sending (outside any web request) ------------------------------------------------------
+
+WAITING = "waiting"  # an outcome, not a status: pending again until the hour or the digest
+
 
 @dataclass
 class SendReport:
     delivery: str = ""
-    sent: int = 0
+    sent: int = 0  # notifications sent (one e-mail may carry several)
+    emails: int = 0  # e-mails sent
     retrying: int = 0  # failed this time, due again after the backoff
     failed: int = 0  # gave up (last attempt, or a message no retry can send)
     no_address: int = 0
+    skipped: int = 0  # their topic is off
+    waiting: int = 0  # wait for the person's hour or digest
     lost: int = 0  # reclaimed by another worker before the outcome was recorded
-    claimed: int = 0  # rows claimed in the batch
-    outcomes: list[tuple[int, str]] = field(default_factory=list)  # (id, status)
+    claimed: int = 0  # rows claimed in the batch (those that went in another's e-mail aside)
+    outcomes: list[tuple[int, str]] = field(default_factory=list)  # (id, status or WAITING)
 
     @property
     def attempted(self) -> int:
@@ -196,26 +235,34 @@ class SendReport:
 
     def add(self, other: "SendReport") -> None:
         self.delivery = other.delivery or self.delivery
-        for name in ("sent", "retrying", "failed", "no_address", "lost", "claimed"):
+        for name in ("sent", "emails", "retrying", "failed", "no_address", "skipped", "waiting",
+                     "lost", "claimed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.outcomes.extend(other.outcomes)
 
     def summary(self) -> str:
-        return (f"Sent {self.sent} ({self.delivery or 'none'}), retrying {self.retrying}, "
+        text = (f"Sent {self.sent} ({self.delivery or 'none'}), retrying {self.retrying}, "
                 f"failed {self.failed}, no address {self.no_address}")
+        if self.emails != self.sent:
+            text += f", in {self.emails} e-mails"
+        if self.skipped:
+            text += f", skipped {self.skipped} (turned off)"
+        if self.waiting:
+            text += f", waiting {self.waiting} (hourly limit or digest)"
+        return text
 
 
 def send_due(limit: int = 100, *, now: datetime | None = None,
              mailer: mail.Mailer | None = None) -> SendReport:
-    """Send up to `limit` due notifications, one claim at a time. It commits as it goes, so
-    it runs in a session of its own (a CLI command), never inside a request's transaction.
-    `now` fixes the clock (tests); MailConfigError if the MAIL_* settings cannot work."""
+    """Send up to `limit` due notifications (and those that go in their e-mails), one claim at
+    a time. It commits as it goes, so it runs in a session of its own (a CLI command), never
+    inside a request's transaction. `now` fixes the clock (tests); MailConfigError if the
+    MAIL_* settings cannot work."""
     config = current_app.config
     box = outbox.Outbox.from_config(NOTIFICATIONS, config, now=now)
     settings = mail.MailSettings.from_config(config)
     mailer = mailer or mail.mailer_for(settings)
-    sender = settings.sender or f"{config['TOOL_NAME']} <no-reply@localhost>"
-    run = _Run(box, mailer, sender, SendReport(delivery=mailer.delivery))
+    run = _Run(box, mailer, settings.sender or sender(), SendReport(delivery=mailer.delivery))
     try:
         run.report.claimed = box.drain(limit, partial(_send, run))
     finally:
@@ -231,57 +278,140 @@ class _Run:
     report: SendReport
 
 
+_COUNTERS = {SENT: "sent", PENDING: "retrying", FAILED: "failed", NO_ADDRESS: "no_address",
+             SKIPPED: "skipped", WAITING: "waiting"}
+
+
 def _send(run: _Run, row_id: int, token: str) -> None:
-    status = _deliver(run, row_id, token)
-    if status is None:
+    outcomes = _deliver(run, row_id, token)
+    if outcomes is None:
         run.report.lost += 1
         return
-    run.report.outcomes.append((row_id, status))
-    name = {SENT: "sent", PENDING: "retrying", FAILED: "failed", NO_ADDRESS: "no_address"}
-    if status in name:
-        setattr(run.report, name[status], getattr(run.report, name[status]) + 1)
+    run.report.outcomes.extend(outcomes)
+    for _, status in outcomes:
+        if status in _COUNTERS:
+            name = _COUNTERS[status]
+            setattr(run.report, name, getattr(run.report, name) + 1)
+    if any(status == SENT for _, status in outcomes):
+        run.report.emails += 1
 
 
-def _deliver(run: _Run, row_id: int, token: str) -> str | None:
-    """Build and send one claimed row, then record the outcome: the new status, or None if
-    another worker reclaimed the row meanwhile."""
+Outcomes = list[tuple[int, str]] | None  # None: another worker reclaimed the row meanwhile
+
+
+def _deliver(run: _Run, row_id: int, token: str) -> Outcomes:
+    """Apply the delivery rules to one claimed row: skip it, put it back to wait, or send it
+    with the person's other due notifications; record the outcome of each."""
     row = db.session.get(Notification, row_id, populate_existing=True)
     if row is None:  # its recipient was deleted since the claim (ON DELETE CASCADE)
-        return CANCELLED
+        return [(row_id, CANCELLED)]
     person = row.recipient
     address = (person.email or "").strip()
     if not address:
         log.info("Notification %s (%s): person %s has no e-mail address", row.id, row.kind,
                  person.id)
-        return _finish(run, row, token, NO_ADDRESS)
+        return _finished(run, row, token, NO_ADDRESS)
+    now = run.box.now()
+    plan, modes = delivery.plan_for(row, now)
+    if plan.action == delivery.SKIP:
+        log.info("Notification %s (%s) skipped: person %s turned its topic off", row.id,
+                 row.kind, person.id)
+        return _finished(run, row, token, SKIPPED, attempts=Notification.attempts - 1)
+    if not run.box.still_held(row.id, token):  # before writing several rows (outbox)
+        return None
+    reservation = None
+    if plan.action == delivery.SEND:
+        reservation = delivery.reserve(person.id, now, limited=plan.limited)
+        if reservation is None:
+            plan = delivery.hold_for_the_hour(person.id, now)
+    if reservation is None:
+        return _wait(run, row, token, plan)
+    ids = [row.id, *delivery.claim_bundle(row, token, now, modes, digest=plan.digest)]
+    db.session.commit()  # the hour and the bundle are ours before anything is sent
+    return _send_email(run, row, token, ids, digest=plan.digest, reservation=reservation)
+
+
+def _wait(run: _Run, row: Notification, token: str, plan: delivery.Plan) -> Outcomes:
+    """Back to pending until the plan's time; the claim was not an attempt."""
+    log.info("Notification %s (%s) to person %s waits until %s (%s)", row.id, row.kind,
+             row.recipient_id, plan.until.isoformat(timespec="seconds") if plan.until else "now",
+             plan.held)
+    status = _finish(run, row, token, PENDING, attempts=Notification.attempts - 1,
+                     send_after=plan.until or run.box.now(), held=plan.held)
+    return None if status is None else [(row.id, WAITING)]
+
+
+def _send_email(run: _Run, lead: Notification, token: str, ids: list[int], *, digest: bool,
+                reservation: delivery.Reservation) -> Outcomes:
+    rows = _in_order(ids)
+    person = lead.recipient
+    address = (person.email or "").strip()
+    url = unsubscribe.url_for_person(person)
+    email = bundles.email_of(rows, person, digest=digest, unsubscribe_url=url)
     try:
         run.mailer.send(mail.build_message(mail.Mail(
             sender=run.sender, to_address=address, to_name=person.display_name,
-            subject=row.subject, body=_body(row), message_id=_message_id(row, run.sender),
-            calendar=row.calendar, calendar_method=row.calendar_method)))
+            subject=email.subject, body=email.text, html=email.html,
+            message_id=_message_id(lead, run.sender), calendar=lead.calendar,
+            calendar_method=lead.calendar_method, unsubscribe_url=url)))
     except mail.PermanentMailError as exc:
-        log.warning("Notification %s (%s) to person %s cannot be sent: %s", row.id, row.kind,
-                    person.id, exc)
-        return _finish(run, row, token, FAILED, last_error=str(exc))
+        log.warning("Notification %s (%s) to person %s cannot be sent: %s", lead.id,
+                    lead.kind, person.id, exc)
+        _give_back(token, ids[1:], reservation)  # each of them is tried on its own
+        return _finished(run, lead, token, FAILED, last_error=str(exc))
     except Exception as exc:  # recorded and retried, never raised: the batch goes on
-        return _failed(run, row, token, exc)
-    log.info("Notification %s (%s) sent to person %s via %s (attempt %s)", row.id, row.kind,
-             person.id, run.mailer.delivery, row.attempts)
-    return _finish(run, row, token, SENT, delivery=run.mailer.delivery, to_address=address,
-                   sent_at=run.box.now(), last_error="")
+        return _failed(run, lead, token, exc, others=ids[1:], reservation=reservation)
+    marked = delivery.finish_sent(
+        token, ids, lead.id if len(ids) > 1 else None, status=SENT,
+        delivery=run.mailer.delivery, to_address=address, sent_at=run.box.now(), last_error="")
+    db.session.commit()
+    log.info("Notification %s (%s) sent to person %s via %s (attempt %s)%s", lead.id,
+             lead.kind, person.id, run.mailer.delivery, lead.attempts,
+             f" with {len(ids) - 1} more in one e-mail" if len(ids) > 1 else "")
+    if len(marked) < len(ids):
+        log.warning("Notifications %s were reclaimed by another worker before they were "
+                    "marked sent", sorted(set(ids) - set(marked)))
+    return [(row_id, SENT) for row_id in marked] or None
 
 
-def _failed(run: _Run, row: Notification, token: str, exc: Exception) -> str | None:
+def _in_order(ids: list[int]) -> list[Notification]:
+    found = {row.id: row for row in db.session.scalars(
+        sa.select(Notification).where(Notification.id.in_(ids))
+        .execution_options(populate_existing=True))}
+    return [found[row_id] for row_id in ids if row_id in found]
+
+
+def _give_back(token: str, others: list[int], reservation: delivery.Reservation | None,
+               until: datetime | None = None) -> None:
+    """An e-mail that did not go: the others it carried wait (as they were, or until the
+    lead's retry), and the person's hour is as it was (committed with the lead's outcome)."""
+    delivery.release(token, others, until)
+    if reservation is not None:
+        delivery.give_back(reservation)
+
+
+def _failed(run: _Run, row: Notification, token: str, exc: Exception, *,
+            others: list[int] | None = None,
+            reservation: delivery.Reservation | None = None) -> Outcomes:
+    """A failed attempt: retried after the backoff, with the others its e-mail carried (a
+    failure of the server is theirs too), or failed for good (they go on their own)."""
     error = mail.describe_error(exc)
     policy = run.box.policy
     if row.attempts >= policy.max_attempts:
         log.warning("Notification %s (%s) failed for good after %s attempts: %s", row.id,
                     row.kind, row.attempts, error)
-        return _finish(run, row, token, FAILED, last_error=error)
+        _give_back(token, others or [], reservation)
+        return _finished(run, row, token, FAILED, last_error=error)
     retry_at = run.box.now() + policy.backoff(row.attempts)
     log.warning("Notification %s (%s) attempt %s failed, retrying after %s: %s", row.id,
                 row.kind, row.attempts, retry_at.isoformat(timespec="seconds"), error)
-    return _finish(run, row, token, PENDING, last_error=error, send_after=retry_at)
+    _give_back(token, others or [], reservation, until=retry_at)
+    return _finished(run, row, token, PENDING, last_error=error, send_after=retry_at)
+
+
+def _finished(run: _Run, row: Notification, token: str, status: str, **values) -> Outcomes:
+    found = _finish(run, row, token, status, **values)
+    return None if found is None else [(row.id, found)]
 
 
 def _finish(run: _Run, row: Notification, token: str, status: str, **values) -> str | None:
@@ -292,13 +422,6 @@ def _finish(run: _Run, row: Notification, token: str, status: str, **values) -> 
     log.warning("Notification %s was reclaimed by another worker before it was marked %s",
                 row_id, status)
     return None
-
-
-def _body(row: Notification) -> str:
-    body = row.body.rstrip()
-    if row.link and row.link not in body:
-        body += f"\n\n{row.link}"
-    return body + "\n"
 
 
 def _message_id(row: Notification, sender: str) -> str:

@@ -55,6 +55,12 @@ PERSON_COLUMNS: dict[tuple[str, str], Coverage] = {
     ("grades_audit", "person_id"): Coverage("grades.changes", "delete"),
     ("grades_audit", "actor_id"): Coverage("staff_actions.grade_changes", "unset"),
     ("notify_notification", "recipient_id"): Coverage("notifications", "delete"),
+    # What each person chose about e-mail, and when they last got one (lti_tool/notify).
+    ("notify_preference", "person_id"): Coverage("notification_settings", "delete"),
+    ("notify_mailbox", "person_id"): Coverage("notification_settings", "delete"),
     # Keys of forms sent in the last day (which page, when): no content, kept a day.
     ("web_submission", "person_id"): Coverage("form_submissions", "delete"),
+    # Activities launched and the page an e-mail's link waits on (lti_tool/courses/landing.py).
+    ("courses_launched_link", "person_id"): Coverage("landing.activities_opened", "delete"),
+    ("courses_pending_landing", "person_id"): Coverage("landing.pending_page", "delete"),
 }

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from lti_tool.courses import landing
 from lti_tool.courses.models import Course, Enrolment, Person, Program
 from lti_tool.extensions import db
 from lti_tool.grades.models import GradeAudit, GradeRecord
@@ -20,6 +21,7 @@ from lti_tool.intake.models import Mentor, MentorPool, Profile
 from lti_tool.journal.models import ActionItem, Message, Recap, ThreadState
 from lti_tool.lti.models import Platform
 from lti_tool.meetings.models import Attendance, CalendarFeed, EventRsvp, Meeting, ProgramEvent
+from lti_tool.notify import preferences as notify_preferences
 from lti_tool.notify.models import Notification
 from lti_tool.pairs.models import AvoidedPair, MatchRun, MentorRequest, Pair, Proposal
 from lti_tool.relationships.models import Story
@@ -99,6 +101,8 @@ def export_person(person: Person) -> dict[str, Any]:
                               recipient_id=person.id).order_by(Notification.id))],
         "staff_actions": _staff_actions(person),
         "form_submissions": submissions.export_of(person.id),
+        "notification_settings": notify_preferences.export_of(person.id),
+        "landing": landing.export_of(person.id),
     }
 
 
@@ -113,7 +117,7 @@ def _enrolments(person: Person) -> list[dict[str, Any]]:
 
 def _intake(person: Person) -> list[dict[str, Any]]:
     return [{"program": _program_title(p.program_id),
-             **_fields(p, ("topics", "goals_text", "expertise", "languages", "timezone",
+             **_fields(p, ("topics", "goals_text", "expertise", "bio", "languages", "timezone",
                            "availability", "modality", "preferences", "answers",
                            "volunteers_to_mentor", "completed_at", "updated_at"))}
             for p in _all(sa.select(Profile).filter_by(person_id=person.id))]

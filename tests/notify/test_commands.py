@@ -85,11 +85,26 @@ def test_status_and_retry_failed(runner, make_person):
     db.session.commit()
     result = runner.invoke(args=["notify", "status"])
     assert result.exit_code == 0
-    assert result.stdout.split("\n")[:6] == ["pending     1", "sending     0", "sent        0",
+    assert result.stdout.split("\n")[:7] == ["pending     1", "sending     0", "sent        0",
                                              "failed      1", "cancelled   0",
-                                             "no_address  1"]
+                                             "no_address  1", "skipped     0"]
     result = runner.invoke(args=["notify", "retry-failed"])
     assert result.exit_code == 0 and "Queued 1 failed notifications again." in result.stdout
     db.session.rollback()
     row = db.session.get(Notification, failed, populate_existing=True)
     assert (row.status, row.attempts) == ("pending", 0)
+
+
+def test_send_reports_what_was_skipped_and_what_waits(runner, person):
+    from lti_tool.notify import preferences
+
+    preferences.choose(person, {"actions": "off", "checkins": "digest"})
+    notify.enqueue(person, "action_reminder", "Due", "Body", dedupe_key="off")
+    notify.enqueue(person, "checkin_due", "Check in", "Body", dedupe_key="digest")
+    db.session.commit()
+    result = runner.invoke(args=["notify", "send"])
+    assert "Sent 0 (outbox), retrying 0, failed 0, no address 0, skipped 1 (turned off), " \
+           "waiting 1 (hourly limit or digest)." in result.stdout
+    assert statuses() == {"off": "skipped", "digest": "pending"}
+    status = runner.invoke(args=["notify", "status"]).stdout
+    assert "skipped     1" in status.splitlines()

@@ -129,5 +129,5 @@ def test_counts_and_recent(make_person):
     notify.enqueue(b, "x", "second", "b", dedupe_key="r2")
     db.session.commit()
     assert notify.counts() == {"pending": 1, "sending": 0, "sent": 0, "failed": 0,
-                               "cancelled": 0, "no_address": 1}
+                               "cancelled": 0, "no_address": 1, "skipped": 0}
     assert [n.subject for n in notify.recent()] == ["second", "first"]

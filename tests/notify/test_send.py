@@ -102,6 +102,37 @@ def test_itip_invitation_has_a_calendar_part_and_an_ics_attachment(make_person, 
     assert ics["METHOD"] == "REQUEST" and ics.walk("VEVENT")[0]["UID"] == event["UID"]
 
 
+def test_html_goes_beside_the_text_and_before_the_calendar(person, smtp_server):
+    html = "<!doctype html><html><body><p>Voil\u00e0 <b>HTML</b></p></body></html>"
+    queue(person, key="html-only", body="Voil\u00e0 text", html=html)
+    queue(person, key="with-calendar", kind="meeting_reminder", body="Invited", html=html,
+          calendar=itip("REQUEST"))
+    assert notify.send_due().sent == 2
+    plain_one, with_calendar = (r.message for r in smtp_server.received)
+    assert plain_one.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in plain_one.iter_parts()] == ["text/plain", "text/html"]
+    text, markup = plain_one.iter_parts()
+    assert text.get_content() == "Voil\u00e0 text\n" and markup.get_content().strip() == html
+    assert markup.get_content_charset() == "utf-8"
+    alternative, attachment = with_calendar.iter_parts()
+    assert [p.get_content_type() for p in alternative.iter_parts()] == [
+        "text/plain", "text/html", "text/calendar"]
+    assert attachment.get_filename() == "invite.ics"
+
+
+def test_every_message_says_how_to_unsubscribe(person, smtp_server):
+    queue(person)
+    notify.send_due()
+    message = smtp_server.received[0].message
+    url = message["List-Unsubscribe"]
+    assert url.startswith("<http://127.0.0.1:5000/notifications/unsubscribe/")
+    assert url.endswith(">") and message["List-Unsubscribe-Post"] == \
+        "List-Unsubscribe=One-Click"
+    # One line however long the URL: folded, it would turn into encoded-words.
+    raw = smtp_server.received[0].raw.decode()
+    assert f"\r\nList-Unsubscribe: {url}\r\n" in raw
+
+
 def test_cancellation_is_sent_with_method_cancel(person, smtp_server):
     queue(person, key="meeting:42:cancelled", calendar=itip("CANCEL"))
     notify.send_due()

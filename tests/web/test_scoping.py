@@ -47,7 +47,10 @@ NOT_PROGRAM_ROWS = {
               "to no program; tests/web/test_access.py checks they need the admin token",
     "sandbox.": "the sandbox LMS, another site: its own ids, no session of the tool",
     "meetings.feed": "anonymous: the unguessable token is the key",
+    "notify.unsubscribe_page": "anonymous: the signed token names the person (tests/notify)",
     "lti.dynamic_registration": "anonymous: an administrator's single-use secret",
+    "landing.go": "anonymous: the signed token names the person, program and page "
+                  "(tests/launches/test_landing.py)",
 }
 # Pages any person of the program may use with a row of it, and what they answer instead.
 OPEN_TO_THE_PROGRAM = {
