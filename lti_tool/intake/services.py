@@ -19,6 +19,12 @@ def profile_for(program: Program, person: Person) -> Profile | None:
     ).first()
 
 
+def zone_of(person: Person, program: Program) -> str:
+    """The zone a person reads times in: their intake's, else their LMS profile's, else UTC."""
+    profile = profile_for(program, person)
+    return (profile.timezone if profile else "") or person.timezone or "UTC"
+
+
 def questions_for(program: Program) -> list[Question]:
     return list(db.session.scalars(
         sa.select(Question).filter_by(program_id=program.id).order_by(Question.position,
@@ -32,6 +38,7 @@ def save_intake(program: Program, person: Person, form) -> Profile:
     profile.topics = list(dict.fromkeys([*(form.topics.data or []), *([extra] if extra else [])]))
     profile.goals_text = (form.goals_text.data or "").strip()
     profile.expertise = list(form.expertise.data or []) if form.is_mentor else profile.expertise
+    profile.bio = (form.bio.data or "").strip() if form.is_mentor else profile.bio
     profile.languages = list(form.languages.data)
     profile.timezone = form.timezone.data
     profile.availability = form.availability.data
@@ -138,3 +145,10 @@ def _active_enrolments(program: Program) -> list[Enrolment]:
 def mentees_of(program: Program) -> list[Enrolment]:
     """Active learners of the program's course (whether or not they completed the intake)."""
     return [e for e in _active_enrolments(program) if e.role == Role.LEARNER]
+
+
+# --- For staff's "What needs you" (homes; read-only) ----------------------------------------
+
+def volunteers_waiting(program: Program) -> list[Mentor]:
+    """Learners who volunteered to mentor here and wait for staff's approval."""
+    return [m for m in mentors_of(program) if m.source == "volunteer" and not m.approved]

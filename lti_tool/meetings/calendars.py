@@ -9,11 +9,11 @@ from flask_babel import gettext
 
 from lti_tool.courses.models import Enrolment, Person, Program
 from lti_tool.extensions import db
-from lti_tool.meetings import ics, links
+from lti_tool.meetings import ics, links, notices
 from lti_tool.meetings.localtime import LocalTimeError, TimeZoneError, to_utc
 from lti_tool.meetings.models import CalendarFeed, EventRsvp, ProgramEvent
-from lti_tool.meetings.services import MeetingError, calendar_event, meetings_of
-from lti_tool.notify import services as notify
+from lti_tool.meetings.services import MeetingError, calendar_event, meetings_of, zone_of
+from lti_tool.notify.compose import page, tell
 from lti_tool.timeutil import as_utc, utcnow
 
 RSVP_ANSWERS = ("yes", "maybe", "no")
@@ -44,12 +44,13 @@ def create_event(program: Program, by: Person, *, title: str, description: str, 
                          uid=ics.new_uid(), created_by_id=by.id)
     db.session.add(event)
     db.session.flush()
+    compose = notices.event_posted(event.title, event.description, start, url=event.url,
+                                   location=event.location)
     for enrolment in db.session.scalars(sa.select(Enrolment).filter_by(
             course_id=program.course_id, active=True)):
         if enrolment.person_id != by.id:
-            notify.enqueue(enrolment.person, "program_event", f"New event: {event.title}",
-                           f"{event.title}\n{event.description}\nSay whether you come in "
-                           "Pairwise.", dedupe_key=f"event:{event.id}:new:{enrolment.person_id}")
+            _tell(event, enrolment.person, "program_event", compose,
+                  dedupe_key=f"event:{event.id}:new:{enrolment.person_id}")
     return event
 
 
@@ -74,11 +75,19 @@ def cancel_event(event: ProgramEvent) -> None:
     if event.cancelled:
         raise MeetingError(gettext("This event was already cancelled."))
     event.cancelled = True
+    compose = notices.event_cancelled(event.title, as_utc(event.start_at))
     for answer in event.rsvps:
         if answer.answer != "no":
-            notify.enqueue(answer.person, "program_event_cancelled",
-                           f"Cancelled: {event.title}", f"{event.title} will not take place.",
-                           dedupe_key=f"event:{event.id}:cancelled:{answer.person_id}")
+            _tell(event, answer.person, "program_event_cancelled", compose,
+                  dedupe_key=f"event:{event.id}:cancelled:{answer.person_id}")
+
+
+def _tell(event: ProgramEvent, person: Person, kind: str, compose: notices.Compose, *,
+          dedupe_key: str) -> None:
+    """One participant told about an event, in their language and zone, with a link to the
+    program's events (where they say whether they come)."""
+    tell(person, kind, compose, dedupe_key=dedupe_key, program=event.program,
+         destination=page("meetings.events"), zone=zone_of(person, event.program))
 
 
 def _event_entry(event: ProgramEvent) -> ics.MeetingEvent:

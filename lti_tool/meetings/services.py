@@ -1,9 +1,10 @@
 """Scheduling for a pair, on top of the pure modules of this package: propose candidate times,
 accept one (or book a mentor's open slot directly), reschedule or cancel with a reason, and
-confirm afterwards whether it happened. Every change tells the other member through the
-notification outbox, as an iTIP message that updates the event already in their calendar,
-and re-plans the 24 h and 1 h reminders. Callers commit; a refusal is a MeetingError and
-nothing is written."""
+confirm afterwards whether it happened. Every change tells both members (`notify.compose.tell`,
+worded in notices.py), with an iTIP message that updates the event already in their calendars,
+and re-plans what is scheduled per occurrence: the 24 h and 1 h reminders and the "did it
+happen?" after its end. A proposal left unanswered for 48 h is brought back to the member who
+must answer. Callers commit; a refusal is a MeetingError and nothing is written."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,12 +16,13 @@ from flask_babel import gettext
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
 from lti_tool.i18n import N_
-from lti_tool.intake.services import profile_for
-from lti_tool.meetings import ics, links, overlap
-from lti_tool.meetings.localtime import for_viewer, validate_zone
+from lti_tool.intake.services import profile_for, zone_of
+from lti_tool.meetings import ics, links, notices, overlap
+from lti_tool.meetings.localtime import validate_zone
 from lti_tool.meetings.models import MODALITY_LABELS, OUTCOMES, Attendance, Meeting, MeetingOption
 from lti_tool.meetings.recurrence import Occurrence, Recurrence, RecurrenceError, expand
 from lti_tool.notify import services as notify
+from lti_tool.notify.compose import page, tell
 from lti_tool.pairs import members
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
@@ -28,6 +30,7 @@ from lti_tool.timeutil import as_utc, utcnow
 MAX_OPTIONS = 3
 WINDOW_WEEKS = 4  # how far ahead free times are listed
 REMINDERS = {"24h": timedelta(hours=24), "1h": timedelta(hours=1)}
+UNANSWERED_AFTER = timedelta(hours=48)  # a proposal comes back to whoever must answer it
 
 
 class MeetingError(ValueError):
@@ -47,12 +50,6 @@ class Details:
 
 
 # --- Who and where ---------------------------------------------------------------------------
-
-def zone_of(person: Person, program: Program) -> str:
-    """The zone a person reads times in: their intake's, else their LMS profile's, else UTC."""
-    profile = profile_for(program, person)
-    return (profile.timezone if profile else "") or person.timezone or "UTC"
-
 
 def availability_of(person: Person, program: Program) -> overlap.WeeklyAvailability | None:
     profile = profile_for(program, person)
@@ -136,15 +133,16 @@ def _with_whom(meeting: Meeting, person: Person) -> str:
 
 
 def _check_free(start: datetime, details: Details, pair: Pair, viewer: Person,
-                exclude: Meeting | None = None) -> None:
+                series_zone: str, exclude: Meeting | None = None) -> None:
     """Refuse a start (and every meeting of its series) in the past or clashing with a meeting
-    either member already has."""
-    zone = zone_of(viewer, pair.program)
+    either member already has. A series is expanded in `series_zone`, the organiser's, where
+    it repeats (whoever acts): its wall time there is what stays fixed across DST changes."""
+    zone = zone_of(viewer, pair.program)  # the viewer reads the refusal in their own time
     starts = [start]
     if details.recurrence is not None:
         try:
-            starts = [o.start for o in expand(start, timedelta(minutes=details.minutes), zone,
-                                              details.recurrence)]
+            starts = [o.start for o in expand(start, timedelta(minutes=details.minutes),
+                                              series_zone, details.recurrence)]
         except RecurrenceError as exc:
             raise MeetingError(gettext(str(exc))) from exc
     now = utcnow()
@@ -203,18 +201,31 @@ def propose(pair: Pair, by: Person, starts: list[datetime], details: Details) ->
     if not 1 <= len(starts) <= MAX_OPTIONS:
         raise MeetingError(gettext("Offer from 1 to %(count)s times.", count=MAX_OPTIONS))
     for start in starts:
-        _check_free(start, details, pair, by)
+        _check_free(start, details, pair, by, zone_of(by, pair.program))
     venue = _venue(details)
     meeting = _new_meeting(pair, by, details, venue, status="proposed")
     meeting.options = [MeetingOption(start_at=s) for s in starts]
     db.session.add(meeting)
     db.session.flush()
     other = other_member(pair, by)
-    times = "\n".join(f"- {_when(s, other, pair)}" for s in starts)
-    _tell(meeting, other, "meeting_proposed", f"{by.display_name} proposed a meeting",
-          f"{by.display_name} would like to meet ({MODALITY_LABELS[meeting.modality]}, "
-          f"{meeting.minutes} min). Choose one of these times in Pairwise:\n{times}")
+    _tell(meeting, other, "meeting_proposed", notices.proposed(_about(meeting, other), starts))
+    _ask_again_later(meeting, other, starts)
     return meeting
+
+
+def _ask_again_later(meeting: Meeting, other: Person, starts: list[datetime]) -> None:
+    """Bring the proposal back to `other` after UNANSWERED_AFTER, with the times still ahead
+    then (none ahead: nothing to ask). Answering or withdrawing cancels it."""
+    remind_at = utcnow() + UNANSWERED_AFTER
+    ahead = [start for start in starts if start > remind_at]
+    if ahead:
+        _tell(meeting, other, "meeting_unanswered",
+              notices.unanswered(_about(meeting, other), ahead),
+              key=f"{_unanswered_prefix(meeting)}{other.id}", send_after=remind_at)
+
+
+def _unanswered_prefix(meeting: Meeting) -> str:
+    return f"meeting:{meeting.id}:unanswered:"
 
 
 def respond(meeting: Meeting, by: Person, option_id: int | None) -> Meeting:
@@ -226,17 +237,18 @@ def respond(meeting: Meeting, by: Person, option_id: int | None) -> Meeting:
         raise MeetingError(gettext("The other member answers your proposal."))
     if option_id is None:
         meeting.status = "declined"
+        notify.cancel(_unanswered_prefix(meeting))
         _tell(meeting, meeting.proposed_by, "meeting_declined",
-              f"{by.display_name} declined your meeting proposal",
-              f"{by.display_name} could not make any of the times you offered. Propose others "
-              "in Pairwise.")
+              notices.declined(_about(meeting, meeting.proposed_by)))
         return meeting
     option = next((o for o in meeting.options if o.id == option_id), None)
     if option is None:
         raise MeetingError(gettext("Choose one of the times offered."))
-    _check_free(as_utc(option.start_at), _details_of(meeting), meeting.pair, by, meeting)
+    _check_free(as_utc(option.start_at), _details_of(meeting), meeting.pair, by,
+                meeting.timezone, meeting)
     meeting.start_at, meeting.status = as_utc(option.start_at), "scheduled"
-    _announce(meeting, by, "meeting_accepted", "accepted")
+    notify.cancel(_unanswered_prefix(meeting))
+    _announce(meeting, by, "meeting_accepted", meeting.start_at)
     return meeting
 
 
@@ -249,12 +261,12 @@ def book(pair: Pair, by: Person, start: datetime, details: Details) -> Meeting:
     start = as_utc(start).astimezone(UTC)
     if all(slot.start != start for slot in open_times(pair, details.minutes)):
         raise MeetingError(gettext("That time is not one of your mentor's open times any more."))
-    _check_free(start, details, pair, by)
+    _check_free(start, details, pair, by, zone_of(by, pair.program))
     meeting = _new_meeting(pair, by, details, _venue(details), status="scheduled")
     meeting.start_at = start
     db.session.add(meeting)
     db.session.flush()
-    _announce(meeting, by, "meeting_booked", "booked")
+    _announce(meeting, by, "meeting_booked", start)
     return meeting
 
 
@@ -284,6 +296,7 @@ def reschedule(meeting: Meeting, by: Person, new_start: datetime, reason: str,
     _check_change(meeting, by, reason)
     new_start = as_utc(new_start).astimezone(UTC)
     recurrence = recurrence_of(meeting)
+    planned = _ahead(meeting)
     try:
         if occurrence is not None and recurrence is not None:
             recurrence = recurrence.move(_original(meeting, occurrence), new_start)
@@ -299,13 +312,14 @@ def reschedule(meeting: Meeting, by: Person, new_start: datetime, reason: str,
                 details = Details(details.minutes, details.modality,
                                   recurrence=Recurrence(recurrence.frequency, recurrence.count,
                                                         recurrence.until))
-            _check_free(new_start, details, meeting.pair, by, meeting)
+            _check_free(new_start, details, meeting.pair, by, meeting.timezone, meeting)
             meeting.start_at, meeting.recurrence = new_start, _stored(details.recurrence)
     except (RecurrenceError, overlap.SlotError) as exc:
         raise MeetingError(gettext(str(exc))) from exc
     meeting.sequence += 1
     meeting.note = reason.strip()
-    _announce(meeting, by, "meeting_moved", "moved", reason)
+    _announce(meeting, by, "meeting_moved", new_start, reason, planned=planned,
+              one_of_series=occurrence is not None and recurrence is not None)
     return meeting
 
 
@@ -327,27 +341,36 @@ def cancel(meeting: Meeting, by: Person, reason: str,
     if meeting.status == "proposed" and occurrence is None:
         _check_change(meeting, by, reason, allow_proposed=True)
         meeting.status, meeting.note = "cancelled", reason.strip()
+        notify.cancel(_unanswered_prefix(meeting))
         return meeting
     _check_change(meeting, by, reason)
     recurrence = recurrence_of(meeting)
-    other = other_member(meeting.pair, by)
+    planned = _ahead(meeting)
     meeting.sequence += 1
     meeting.note = reason.strip()
     if occurrence is not None and recurrence is not None:
         original = _original(meeting, occurrence)
-        meeting.recurrence = _stored(recurrence.cancel(original))
+        start = next(o.start for o in occurrences(meeting) if o.original_start == original)
+        # Built while the series still holds this occurrence's move: the CANCEL names it by
+        # its original start (RECURRENCE-ID) and says where it now is (DTSTART), as the
+        # override in the members' calendars does.
         message = _itip(ics.occurrence_cancellation, _event(meeting), original)
-        what = f"the meeting on {_when(original, other, meeting.pair)}"
-    else:
+        meeting.recurrence = _stored(recurrence.cancel(original))
+        what = "occurrence"
+    else:  # told by its next meeting (a series may have begun)
+        start = planned[0].start if planned else as_utc(meeting.start_at)
         meeting.status = "cancelled"
         message = _itip(ics.cancellation, _event(meeting, cancelled=True))
-        what = "your meeting" if recurrence is None else "your series of meetings"
-    notify.cancel(_reminder_prefix(meeting))
-    _tell(meeting, other, "meeting_cancelled", f"{by.display_name} cancelled {what}",
-          f"{by.display_name} cancelled {what}.\nReason: {reason.strip()}",
-          calendar=message, method="CANCEL" if message else None)
-    if meeting.status == "scheduled":
-        _plan_reminders(meeting)
+        what = "meeting" if recurrence is None else "series"
+    # Both members: the canceller's own calendar has the event too (REQUESTs went to both).
+    for person in (other_member(meeting.pair, by), by):
+        own = person.id == by.id
+        about = _about(meeting, person, one_of_series=what == "occurrence")
+        _tell(meeting, person, "meeting_cancelled",
+              notices.cancelled(what, about, start, reason, own=own, attached=bool(message)),
+              calendar=message, method="CANCEL" if message else None,
+              key_suffix=":self" if own else "")
+    _replan(meeting, planned)
     return meeting
 
 
@@ -389,6 +412,7 @@ def record_attendance(meeting: Meeting, by: Person, occurrence: datetime,
                          outcome=outcome)
         db.session.add(row)
     row.outcome, row.recorded_at = outcome, utcnow()
+    notify.cancel(f"{_outcome_prefix(meeting, original)}{by.id}:")  # answered: not asked
     db.session.flush()
     return row
 
@@ -448,23 +472,19 @@ def _description(meeting: Meeting) -> str:
     return "\n".join(lines)
 
 
-def _announce(meeting: Meeting, by: Person, kind: str, verb: str, reason: str = "") -> None:
-    """Tell the other member (with an iTIP REQUEST that adds or updates the event), and
-    send both members the invitation and fresh reminders."""
-    other = other_member(meeting.pair, by)
+def _announce(meeting: Meeting, by: Person, kind: str, start: datetime, reason: str = "", *,
+              planned: list[Occurrence] | None = None, one_of_series: bool = False) -> None:
+    """Tell both members, each with the iTIP REQUEST that adds or updates the event in their
+    calendar, and re-plan what each occurrence brings (`planned`: what was planned before)."""
     invitation = _itip(ics.invitation, _event(meeting))
-    body = (f"{by.display_name} {verb} your meeting: {_when(meeting.start_at, other, meeting.pair)}"
-            f" ({MODALITY_LABELS[meeting.modality]}, {meeting.minutes} min)."
-            + (f"\nJoin: {meeting.url}" if meeting.url else "")
-            + (f"\nWhere: {meeting.location}" if meeting.location else "")
-            + (f"\nReason: {reason.strip()}" if reason.strip() else ""))
-    _tell(meeting, other, kind, f"{by.display_name} {verb} your meeting", body,
-          calendar=invitation, method="REQUEST" if invitation else None)
-    _tell(meeting, by, kind, f"Your meeting with {other.display_name}",
-          body.replace(f"{by.display_name} {verb} your", f"You {verb} the"),
-          calendar=invitation, method="REQUEST" if invitation else None, key_suffix=":self")
-    notify.cancel(_reminder_prefix(meeting))
-    _plan_reminders(meeting)
+    for person in (other_member(meeting.pair, by), by):
+        own = person.id == by.id
+        _tell(meeting, person, kind,
+              notices.scheduled(kind, _about(meeting, person, one_of_series=one_of_series),
+                                start, reason, own=own, attached=bool(invitation)),
+              calendar=invitation, method="REQUEST" if invitation else None,
+              key_suffix=":self" if own else "")
+    _replan(meeting, planned or [])
 
 
 def _itip(build, *args) -> str | None:
@@ -476,15 +496,59 @@ def _itip(build, *args) -> str | None:
         return None
 
 
-def _tell(meeting: Meeting, person: Person, kind: str, subject: str, body: str, *,
+def _about(meeting: Meeting, reader: Person, one_of_series: bool = False) -> notices.About:
+    """The meeting as told to `reader`: the other member's name and zone, how and where."""
+    other = other_member(meeting.pair, reader)
+    frequency = (meeting.recurrence or {}).get("frequency", "")
+    return notices.About(name=other.display_name, their_zone=zone_of(other, meeting.pair.program),
+                         modality=meeting.modality, minutes=meeting.minutes, url=meeting.url,
+                         location=meeting.location, agenda=meeting.agenda,
+                         repeats="" if one_of_series else frequency)
+
+
+def _tell(meeting: Meeting, person: Person, kind: str, compose: notices.Compose, *,
+          key: str | None = None, send_after: datetime | None = None,
           calendar: str | None = None, method: str | None = None, key_suffix: str = "") -> None:
-    notify.enqueue(person, kind, subject, body, calendar=calendar, calendar_method=method,
-                   dedupe_key=f"meeting:{meeting.id}:{kind}:{meeting.sequence}:"
-                              f"{meeting.status}:{person.id}{key_suffix}")
+    """Queue `compose` for one member, in their language and zone, linking to the pair's
+    meetings page. The default key names the event at this version of the meeting."""
+    pair = meeting.pair
+    tell(person, kind, compose, program=pair.program, zone=zone_of(person, pair.program),
+         destination=page("meetings.pair_meetings", pair_id=pair.id),
+         dedupe_key=key or f"meeting:{meeting.id}:{kind}:{meeting.sequence}:"
+                           f"{meeting.status}:{person.id}{key_suffix}",
+         send_after=send_after, calendar=calendar, calendar_method=method)
+
+
+# --- What each occurrence brings: reminders before, "did it happen?" after ------------------
+
+def _ahead(meeting: Meeting) -> list[Occurrence]:
+    """The occurrences not yet over: those whose messages a change re-plans."""
+    now = utcnow()
+    return [o for o in occurrences(meeting) if o.end > now]
+
+
+def _replan(meeting: Meeting, planned: list[Occurrence]) -> None:
+    """After a change: drop the reminders, and the questions about the occurrences `planned`
+    before (those already over keep theirs), then plan both for the meeting as it is now."""
+    notify.cancel(_reminder_prefix(meeting))
+    for occurrence in planned:
+        notify.cancel(_outcome_prefix(meeting, occurrence.original_start))
+    _plan_reminders(meeting)
+    _plan_outcomes(meeting)
 
 
 def _reminder_prefix(meeting: Meeting) -> str:
     return f"meeting:{meeting.id}:reminder:"
+
+
+def _outcome_prefix(meeting: Meeting, original_start: datetime) -> str:
+    """Keys of the "did it happen?" of one occurrence (named by its original start, as its
+    attendance is), followed by the person and the meeting's sequence."""
+    return f"meeting:{meeting.id}:outcome:{_stamp(original_start)}:"
+
+
+def _stamp(moment: datetime) -> str:
+    return f"{as_utc(moment).astimezone(UTC):%Y%m%dT%H%MZ}"
 
 
 def _plan_reminders(meeting: Meeting) -> None:
@@ -494,28 +558,75 @@ def _plan_reminders(meeting: Meeting) -> None:
             if occurrence.start - ahead <= now:
                 continue
             for person in (meeting.pair.mentee, meeting.pair.mentor):
-                other = other_member(meeting.pair, person)
-                notify.enqueue(
-                    person, "meeting_reminder",
-                    f"Reminder: meeting with {other.display_name} "
-                    f"{'tomorrow' if label == '24h' else 'in one hour'}",
-                    f"You meet {other.display_name} {_when(occurrence.start, person, meeting.pair)}"
-                    + (f"\nJoin: {meeting.url}" if meeting.url else ""),
-                    dedupe_key=f"{_reminder_prefix(meeting)}{meeting.sequence}:"
-                               f"{occurrence.start:%Y%m%dT%H%MZ}:{person.id}:{label}",
-                    send_after=occurrence.start - ahead)
+                _tell(meeting, person, "meeting_reminder",
+                      notices.reminder(_about(meeting, person, one_of_series=True),
+                                       occurrence.start, label),
+                      key=f"{_reminder_prefix(meeting)}{meeting.sequence}:"
+                          f"{_stamp(occurrence.start)}:{person.id}:{label}",
+                      send_after=occurrence.start - ahead)
 
 
-def _when(start: datetime, person: Person, pair: Pair) -> str:
-    other = other_member(pair, person)
-    return for_viewer(as_utc(start), zone_of(person, pair.program),
-                      zone_of(other, pair.program)).text().replace("(your time)",
-                                                                    f"({_place(person, pair)})")
-
-
-def _place(person: Person, pair: Pair) -> str:
-    return zone_of(person, pair.program).rsplit("/", 1)[-1].replace("_", " ") + " time"
+def _plan_outcomes(meeting: Meeting) -> None:
+    """Ask each member, once an occurrence is over, whether it happened (not those who
+    already said: a moved occurrence keeps its answers)."""
+    answers = attendance_by_occurrence(meeting)
+    for occurrence in _ahead(meeting):
+        said = answers.get(occurrence.original_start, {})
+        for person in (meeting.pair.mentee, meeting.pair.mentor):
+            if person.id in said:
+                continue
+            _tell(meeting, person, "meeting_outcome",
+                  notices.outcome(_about(meeting, person, one_of_series=True),
+                                  occurrence.start),
+                  key=f"{_outcome_prefix(meeting, occurrence.original_start)}{person.id}:"
+                      f"{meeting.sequence}",
+                  send_after=occurrence.end)
 
 
 def _domain() -> str:
     return current_app.config.get("SERVER_NAME") or "pairwise"
+
+
+# --- What waits for a member or staff (homes: "What needs you"; read-only) --------------------
+
+CONFIRM_DAYS = 14  # a meeting that ended longer ago is no longer asked about on the home
+
+
+def awaiting_answer(person: Person, pair_ids: list[int]) -> list[Meeting]:
+    """Proposals in these pairs that wait for `person`'s answer (the other member made them)."""
+    if not pair_ids:
+        return []
+    return list(db.session.scalars(sa.select(Meeting).where(
+        Meeting.pair_id.in_(pair_ids), Meeting.status == "proposed",
+        Meeting.proposed_by_id != person.id).order_by(Meeting.id)))
+
+
+def unconfirmed(person: Person, pair_ids: list[int],
+                now: datetime | None = None) -> list[tuple[Meeting, Occurrence]]:
+    """Occurrences in these pairs that ended in the last CONFIRM_DAYS and of which `person`
+    has not said whether they happened, in two queries."""
+    if not pair_ids:
+        return []
+    now = now or utcnow()
+    meetings = list(db.session.scalars(sa.select(Meeting).where(
+        Meeting.pair_id.in_(pair_ids), Meeting.status == "scheduled")))
+    said = {(meeting_id, as_utc(start)) for meeting_id, start in db.session.execute(
+        sa.select(Attendance.meeting_id, Attendance.occurrence_start).where(
+            Attendance.meeting_id.in_([m.id for m in meetings]),
+            Attendance.person_id == person.id))}
+    since = now - timedelta(days=CONFIRM_DAYS)
+    return [(meeting, occurrence) for meeting in meetings for occurrence in occurrences(meeting)
+            if since < occurrence.end <= now
+            and (meeting.id, occurrence.original_start) not in said]
+
+
+def disputed_count(program: Program) -> int:
+    """How many occurrences the two members described differently (`disagreements`), in one
+    query."""
+    differing = (sa.select(Attendance.meeting_id)
+                 .join(Meeting, Attendance.meeting_id == Meeting.id)
+                 .join(Pair, Meeting.pair_id == Pair.id)
+                 .where(Pair.program_id == program.id)
+                 .group_by(Attendance.meeting_id, Attendance.occurrence_start)
+                 .having(sa.func.count(sa.distinct(Attendance.outcome)) > 1))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(differing.subquery())) or 0
