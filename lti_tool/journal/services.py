@@ -1,10 +1,12 @@
 """Recaps, action items and messages of a pair. Only the pair's two members write and read
 them; staff get `pair_summary` (counts, dates, statuses) and the recaps a pair shared. Action
 items with a due date schedule their own reminders in the notification outbox (the day before,
-and the day after if still open); finishing an item cancels them. Callers commit."""
+and the day after if still open, at 9:00 in the owner's zone); finishing an item cancels them.
+A new message is e-mailed to the other member, at most once an hour. Callers commit."""
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -12,9 +14,11 @@ from flask_babel import gettext
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
 from lti_tool.i18n import N_
+from lti_tool.intake.services import zone_of
 from lti_tool.journal.models import ACTION_STATUSES, ActionItem, Message, Recap, ThreadState
 from lti_tool.meetings import agenda
 from lti_tool.meetings.models import Meeting
+from lti_tool.notify import compose
 from lti_tool.notify import services as notify
 from lti_tool.pairs import members
 from lti_tool.pairs.models import Pair
@@ -22,7 +26,8 @@ from lti_tool.timeutil import as_utc, utcnow
 
 LIMITS = {"takeaways": 5000, "notes": 10000, "title": 300, "message": 5000}
 MAX_DUE_DAYS = 366
-REMINDER_HOUR = time(9, 0)  # UTC; a reminder needs no precision beyond the day
+REMINDER_HOUR = time(9, 0)  # in the owner's zone: a reminder needs no precision beyond the day
+SUBJECT_TITLE = 120  # characters of an item's title in a reminder's subject
 
 
 class JournalError(ValueError):
@@ -159,16 +164,37 @@ def _plan_reminders(item: ActionItem) -> None:
     if item.status != "open" or item.due_on is None:
         return
     version = utcnow().strftime("%Y%m%d%H%M%S%f")  # a changed item plans anew
-    for label, day, subject in (
-            ("due", item.due_on - timedelta(days=1), f"Due tomorrow: {item.title}"),
-            ("overdue", item.due_on + timedelta(days=1), f"Overdue: {item.title}")):
-        moment = datetime.combine(day, REMINDER_HOUR, UTC)
+    zone = compose.reader_for(item.owner, zone_of(item.owner, item.pair.program)).zone
+    for label, day in (("due", item.due_on - timedelta(days=1)),
+                       ("overdue", item.due_on + timedelta(days=1))):
+        moment = datetime.combine(day, REMINDER_HOUR, ZoneInfo(zone))
         if moment > utcnow():
-            notify.enqueue(item.owner, "action_reminder", subject[:200],
-                           f"{item.title}\nDue {item.due_on:%d %B %Y}. Mark it done in "
-                           "Pairwise when it is.",
-                           dedupe_key=f"action:{item.id}:{label}:{item.due_on}:{version}",
-                           send_after=moment)
+            compose.tell(item.owner, "action_reminder", _action_reminder(item, label),
+                         dedupe_key=f"action:{item.id}:{label}:{item.due_on}:{version}",
+                         program=item.pair.program, zone=zone, send_after=moment,
+                         destination=compose.page("journal.pair_journal", pair_id=item.pair_id))
+
+
+def _action_reminder(item: ActionItem, label: str):
+    title, due_on = item.title, item.due_on
+    short = title if len(title) <= SUBJECT_TITLE else title[:SUBJECT_TITLE - 1] + "…"
+
+    def write(reader: compose.Reader) -> compose.Message:
+        if label == "due":
+            subject = reader.gettext("Due tomorrow: %(title)s", title=short)
+            line = reader.gettext("An action item of yours is due tomorrow.")
+        else:
+            subject = reader.gettext("Overdue: %(title)s", title=short)
+            line = reader.gettext("An action item of yours was due yesterday and is still "
+                                  "open.")
+        return compose.Message(
+            subject=subject,
+            lines=[line, reader.gettext("Mark it done in Pairwise when it is, or give it a "
+                                        "new date.")],
+            facts=[(reader.gettext("Action item"), title),
+                   (reader.gettext("Due"), reader.day(due_on) if due_on else "")],
+            action=reader.gettext("See your action items"))
+    return write
 
 
 def overdue(pair: Pair) -> list[ActionItem]:
@@ -203,11 +229,25 @@ def post_message(pair: Pair, by: Person, body: str) -> Message:
     state_of(pair, by).last_read_id = message.id  # your own message is read
     other = pair.mentor if by.id == pair.mentee_id else pair.mentee
     if state_of(pair, other).email:
-        hour = utcnow().strftime("%Y%m%dT%H")
-        notify.enqueue(other, "message", f"New message from {by.display_name}",
-                       f"{by.display_name} wrote to you in Pairwise:\n\n{message.body[:500]}",
-                       dedupe_key=f"message:{pair.id}:{other.id}:{hour}")
+        _tell_message(pair, by, other, message)
     return message
+
+
+def _tell_message(pair: Pair, by: Person, to: Person, message: Message) -> None:
+    """The first message of an hour is e-mailed; the rest wait in the thread (one key an hour)."""
+    hour = utcnow().strftime("%Y%m%dT%H")
+    author, body, sent = by.display_name, message.body[:500], message.created_at
+
+    def write(reader: compose.Reader) -> compose.Message:
+        return compose.Message(
+            subject=reader.gettext("New message from %(name)s", name=author),
+            lines=[reader.gettext("%(name)s wrote to you in Pairwise:", name=author)],
+            quote=body, quote_by=author, facts=[(reader.gettext("Sent"), reader.when(sent))],
+            action=reader.gettext("Read and reply"))
+
+    compose.tell(to, "message", write, dedupe_key=f"message:{pair.id}:{to.id}:{hour}",
+                 program=pair.program, zone=zone_of(to, pair.program),
+                 destination=compose.page("journal.messages", pair_id=pair.id))
 
 
 def mark_read(pair: Pair, person: Person) -> None:
@@ -246,3 +286,19 @@ def pair_summary(pair: Pair) -> dict:
         "messages_by_author": {author: count for author, count, _ in messages},
         "last_message_at": max((last for _, _, last in messages), default=None),
     }
+
+
+# --- What waits for a member (homes: "What needs you"; read-only) --------------------------
+
+def due_actions(person: Person, pair_ids: list[int], today: date | None = None
+                ) -> list[ActionItem]:
+    """The person's open action items in these pairs that are overdue or due by tomorrow (the
+    day their reminder goes), the earliest first, in one query."""
+    if not pair_ids:
+        return []
+    today = today or utcnow().date()
+    return list(db.session.scalars(sa.select(ActionItem).where(
+        ActionItem.pair_id.in_(pair_ids), ActionItem.owner_id == person.id,
+        ActionItem.status == "open", ActionItem.due_on.is_not(None),
+        ActionItem.due_on <= today + timedelta(days=1))
+        .order_by(ActionItem.due_on, ActionItem.id)))

@@ -1,7 +1,15 @@
 """Mentee choice: a mentee sees their top three recommended mentors with the reasons, asks
-one, and the mentor accepts or declines by a deadline (a request left unanswered lapses)."""
+one, and the mentor accepts or declines by a deadline (a request left unanswered lapses).
 
-from datetime import timedelta
+Each step is told (`messages`): the mentor hears of the request, the mentee of the answer. The
+lapse notices to both are queued for the deadline (with the request, or by the daily sweep as a
+far deadline nears) and cancelled by the answer; an answer once the deadline has passed (or
+once a lapse notice went out) is refused, so what people were told and the request's status
+agree. A request past its deadline is recorded as lapsed by the first read of the program's
+requests, or by the daily sweep (`reminders.py`), which queue its notices if they were not.
+"""
+
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -9,7 +17,7 @@ from flask_babel import gettext
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
 from lti_tool.matching import explain, scoring
-from lti_tool.pairs import services
+from lti_tool.pairs import messages, services
 from lti_tool.pairs.models import MentorRequest, Pair
 from lti_tool.timeutil import as_utc, utcnow
 
@@ -36,13 +44,13 @@ def recommendations(program: Program, mentee: Person) -> list[dict]:
 
 
 def requests_of(program: Program, mentee: Person) -> list[MentorRequest]:
-    _lapse(program)
+    lapse_overdue(program)
     return list(db.session.scalars(sa.select(MentorRequest).filter_by(
         program_id=program.id, mentee_id=mentee.id).order_by(MentorRequest.id)))
 
 
 def requests_to(program: Program, mentor: Person) -> list[MentorRequest]:
-    _lapse(program)
+    lapse_overdue(program)
     return list(db.session.scalars(sa.select(MentorRequest).filter_by(
         program_id=program.id, mentor_id=mentor.id, status="pending")))
 
@@ -63,15 +71,20 @@ def ask(program: Program, mentee: Person, mentor_id: int, message: str) -> Mento
                             score=pick["score"],
                             respond_by=utcnow() + timedelta(days=program.request_days))
     db.session.add(request)
+    db.session.flush()
+    messages.request_received(request)
     return request
 
 
 def answer(request: MentorRequest, mentor: Person, accept: bool) -> Pair | None:
-    if request.mentor_id != mentor.id or request.status != "pending":
+    """The mentor's answer, told to the mentee; refused once the request has lapsed."""
+    if request.mentor_id != mentor.id or request.status != "pending" \
+            or _overdue(request, utcnow()) or not messages.withdraw_lapse(request):
         raise services.MatchingError(gettext("This request is no longer waiting for your answer."))
     request.responded_at = utcnow()
     if not accept:
         request.status = "declined"
+        messages.request_declined(request)
         return None
     program = db.session.get(Program, request.program_id)
     mentor_row = next((m for m in services.intake.mentors_of(program, approved_only=True)
@@ -83,12 +96,24 @@ def answer(request: MentorRequest, mentor: Person, accept: bool) -> Pair | None:
                 score=request.score, explanation=request.explanation,
                 ends_on=services.term_end(program))
     db.session.add(pair)
+    db.session.flush()
+    messages.request_accepted(request, pair)
     return pair
 
 
-def _lapse(program: Program) -> None:
-    now = utcnow()
+def _overdue(request: MentorRequest, now: datetime) -> bool:
+    return as_utc(request.respond_by) <= now
+
+
+def lapse_overdue(program: Program, now: datetime | None = None) -> int:
+    """Record the program's unanswered requests past their deadline as lapsed, with the lapse
+    notices to both (already queued for the deadline, unless the request is older than they
+    are). Returns how many notices were queued now."""
+    now = now or utcnow()
+    queued = 0
     for request in db.session.scalars(sa.select(MentorRequest).filter_by(
-            program_id=program.id, status="pending")):
-        if as_utc(request.respond_by) < now:
+            program_id=program.id, status="pending").order_by(MentorRequest.id)):
+        if _overdue(request, now):
             request.status = "lapsed"
+            queued += messages.request_lapsed(request, now)
+    return queued

@@ -16,6 +16,7 @@ from lti_tool.extensions import db
 from lti_tool.intake import services as intake
 from lti_tool.intake.models import Mentor, Profile, Question
 from lti_tool.matching import assignment, explain, profiles, report, scoring
+from lti_tool.pairs import messages
 from lti_tool.pairs.models import AvoidedPair, MatchRun, Pair, Proposal
 from lti_tool.timeutil import utcnow
 
@@ -261,7 +262,8 @@ def assign(run: MatchRun, mentee_id: int, mentor_id: int) -> Proposal:
 
 
 def publish(run: MatchRun) -> list[Pair]:
-    """Turn every proposal into an active pair, all or nothing; the caller commits."""
+    """Turn every proposal into an active pair, all or nothing, and tell both members of each
+    (`messages.match_published`); the caller commits."""
     if run.status != "draft":
         raise MatchingError(gettext("This proposal was already published or replaced."))
     if not run.proposals:
@@ -278,6 +280,8 @@ def publish(run: MatchRun) -> list[Pair]:
     db.session.add_all(pairs)
     run.status, run.published_at = "published", utcnow()
     db.session.flush()
+    for pair in pairs:
+        messages.match_published(pair)
     return pairs
 
 
@@ -355,7 +359,7 @@ def term_end(program: Program, start: date | None = None) -> date:
 def end_pair(pair: Pair, status: str, reason: str, avoid_again: bool = False) -> None:
     """Close a relationship, keeping it as history; the mentee can be matched again and the
     mentor's place is freed. With `avoid_again`, the two are never proposed together again.
-    The caller commits."""
+    Both members are told what happens next. The caller commits."""
     if pair.status != "active":
         raise MatchingError(gettext("This pair has already ended."))
     if status not in END_STATUSES:
@@ -365,10 +369,12 @@ def end_pair(pair: Pair, status: str, reason: str, avoid_again: bool = False) ->
         db.session.add(AvoidedPair(program_id=pair.program_id, mentee_id=pair.mentee_id,
                                    mentor_id=pair.mentor_id,
                                    reason=f"Pair ended: {pair.end_reason}".rstrip(": ")))
+    messages.pair_ended(pair, avoid_again)
 
 
 def extend_pair(pair: Pair, until: date, note: str = "") -> None:
-    """Move the date a relationship is due to complete further out; the caller commits."""
+    """Move the date a relationship is due to complete further out, and tell both members;
+    the caller commits."""
     if pair.status != "active":
         raise MatchingError(gettext("Only an active pair can be extended."))
     today = utcnow().date()
@@ -382,12 +388,14 @@ def extend_pair(pair: Pair, until: date, note: str = "") -> None:
     pair.extensions = [*pair.extensions, {
         "from": current.isoformat(), "to": until.isoformat(),
         "at": utcnow().isoformat(timespec="seconds"), "note": note.strip()[:500]}]
-    pair.ends_on = until
+    before, pair.ends_on = pair.ends_on, until
+    messages.pair_extended(pair, before)
 
 
 def rematch(previous: Pair) -> Pair:
     """The mentee of an ended pair asked for that mentor again: a new pair continuing the old
-    one (the never-pair rule between them, if any, is lifted). The caller commits."""
+    one (the never-pair rule between them, if any, is lifted); both are told of the match
+    again. The caller commits."""
     program = previous.program
     if previous.status == "active":
         raise MatchingError(gettext("This pair is still active."))
@@ -411,6 +419,7 @@ def rematch(previous: Pair) -> Pair:
                 ends_on=term_end(program), previous_pair_id=previous.id)
     db.session.add(pair)
     db.session.flush()
+    messages.match_published(pair)
     return pair
 
 
@@ -445,3 +454,11 @@ def avoid(program: Program, mentee_id: int, mentor_id: int, reason: str = "") ->
 def history(program: Program) -> list[Pair]:
     return list(db.session.scalars(sa.select(Pair).where(
         Pair.program_id == program.id, Pair.status != "active").order_by(Pair.ended_at.desc())))
+
+
+# --- For staff's "What needs you" (homes; read-only) ----------------------------------------
+
+def unmatched_learners(program: Program) -> list[Enrolment]:
+    """The course's active learners without an active pair in the program, in two queries."""
+    paired = {p.mentee_id for p in active_pairs(program)}
+    return [e for e in intake.mentees_of(program) if e.person_id not in paired]

@@ -20,10 +20,9 @@ from lti_tool.extensions import db
 from lti_tool.journal.models import ActionItem, Message, Recap
 from lti_tool.meetings.models import Attendance, Meeting
 from lti_tool.meetings.recurrence import cached_rule_starts
-from lti_tool.notify import services as notify
 from lti_tool.pairs import services as pairs
 from lti_tool.pairs.models import Pair
-from lti_tool.relationships import signals
+from lti_tool.relationships import notices, signals
 from lti_tool.relationships.models import HealthSettings, InactivityWarning, PairHealth
 from lti_tool.surveys.models import SurveyResponse
 from lti_tool.timeutil import as_utc, utcnow
@@ -412,31 +411,16 @@ def _cell(value) -> str:
 
 # --- Acting on a pair ----------------------------------------------------------------------
 
-NUDGE = ("Your program team is checking in: it has been a while since your mentoring pair "
-         "last met or wrote. A short message or a 30-minute call keeps the routine going.")
-
-
 def nudge(pair: Pair, kind: str = "nudge") -> int:
-    """Tell both members (at most once a day per kind); returns how many were queued."""
-    today = utcnow().date().isoformat()
-    subject, body = {
-        "nudge": ("A nudge from your mentoring program", NUDGE),
-        "checkin": ("How is your mentoring going?",
-                    "Your program team would like to hear how your mentoring relationship is "
-                    "going: please answer the short check-in in Pairwise."),
-    }[kind]
-    queued = 0
-    for person in (pair.mentee, pair.mentor):
-        if notify.enqueue(person, f"pair_{kind}", subject, body,
-                          dedupe_key=f"pair:{pair.id}:{kind}:{today}:{person.id}"):
-            queued += 1
-    return queued
+    """Tell both members (at most once a day per kind: `notices.nudge`); returns how many were
+    queued now."""
+    return notices.nudge(pair, kind, utcnow().date())
 
 
 def sweep_inactive(program: Program, today: date | None = None) -> dict[str, int]:
     """Assess every pair for the day (so the day's first dashboard view is quick); warn
     inactive pairs, and close those still inactive a while after the warning (when the
-    program asks for it). The caller commits."""
+    program asks for it), telling the program's staff. The caller commits."""
     settings = settings_of(program)
     done = {"warned": 0, "closed": 0}
     today = today or utcnow().date()
@@ -455,16 +439,13 @@ def sweep_inactive(program: Program, today: date | None = None) -> dict[str, int
         pair = db.session.get(Pair, status.pair.id)
         if warning is None:
             db.session.add(InactivityWarning(pair_id=pair.id))
-            for person in (pair.mentee, pair.mentor):
-                notify.enqueue(person, "pair_inactive", "Your mentoring pair is inactive",
-                               f"Nothing has happened in your mentoring pair lately. Unless "
-                               f"you meet or write within {settings.close_after_warning_days} "
-                               "days, the program will close the pair.",
-                               dedupe_key=f"pair:{pair.id}:inactive-warning:{person.id}")
+            notices.inactivity_warning(
+                pair, today, today + timedelta(days=settings.close_after_warning_days))
             done["warned"] += 1
         elif as_utc(warning.warned_at).date() + timedelta(
                 days=settings.close_after_warning_days) <= today:
             pairs.end_pair(pair, "ended", "Closed after a long time without activity")
+            notices.closed_for_inactivity(pair, as_utc(warning.warned_at).date())
             db.session.delete(warning)
             done["closed"] += 1
     return done

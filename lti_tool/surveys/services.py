@@ -1,6 +1,7 @@
 """Which survey a pair member owes now, taking an answer (anonymously when the program says
 so), and results for staff: aggregates always, individual answers only in programs that are
-not anonymous. Callers commit."""
+not anonymous. Answering a round cancels its reminder still waiting in the outbox
+(`reminders.py` queues them). Callers commit."""
 
 import re
 from collections import Counter
@@ -14,6 +15,7 @@ from lti_tool.courses.models import Person, Program
 from lti_tool.dbutil import insert_unless_present
 from lti_tool.extensions import db
 from lti_tool.i18n import N_
+from lti_tool.notify import services as notify
 from lti_tool.pairs.models import Pair
 from lti_tool.surveys.models import KINDS, SurveyReceipt, SurveyResponse, SurveySettings
 from lti_tool.timeutil import as_utc, utcnow
@@ -53,6 +55,7 @@ class Due:
     round: str
     question: str
     extra: list[tuple[str, str, str]]  # (id, text, "scale" | "text")
+    opened_on: date | None = None  # the day it became due: a round's name in reminders
 
 
 def settings_of(program: Program) -> SurveySettings:
@@ -81,26 +84,31 @@ def due_for(pair: Pair, person: Person, today: date | None = None) -> Due | None
     ends = pair.ends_on
     if ends and (pair.status == "completed" or (ends - today).days <= FINAL_WINDOW_DAYS) \
             and not _answered(pair, person, "final"):
-        return _due("final", "1", settings)
+        return _due("final", "1", settings, ends - timedelta(days=FINAL_WINDOW_DAYS))
     if pair.status != "active":
         return None
-    if ends and today >= started + (ends - started) / 2 and not _answered(pair, person,
-                                                                         "midpoint"):
-        return _due("midpoint", "1", settings)
+    halfway = started + (ends - started) / 2 if ends else None
+    if halfway and today >= halfway and not _answered(pair, person, "midpoint"):
+        return _due("midpoint", "1", settings, halfway)
     rounds = sorted(_answered(pair, person, "checkin"))
     last = date.fromisoformat(rounds[-1]) if rounds else None
     next_day = (last + timedelta(days=settings.checkin_days) if last
                 else started + timedelta(days=FIRST_CHECKIN_DAYS))
     if today >= next_day:
-        return _due("checkin", today.isoformat(), settings)
+        return _due("checkin", today.isoformat(), settings, next_day)
     return None
 
 
-def _due(kind: str, round_: str, settings: SurveySettings) -> Due:
+def _due(kind: str, round_: str, settings: SurveySettings, opened_on: date | None) -> Due:
     extra = [(key, text, "text") for key, text in BUILTIN.get(kind, [])]
     extra += [(q["id"], q["text"], q.get("kind", "text")) for q in settings.questions
               if kind in q.get("surveys", [])]
-    return Due(kind, round_, RATING_QUESTION[kind], extra)
+    return Due(kind, round_, RATING_QUESTION[kind], extra, opened_on)
+
+
+def reminders_of(pair: Pair, person: Person, kind: str) -> str:
+    """The prefix of the dedupe keys of a member's reminders for one kind of survey."""
+    return f"survey:{pair.id}:{person.id}:{kind}:"
 
 
 def answer(pair: Pair, person: Person, due: Due, rating: int | None, comment: str,
@@ -131,6 +139,7 @@ def answer(pair: Pair, person: Person, due: Due, rating: int | None, comment: st
     db.session.add(SurveyReceipt(pair_id=pair.id, person_id=person.id, kind=due.kind,
                                  round=due.round))
     db.session.flush()
+    notify.cancel(reminders_of(pair, person, due.kind))  # answered: no reminder is owed
     return response
 
 
