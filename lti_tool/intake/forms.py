@@ -44,6 +44,7 @@ DAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday
 GRID_HOURS = range(6, 23)
 TIMEZONES = sorted(tz for tz in available_timezones() if "/" in tz or tz == "UTC")
 MIN_WEEKLY_HOURS = 1
+BIO_LIMIT = 600  # a few sentences: what a mentee reads before choosing a mentor
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -83,8 +84,13 @@ def _min_hours(form, field):
 class IntakeForm(FlaskForm):
     topics = MultiCheckboxField(_l("What do you want to work on?"), validators=[Optional()])
     goals_text = TextAreaField(_l("Your goals in your own words (optional)"),
+                               description=_l("Your mentor reads this; program staff do not."),
                                validators=[Length(max=1000)])
     expertise = MultiCheckboxField(_l("What can you help others with?"), validators=[Optional()])
+    bio = TextAreaField(
+        _l("About you, for mentees (optional)"),
+        description=_l("A few sentences: your work, and what you enjoy helping with."),
+        validators=[Length(max=BIO_LIMIT, message=_l("Keep it under %(max)d characters."))])
     languages = MultiCheckboxField(_l("Languages you can mentor or be mentored in"),
                                    choices=choices(LANGUAGES.items()))
     timezone = SelectField(_l("Your time zone"), choices=choices(TIMEZONES),
@@ -94,8 +100,11 @@ class IntakeForm(FlaskForm):
     modality = RadioField(_l("How would you prefer to meet?"),
                           choices=choices(translated(MODALITIES).items()),
                           default="video", validators=[InputRequired()])
-    preferences = TextAreaField(_l("Anything we should consider when matching? (optional)"),
-                                validators=[Length(max=1000)])
+    preferences = TextAreaField(
+        _l("Anything your mentor should know or keep in mind? (optional)"),
+        description=_l("Your mentor reads this; program staff do not, and matching does not "
+                       "use it."),
+        validators=[Length(max=1000)])
     volunteers_to_mentor = BooleanField(_l("I would also like to mentor a peer"))
     capacity = IntegerField(_l("How many mentees can you take in all (across your courses)?"),
                             default=2, validators=[Optional(), NumberRange(min=1, max=20)])

@@ -6,10 +6,13 @@ from flask_babel import gettext as _
 from lti_tool.courses.access import current_program, role_required
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
-from lti_tool.intake import services
+from lti_tool.intake import profiles, services
 from lti_tool.intake.forms import DAYS, GRID_HOURS, build_intake_form, check_role_fields, slot_value
 
 blueprint = Blueprint("intake", __name__)
+# Any page may show a mentor profile ({% include "intake/_mentor_profile.html" %}), e.g. the
+# cards of mentee choice, without its view having to look it up.
+blueprint.add_app_template_global(profiles.mentor_profile, "mentor_profile")
 
 
 def _person_roles(program):

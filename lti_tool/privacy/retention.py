@@ -124,7 +124,7 @@ def purge_program(program: Program, result: Purge) -> None:
 
 
 def _program_texts(program: Program, result: Purge) -> None:
-    for column in ("goals_text", "preferences"):
+    for column in ("goals_text", "preferences", "bio"):
         _run(result, "intake_texts", sa.update(Profile).where(
             Profile.program_id == program.id, getattr(Profile, column) != "")
             .values({column: ""}))

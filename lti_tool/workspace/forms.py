@@ -66,6 +66,11 @@ class TermsForm(FlaskForm):
 
 class AcceptForm(FlaskForm):
     version = HiddenField(validators=[InputRequired()])
+    # What the accepting member wants from the relationship, added to what the version says
+    # for them: it makes a new version, for the other member to accept.
+    additions = TextAreaField(
+        _l("Add what you want from the relationship (optional)"),
+        validators=[Optional(), _most(LIMITS["terms"])])
 
 
 class TickForm(FlaskForm):

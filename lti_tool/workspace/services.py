@@ -1,6 +1,8 @@
 """The pair workspace's rules. The mentoring agreement moves by versions: one member proposes,
-the other accepts or proposes an edit (a new version the first must accept), and it is signed
-when both accepted the same, latest version; every version is kept. The checklist mixes
+the other accepts, accepts adding what they want from the relationship, or proposes an edit
+(either of the last two is a new version the first must accept), and it is signed when both
+accepted the same, latest version; every version is kept. The members hear of each step by
+e-mail (notices.py). The checklist mixes
 manual ticks with items the pair's own progress ticks. Goals carry milestones and a status.
 
 Only the pair's two members change anything, and only while the pair is active. Staff get
@@ -19,11 +21,11 @@ from lti_tool.extensions import db
 from lti_tool.i18n import N_
 from lti_tool.meetings import services as meetings
 from lti_tool.meetings.models import Meeting
-from lti_tool.notify import services as notify
 from lti_tool.pairs import members
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.workspace import checklist as content
+from lti_tool.workspace import notices
 from lti_tool.workspace.models import (
     CHANNELS,
     FREQUENCIES,
@@ -247,35 +249,31 @@ def propose_agreement(pair: Pair, by: Person, terms: Terms,
     except IntegrityError as exc:  # both proposed at the same moment
         raise WorkspaceError(gettext("The other member proposed a version at the same moment. Read "
                              "it, then make your changes again.")) from exc
-    _tell_proposed(version, previous=latest)
+    notices.cancel_waiting(pair)  # the version it replaces no longer waits for anyone
+    other = other_member(pair, by)
+    notices.proposed(version, other, [TERM_LABELS[name]
+                                      for name in changed_terms(version, latest)])
+    notices.schedule_waiting(version, other)
     return version
 
 
-def _tell_proposed(version: AgreementVersion, previous: AgreementVersion | None) -> None:
-    """The other member hears that a version waits for them: which fields changed, never
-    what anyone wrote (that stays in Pairwise)."""
-    by, other = version.proposed_by, other_member(version.pair, version.proposed_by)
-    if previous is None:
-        subject = f"{by.display_name} proposed your mentoring agreement"
-        body = (f"{by.display_name} wrote a first version of your mentoring agreement: how "
-                "often you meet, how you keep in touch and what you each want from the "
-                "relationship.")
-    else:
-        subject = f"{by.display_name} suggested changes to your mentoring agreement"
-        body = (f"{by.display_name} proposed version {version.number} of your mentoring "
-                f"agreement. Changed: {_listed(changed_terms(version, previous))}.")
-    notify.enqueue(other, "agreement_proposed", subject,
-                   body + "\n\nRead it in Pairwise, then accept it or suggest changes.",
-                   dedupe_key=f"agreement:{version.pair_id}:{version.number}:{other.id}")
-
-
-def _listed(names: list[str]) -> str:
-    return ", ".join(TERM_LABELS[name].lower() for name in names)
-
-
-def accept_agreement(pair: Pair, by: Person, number: int) -> AgreementVersion:
-    """`by` accepts version `number`, which must still be the latest."""
+def accept_agreement(pair: Pair, by: Person, number: int, additions: str = ""
+                     ) -> AgreementVersion:
+    """`by` accepts version `number`, which must still be the latest: it is signed. With
+    `additions` (what `by` wants from the relationship, added to theirs) `by` accepts it as a
+    new version instead, which the other member then accepts."""
     check_member(pair, by)
+    latest = _acceptable(pair, by, number)
+    if (additions or "").strip():
+        return _accept_with_additions(pair, by, latest, additions)
+    _accept(latest, by)
+    notices.cancel_waiting(pair)
+    notices.signed(latest, by, other_member(pair, by))
+    return latest
+
+
+def _acceptable(pair: Pair, by: Person, number: int) -> AgreementVersion:
+    """The latest version, if it is `number` and waits for `by`; else WorkspaceError."""
     latest = latest_version(pair)
     if latest is None:
         raise WorkspaceError(gettext("There is no agreement to accept yet: propose one."))
@@ -292,15 +290,22 @@ def accept_agreement(pair: Pair, by: Person, number: int) -> AgreementVersion:
                              if latest.signed_at
                              else gettext("You accepted this version already; %(name)s has yet "
                                           "to.", name=other_member(pair, by).display_name))
-    _accept(latest, by)
-    other = other_member(pair, by)
-    notify.enqueue(other, "agreement_signed", f"{by.display_name} accepted your mentoring "
-                   "agreement",
-                   f"You have both accepted version {latest.number} of your mentoring "
-                   "agreement. It is in your workspace in Pairwise whenever you want to look "
-                   "back at it.",
-                   dedupe_key=f"agreement:{pair.id}:{latest.number}:signed:{other.id}")
     return latest
+
+
+def own_hopes(pair: Pair, person: Person) -> str:
+    """The term that says what `person` wants from the relationship."""
+    return "mentee_hopes" if person.id == pair.mentee_id else "mentor_hopes"
+
+
+def _accept_with_additions(pair: Pair, by: Person, latest: AgreementVersion,
+                           additions: str) -> AgreementVersion:
+    """Version `latest` with `additions` after what it says `by` wants, proposed by `by`."""
+    field = own_hopes(pair, by)
+    added = _text(additions, TERM_LABELS[field], LIMITS["terms"])
+    before = getattr(latest, field)
+    terms = replace(Terms.of(latest), **{field: f"{before}\n\n{added}" if before else added})
+    return propose_agreement(pair, by, terms, base=latest.number)
 
 
 # --- The checklist ---------------------------------------------------------------------------

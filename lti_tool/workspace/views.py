@@ -5,7 +5,7 @@ program's agreement template on a page of their own."""
 
 from datetime import date, datetime
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -14,6 +14,7 @@ from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Person, Program, Role
 from lti_tool.courses.scoped import program_through
 from lti_tool.i18n import translated
+from lti_tool.intake import profiles
 from lti_tool.meetings import localtime
 from lti_tool.meetings import services as meetings
 from lti_tool.meetings.models import MODALITY_LABELS
@@ -22,7 +23,7 @@ from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.web.forms import attempt, change, first_error, required
 from lti_tool.web.submissions import idempotent
-from lti_tool.workspace import services
+from lti_tool.workspace import nav, notices, services
 from lti_tool.workspace.forms import (
     AcceptForm,
     EditGoalForm,
@@ -41,15 +42,12 @@ from lti_tool.workspace.models import (
 )
 
 blueprint = Blueprint("workspace", __name__)
+# Every page of a pair, whichever feature draws it, shows the same bar (workspace/_nav.html).
+blueprint.add_app_template_global(nav.pair_nav, "workspace_nav")
+# An ended pair's agreement reminders are cancelled with it (pairs/touched.py).
+blueprint.record_once(lambda state: notices.subscribe())
 PRIVACY = _l("Only you and {other} can read this. Program staff see only dates, counts and "
              "statuses.")
-# Pages of other features, linked from the hub when the feature is installed.
-ELSEWHERE = (
-    ("guides.pair_guides", _l("Guides"), _l("Conversation guides and exercises for each stage.")),
-    ("journal.pair_journal", _l("Recaps and action items"),
-     _l("A few lines after each meeting, and who does what next.")),
-    ("journal.messages", _l("Messages"), _l("Check in between meetings.")),
-)
 
 
 # --- Access and helpers ----------------------------------------------------------------------
@@ -119,26 +117,16 @@ def hub(pair_id: int):
         their_progress=services.checklist_progress(pair, other),
         active_goals=sum(goal.status == "active" for goal in goals),
         achieved_goals=sum(goal.status == "achieved" for goal in goals),
-        modalities=translated(MODALITY_LABELS), links=_links(pair))
+        modalities=translated(MODALITY_LABELS), **_introductions(pair, viewer))
 
 
-def _links(pair: Pair) -> list[tuple[str, str, str]]:
-    """(label, url, what it is) for the pages of this pair; other features' pages only when
-    they are installed."""
-    own = [
-        (_("Getting started"), url_for("workspace.getting_started", pair_id=pair.id),
-         _("Set-up, video etiquette and data safety, and your first steps together.")),
-        (_("Agreement"), url_for("workspace.agreement", pair_id=pair.id),
-         _("How often you meet, how you keep in touch, what you each want.")),
-        (_("Meetings"), url_for("meetings.pair_meetings", pair_id=pair.id),
-         _("Find a time, book it, and add it to your calendar.")),
-        (_("Goals"), url_for("workspace.goals", pair_id=pair.id),
-         _("Your development plan: goals, milestones and progress.")),
-    ]
-    others = [(label, url_for(endpoint, pair_id=pair.id), note)
-              for endpoint, label, note in ELSEWHERE
-              if endpoint in current_app.view_functions]
-    return own[:3] + others + own[3:]
+def _introductions(pair: Pair, viewer: Person) -> dict:
+    """Who the other member is, in the words the intake shared with this viewer: the
+    mentee's own words for their mentor, the mentor's profile for their mentee."""
+    return {"their_words": profiles.mentee_words(pair.program, pair.mentee)
+            if viewer.id == pair.mentor_id else None,
+            "their_profile": profiles.mentor_profile(pair.program, pair.mentor)
+            if viewer.id == pair.mentee_id else None}
 
 
 # --- Getting started -------------------------------------------------------------------------
@@ -180,7 +168,8 @@ def agreement(pair_id: int):
     return _agreement_page(pair, TermsForm(data=services.draft_terms(pair).values()))
 
 
-def _agreement_page(pair: Pair, form: TermsForm, status: int = 200):
+def _agreement_page(pair: Pair, form: TermsForm, accept_form: AcceptForm | None = None,
+                    status: int = 200):
     common = _common(pair)
     _name_hopes(form, pair)
     versions = services.versions_of(pair)
@@ -190,8 +179,14 @@ def _agreement_page(pair: Pair, form: TermsForm, status: int = 200):
     # The version the next edit builds on: after a refusal because someone proposed a newer
     # one, the page shows that version, and the typed text can then be sent on top of it.
     form.base.data = str(latest.number) if latest else ""
+    accept_form = accept_form or AcceptForm()
+    if latest:
+        accept_form.additions.description = _(
+            "Leave it empty to sign version %(number)s as it is. With something added, you "
+            "accept it as version %(next)s, for %(name)s to accept in turn.",
+            number=latest.number, next=latest.number + 1, name=common["other"].display_name)
     return render_template(
-        "workspace/agreement.html", **common, form=form, accept_form=AcceptForm(),
+        "workspace/agreement.html", **common, form=form, accept_form=accept_form,
         versions=versions, latest=latest, signed=services.in_force(pair), changes=changes,
         awaiting=services.awaiting(latest) if latest else None,
         accepted_at=services.accepted_at, labels=_labels(pair),
@@ -245,9 +240,23 @@ def accept(pair_id: int):
     if not number.isdigit():
         return _back("workspace.agreement", _("Choose a version to accept."), "error",
                      pair_id=pair.id)
-    return _attempt(lambda: services.accept_agreement(pair, g.enrolment.person, int(number)),
-                    "workspace.agreement", _("Accepted: your agreement is signed."),
-                    pair_id=pair.id)
+    additions = form.additions.data or ""
+    version, problem = change(lambda: services.accept_agreement(
+        pair, g.enrolment.person, int(number), additions), services.WorkspaceError)
+    if problem and additions.strip():  # the page comes back with the additions still there
+        flash(problem, "error")
+        return _agreement_page(pair, TermsForm(data=services.draft_terms(pair).values()),
+                               accept_form=form, status=400)
+    if problem:
+        return _back("workspace.agreement", problem, "error", pair_id=pair.id)
+    if version.signed_at:
+        return _back("workspace.agreement", _("Accepted: your agreement is signed."),
+                     pair_id=pair.id)
+    return _back("workspace.agreement",
+                 _("Version %(number)s, with what you added, is proposed. %(name)s has been told "
+                   "and can accept it.", number=version.number,
+                   name=services.other_member(pair, g.enrolment.person).display_name),
+                 pair_id=pair.id)
 
 
 # --- Goals -----------------------------------------------------------------------------------

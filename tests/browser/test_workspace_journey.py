@@ -324,7 +324,7 @@ def _learner_plans(page, frame):
     screenshot(page, "workspace-5-learner-goal")
 
     # The first-meeting guide as the agenda, then read.
-    frame.get_by_role("link", name="Your workspace with Mona Mentor").click()
+    frame.get_by_role("link", name="Overview", exact=True).click()
     frame.get_by_role("link", name="Guides", exact=True).click()
     frame.get_by_role("heading", name="Conversation guides with Mona Mentor").wait_for()
     agenda = _section(frame, "Your agenda")
