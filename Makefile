@@ -39,8 +39,21 @@ setup: venv
 	$(FLASK) lti ensure-key
 	$(FLASK) sandbox setup
 
+# The workers run beside the server, as a process manager would run them in production: each
+# exits after a bounded number of batches and is started again. Their output goes to
+# instance/*.log; stopping `make run` (Ctrl-C) stops them too.
+WORKERS := "notify worker --interval 5 --max-loops 720" \
+	"grades worker --interval 5 --max-loops 720" \
+	"program sweep --loop --interval 60 --max-loops 60"
+
 run: setup
 	@echo "Sandbox LMS: http://localhost:5000/sandbox/   Tool admin: http://127.0.0.1:5000/admin/"
+	@echo "Workers (notifications, grades, program sweep) log to instance/*-worker.log"
+	@mkdir -p instance; trap 'kill 0' EXIT INT TERM; \
+	for worker in $(WORKERS); do \
+	  log=instance/$$(echo $$worker | cut -d' ' -f1)-worker.log; \
+	  (while :; do $(FLASK) $$worker >>$$log 2>&1 || sleep 5; done) & \
+	done; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 lint: venv

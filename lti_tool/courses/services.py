@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from lti_tool.courses import landing
 from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink, Role
 from lti_tool.extensions import db
 from lti_tool.lti.context import PROGRAM_PARAM, SUBSTITUTIONS, LaunchContext
@@ -35,6 +36,8 @@ def record_launch(ctx: LaunchContext) -> RecordedLaunch:
     enrolment = _upsert_enrolment(course, person, ctx)
     link = _upsert_resource_link(course, platform, ctx) if ctx.resource_link_id else None
     db.session.flush()
+    if link is not None:
+        landing.note_launch(person, link)
     return RecordedLaunch(enrolment, link)
 
 
@@ -98,6 +101,10 @@ def _upsert_resource_link(course: Course, platform: Platform, ctx: LaunchContext
     link.title = ctx.resource_link_title or link.title or ""
     # The activity's own parameters; the substituted ones describe the person, not the link.
     link.custom = {k: v for k, v in ctx.custom.items() if k not in SUBSTITUTIONS}
+    # Where the LMS's pages are, for the links e-mails send back to it (courses/landing.py).
+    link.lms_web_root = landing.web_root(ctx.issuer, ctx.return_url,
+                                         ctx.product_family or platform.product_family) \
+        or link.lms_web_root
     if ctx.ags:
         link.ags_lineitems_url = ctx.ags.lineitems_url
         link.ags_lineitem_url = ctx.ags.lineitem_url
@@ -142,3 +149,11 @@ def course_roster(course: Course) -> list[Enrolment]:
             .order_by(ROLE_ORDER, Person.family_name, Person.given_name, Person.subject)
         )
     )
+
+
+def staff_of(program: Program) -> list[Person]:
+    """The people with the staff role in the program's course (active enrolments)."""
+    return list(db.session.scalars(
+        sa.select(Person).join(Enrolment, Enrolment.person_id == Person.id)
+        .where(Enrolment.course_id == program.course_id, Enrolment.role == Role.STAFF,
+               Enrolment.active.is_(True)).order_by(Person.id)))

@@ -486,3 +486,16 @@ def roster_courses() -> list[Course]:
     """Courses whose platform gave a membership service (NRPS) URL."""
     return list(db.session.scalars(sa.select(Course).where(Course.nrps_url.is_not(None))
                                    .order_by(Course.id)))
+
+
+# --- For staff's "What needs you" (homes; read-only) ----------------------------------------
+
+def refused_count(program: Program) -> int:
+    """How many people still in the course have a score the LMS refused or could not take
+    (PROBLEMS: the staff page's problems), in one query."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(GradeRecord)
+        .join(Enrolment, sa.and_(Enrolment.person_id == GradeRecord.person_id,
+                                 Enrolment.course_id == program.course_id))
+        .where(GradeRecord.program_id == program.id, GradeRecord.sync_status.in_(PROBLEMS),
+               Enrolment.active.is_(True))) or 0

@@ -7,16 +7,15 @@ from lti_tool.courses.access import current_link, login_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
+from lti_tool.homes.needs import participant_needs, staff_needs
 from lti_tool.i18n import translated
 from lti_tool.intake import services as intake
-from lti_tool.journal import services as journal
 from lti_tool.meetings import services as meetings
 from lti_tool.meetings.models import OUTCOMES
 from lti_tool.pairs import choice
 from lti_tool.pairs.forms import AnswerForm, RequestForm
 from lti_tool.pairs.services import pairs_of
 from lti_tool.relationships import stories
-from lti_tool.surveys import services as surveys
 
 blueprint = Blueprint("homes", __name__)
 
@@ -27,11 +26,7 @@ def home():
     link = current_link()
     program = link.program if link else None
     if g.enrolment.role == Role.STAFF:
-        roster = services.course_roster(g.enrolment.course)
-        disputed = meetings.disagreements(program) if program else []
-        return render_template("homes/staff.html", program=program, roster=roster,
-                               form=ConfirmForm(), disputed=disputed,
-                               outcomes=translated(OUTCOMES))
+        return _staff_home(program)
     profile = intake.profile_for(program, g.enrolment.person) if program else None
     if program and profile is None:
         return redirect(url_for("intake.intake"), code=303)  # the intake comes first
@@ -43,11 +38,21 @@ def home():
         if mentee_view and not pairs else [],
         "my_requests": choice.requests_of(program, person) if mentee_view else [],
         "requests_to_me": choice.requests_to(program, person) if program else [],
-        "checkins": {p.id: due for p in pairs if (due := surveys.due_for(p, person))},
-        "unread": {p.id: journal.unread_count(p, person) for p in pairs},
+        "needs": participant_needs(person, program, pairs),
         "stories": stories.published(program, limit=3) if program else [],
     }
     db.session.commit()  # lapsed requests are recorded as such
     return render_template("homes/participant.html", program=program, profile=profile,
                            pairs=pairs, request_form=RequestForm(), answer_form=AnswerForm(),
                            **context)
+
+
+def _staff_home(program):
+    roster = services.course_roster(g.enrolment.course)
+    needs = staff_needs(program)
+    disputed = (meetings.disagreements(program)
+                if any(need.kind == "disagreements" for need in needs) else [])
+    db.session.commit()  # the pairs' health assessed on the way is kept for the dashboard
+    return render_template("homes/staff.html", program=program, roster=roster,
+                           form=ConfirmForm(), disputed=disputed, needs=needs,
+                           outcomes=translated(OUTCOMES))
