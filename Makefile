@@ -49,7 +49,7 @@ WORKERS := "notify worker --interval 5 --max-loops 720" \
 run: setup
 	@echo "Sandbox LMS: http://localhost:5000/sandbox/   Tool admin: http://127.0.0.1:5000/admin/"
 	@echo "Workers (notifications, grades, program sweep) log to instance/*-worker.log"
-	@mkdir -p instance; trap 'kill 0' EXIT INT TERM; \
+	@mkdir -p instance; trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
 	for worker in $(WORKERS); do \
 	  log=instance/$$(echo $$worker | cut -d' ' -f1)-worker.log; \
 	  (while :; do $(FLASK) $$worker >>$$log 2>&1 || sleep 5; done) & \

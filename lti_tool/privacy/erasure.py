@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from lti_tool.courses import landing
 from lti_tool.courses.models import Course, Enrolment, Person, Program
 from lti_tool.dbutil import rowcount
 from lti_tool.extensions import db
@@ -94,6 +95,7 @@ def erase_person(course: Course, person: Person, *, actor: Person | None = None)
             _shared_history(pair, person, placeholder, result)
     _program_records(program_ids, person, result)
     result.add("form_submissions", submissions.erase(person.id))
+    result.add("landing", landing.erase(person.id, course.id))
     _delete(result, "enrolment", sa.delete(Enrolment).filter_by(course_id=course.id,
                                                                 person_id=person.id))
     _drop_person_if_unenrolled(person, result)
@@ -132,10 +134,18 @@ def _placeholder(platform_id: int) -> Person:
     return placeholder
 
 
-def notification_keys(program_ids: list[int], pairs: list[Pair]) -> list[str]:
-    """The dedupe-key prefixes of the course's notifications that concern these pairs."""
+def notification_keys(program_ids: list[int], pairs: list[Pair],
+                      person: Person | None = None) -> list[str]:
+    """The dedupe-key prefixes of the course's notifications that concern these pairs, and
+    the mentor requests of these programs (only the person's, when one is given)."""
     pair_ids = [p.id for p in pairs]
-    keys = [f"{kind}:{pid}:" for pid in pair_ids for kind in ("pair", "message", "agreement")]
+    keys = [f"{kind}:{pid}:" for pid in pair_ids
+            for kind in ("pair", "message", "agreement", "agreement-waiting", "survey")]
+    requests = sa.select(MentorRequest.id).where(MentorRequest.program_id.in_(program_ids))
+    if person is not None:
+        requests = requests.where(sa.or_(MentorRequest.mentee_id == person.id,
+                                         MentorRequest.mentor_id == person.id))
+    keys += [f"request:{rid}:" for rid in db.session.scalars(requests)]
     if pair_ids:
         keys += [f"meeting:{mid}:" for mid in db.session.scalars(
             sa.select(Meeting.id).where(Meeting.pair_id.in_(pair_ids)))]
@@ -150,7 +160,7 @@ def _forget_notifications(person: Person, program_ids: list[int], pairs: list[Pa
                           result: Erasure) -> None:
     """Every notification of the course to the person, and any still waiting to go to the
     partner about these pairs (they would carry the person's name and words)."""
-    keys = notification_keys(program_ids, pairs)
+    keys = notification_keys(program_ids, pairs, person)
     if not keys:
         return
     about = sa.or_(*[Notification.dedupe_key.startswith(k, autoescape=True) for k in keys])

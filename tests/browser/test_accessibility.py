@@ -25,12 +25,14 @@ import sqlalchemy as sa
 from flask import url_for
 from playwright.sync_api import expect
 
-from lti_tool.courses.models import Role
+from lti_tool.courses.models import Person, Role
 from lti_tool.extensions import db
 from lti_tool.guides import services as guides
 from lti_tool.intake.models import Question
 from lti_tool.journal import services as journal
 from lti_tool.meetings import services as meetings
+from lti_tool.notify import unsubscribe
+from lti_tool.notify.models import Notification
 from lti_tool.pairs.models import Pair
 from lti_tool.relationships import stories
 from lti_tool.sandbox.testing import parse_form
@@ -195,7 +197,8 @@ def test_every_page_has_no_serious_accessibility_violation(live_sandbox, page):
     _launch_in_frame(page, "Lena Learner", "Welcome, Lena")
     sweep.check("learner home")
     for path in ["/intake", *workspace_pages, f"/goals/{goal}/edit", "/events", "/stories",
-                 "/stories/new", *_pages_if_present(server, ("privacy.index", {}))]:
+                 "/stories/new", "/notifications/",
+                 *_pages_if_present(server, ("privacy.index", {}))]:
         sweep.visit("learner", path)
     sweep.visit("learner", "/no-such-page", status=404)
     sweep.visit("learner", "/dashboard", status=403)
@@ -217,7 +220,7 @@ def test_every_page_has_no_serious_accessibility_violation(live_sandbox, page):
                  "/dashboard/settings", "/grades", f"/grades/{ids['lena']}", "/grades/rubric",
                  "/guides/manage", "/guides/new", f"/guides/{guide}/edit",
                  f"/guides/{guide}/delete", f"/guides/{guide}", "/surveys",
-                 "/agreement-template", "/events", "/shared-recaps", "/stories",
+                 "/agreement-template", "/events", "/shared-recaps", "/stories", "/notifications/",
                  *_pages_if_present(server, ("privacy.retention_settings", {}),
                                     ("privacy.erase", {"person_id": ids["lena"]}))]:
         sweep.visit("staff", path)
@@ -231,11 +234,28 @@ def test_every_page_has_no_serious_accessibility_violation(live_sandbox, page):
     sweep.check("deep linking")
 
     _admin_pages(page, server, sweep)
+    _email_pages(page, server, sweep)
     _registration_pages(page, server, sweep)
     screenshot(page, "accessibility-last-page")
     failing = {name: problems for name, problems in sweep.problems.items() if problems}
     assert not failing, report(failing)
     assert len(sweep.problems) >= 60, sorted(sweep.problems)  # every page was reached
+
+
+def _email_pages(page, server, sweep):
+    """What an e-mail leads to outside the LMS: the unsubscribe page; and the sandbox outbox,
+    which shows each e-mail as its recipient sees it."""
+    def lena_unsubscribe_url():
+        person = db.session.scalars(sa.select(Person).filter_by(name="Lena Learner")).one()
+        with server.app.test_request_context(base_url=server.tool_url):
+            return unsubscribe.url_for_person(person)
+    page.goto(query(server, lena_unsubscribe_url))
+    sweep.check("unsubscribe", page.main_frame)
+    page.goto(server.sandbox_url + "/outbox")
+    sweep.check("sandbox outbox", page.main_frame)
+    first = query(server, lambda: db.session.scalar(sa.select(sa.func.min(Notification.id))))
+    page.goto(f"{server.sandbox_url}/outbox/{first}")
+    sweep.check("an e-mail in the sandbox outbox", page.main_frame)
 
 
 def _mentee_choice_pages(page, server, sweep):

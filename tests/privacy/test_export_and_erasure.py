@@ -3,6 +3,7 @@ answers never included, audited), and staff erasing a person's data in their cou
 confirmation, the partner's history kept readable, course isolation, one transaction)."""
 
 import json
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from lti_tool.grades.models import GradeAudit, GradeRecord, GradeSync
 from lti_tool.intake.models import MentorPool, Profile
 from lti_tool.journal.models import ActionItem, Message, Recap, ThreadState
 from lti_tool.meetings.models import Attendance, CalendarFeed, EventRsvp, Meeting
+from lti_tool.notify import services as notify
 from lti_tool.notify.models import Notification
 from lti_tool.pairs import services as pairs_services
 from lti_tool.pairs.models import MatchRun, MentorRequest, Pair, Proposal
@@ -23,6 +25,7 @@ from lti_tool.privacy.registry import PERSON_COLUMNS
 from lti_tool.relationships.models import Story
 from lti_tool.security.models import AuditEvent
 from lti_tool.surveys.models import SurveyReceipt, SurveyResponse
+from lti_tool.timeutil import utcnow
 from lti_tool.workspace.models import AgreementVersion, ChecklistTick, Goal, Milestone
 from tests.support.clients import Participant
 from tests.support.privacy import fill, member_ids
@@ -61,7 +64,8 @@ def test_everyone_finds_your_data_and_downloads_a_json_file(app, pair):
     assert {r["takeaways"] for r in mine["recaps"]} >= {"LENA-PRIVATE-RECAP", "MONA-RECAP"}
     assert [s["comment"] for s in data["survey_answers"]] == ["LENA-SURVEY"]
     assert data["stories"][0]["title"] == "LENA-STORY"
-    assert [n["body"] for n in data["notifications"]] == ["LENA-NOTIFICATION"]
+    # Her own notifications: this one, and those the pairing sent her (her match).
+    assert "LENA-NOTIFICATION" in [n["body"] for n in data["notifications"]]
     assert data["mentor_requests"][0]["message"] == "LENA-REQUEST"
     assert data["event_answers"][0]["answer"] == "yes"
     text = response.data.decode()
@@ -351,3 +355,26 @@ def test_admin_commands_export_and_erase(app, runner, pair):
 def test_staff_pages_refuse_participants(pair, path):
     staff, mona, lena, pair_id = pair
     assert lena.get(path).status_code == 403
+
+
+def test_erasure_recalls_what_still_waits_to_tell_the_partner_about_the_person(app, pair):
+    """A lapse notice about the person's mentor request, and an agreement or survey reminder
+    of their pair, would carry their name to the partner after the erasure: they go too."""
+    staff, mona, lena, pair_id = pair
+    fill(app, pair_id)
+    lena_id, mona_id, _program = member_ids(app, pair_id)
+    with app.app_context():
+        request_id = db.session.scalars(sa.select(MentorRequest.id)).one()
+        mona_person = db.session.get(Person, mona_id)
+        for key in (f"request:{request_id}:lapsed:mentor",
+                    f"agreement-waiting:{pair_id}:1:{mona_id}",
+                    f"survey:{pair_id}:{mona_id}:checkin:2026-01-05"):
+            notify.enqueue(mona_person, "message", "About Lena Learner", "Lena Learner …",
+                           dedupe_key=key, send_after=utcnow() + timedelta(days=2))
+        db.session.commit()
+    assert erase(staff, lena_id, "Lena Learner").status_code == 303
+    with app.app_context():
+        keys = set(db.session.scalars(sa.select(Notification.dedupe_key)))
+    assert not {k for k in keys if k.startswith((f"request:{request_id}:",
+                                                 f"agreement-waiting:{pair_id}:",
+                                                 f"survey:{pair_id}:"))}
