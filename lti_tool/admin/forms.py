@@ -1,10 +1,12 @@
-"""Admin forms: sign-in with the admin token, registration links, and manual platform
-registration."""
+"""Admin forms: sign-in with the admin token, registration links, manual platform
+registration, and a platform's LMS role mapping."""
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Length, Optional
+from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
+from lti_tool.lti.roles import MAPPABLE_ROLES, MappingError, parse_mapping
 from lti_tool.web.choices import choices
 from lti_tool.web.forms import FlaskForm, required
 
@@ -46,3 +48,24 @@ class RegistrationLinkForm(FlaskForm):
         validators=[Optional(), URL(require_tld=False), Length(max=255)])
     hours = SelectField(_l("Valid for"), coerce=int, default=72, choices=choices([
         (24, _l("1 day")), (72, _l("3 days")), (168, _l("7 days")), (720, _l("30 days"))]))
+
+
+class RoleMappingForm(FlaskForm):
+    role_mapping = TextAreaField(
+        _l("LMS roles to Pairwise roles, one per line"),
+        description=_l("For example “NonEditingTeacher -> mentor”. LMS roles: %(roles)s. "
+                       "Pairwise roles: staff, mentor, learner. Empty: the defaults.",
+                       roles=", ".join(MAPPABLE_ROLES)),
+        validators=[Optional(), Length(max=1000)])
+
+    def validate_role_mapping(self, field) -> None:
+        try:
+            parse_mapping(field.data or "")
+        except MappingError as exc:
+            raise ValidationError(gettext("This line cannot be read: “%(line)s”. Write an LMS "
+                                         "role, an arrow and staff, mentor or learner; each "
+                                         "LMS role once.", line=str(exc))) from exc
+
+    def mapping(self) -> dict[str, str]:
+        """Once the form is valid."""
+        return parse_mapping(self.role_mapping.data or "")

@@ -19,7 +19,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from lti_tool.admin.forms import AdminSignInForm, PlatformForm, RegistrationLinkForm
+from lti_tool.admin.forms import (
+    AdminSignInForm,
+    PlatformForm,
+    RegistrationLinkForm,
+    RoleMappingForm,
+)
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.extensions import db
 from lti_tool.lti import keys, registration_links
@@ -32,6 +37,7 @@ from lti_tool.lti.registrations import (
     save_platform,
     tool_urls,
 )
+from lti_tool.lti.roles import format_mapping
 from lti_tool.security import audit
 from lti_tool.web.forms import required
 from lti_tool.web.sessions import this_session
@@ -121,8 +127,41 @@ def edit_platform(platform_id: int):
         form.issuer.data, form.client_id.data = platform.issuer, platform.client_id
         if form.validate_on_submit() and _save(form, platform):
             return redirect(url_for("admin.index"), code=303)
-    return render_template("admin/platform_edit.html", platform=platform, form=form), \
-        400 if form.errors else 200
+    return _edit_page(platform, form)
+
+
+def _edit_page(platform: Platform, form: PlatformForm,
+               roles_form: RoleMappingForm | None = None):
+    roles_form = roles_form or RoleMappingForm(
+        role_mapping=format_mapping(platform.role_mapping))
+    return render_template("admin/platform_edit.html", platform=platform, form=form,
+                           roles_form=roles_form), \
+        400 if form.errors or roles_form.errors else 200
+
+
+@blueprint.post("/platforms/<int:platform_id>/roles")
+@admin_required
+def map_roles(platform_id: int):
+    """Which Pairwise role each LMS role of this platform gives (courses/roles.py); the next
+    launch or roster sync of each person applies it."""
+    platform = db.get_or_404(Platform, platform_id)
+    form = RoleMappingForm()
+    if not form.validate_on_submit():
+        return _edit_page(platform, _platform_form(platform), form)
+    before, after = dict(platform.role_mapping or {}), form.mapping()
+    if before != after:
+        platform.role_mapping = after
+        audit.record("platform.roles_mapped", platform=platform,
+                     target=f"{platform.issuer} client {platform.client_id}", via="admin",
+                     changes={"role_mapping": [before, after]})
+        db.session.commit()
+    flash(_("Saved the role mapping of %(name)s.", name=platform.name), "success")
+    return redirect(url_for("admin.edit_platform", platform_id=platform.id), code=303)
+
+
+def _platform_form(platform: Platform) -> PlatformForm:
+    return PlatformForm(obj=platform, deployment_ids="\n".join(platform.deployment_ids),
+                        formdata=None)
 
 
 def _save(form: PlatformForm, existing: Platform | None = None) -> bool:

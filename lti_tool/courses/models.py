@@ -68,7 +68,10 @@ class Enrolment(Model):
     role: Mapped[Role] = mapped_column(
         sa.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
     )
+    # The roles of the last launch (or, until one, of the roster) ...
     lis_roles: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # ... and those the roster (NRPS) last listed; None: not listed yet (courses/roles.py).
+    roster_roles: Mapped[list[str] | None] = mapped_column(sa.JSON)
     active: Mapped[bool] = mapped_column(default=True)
     # "launch": seen in a launch; "roster": only known from the NRPS membership list.
     source: Mapped[str] = mapped_column(sa.String(16), default="launch")

@@ -1,5 +1,6 @@
 """The course roster from the platform (NRPS), so that people who never launched the tool
-(for example mentors staff designate) are known too. Paging follows `rel=next` links."""
+(for example mentors staff designate) are known too. Paging follows `rel=next` links. The
+roster adds people and may raise a role, never lowers one a launch gave (courses/roles.py)."""
 
 import logging
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from lti_tool.courses.models import Course, Enrolment, Person, Role
+from lti_tool.courses.roles import settle_role
 from lti_tool.extensions import db
 from lti_tool.lti import roles as lis
 from lti_tool.lti.advantage import roster_service
@@ -45,8 +47,9 @@ def sync_roster(course: Course) -> RosterSync:
 
 def _apply_member(course: Course, member: dict) -> tuple[Enrolment | None, bool]:
     user_id = str(member.get("user_id") or "")
-    role = lis.pairwise_role([str(r) for r in member.get("roles") or []])
-    if not user_id or len(user_id) > MAX_TEXT or role is None:  # LTI user ids: 255 at most
+    roles = [str(r) for r in member.get("roles") or []]
+    known = lis.mapped_role(set(lis.short_names(roles)), course.platform.role_mapping)
+    if not user_id or len(user_id) > MAX_TEXT or known is None:  # LTI user ids: 255 at most
         return None, False
     person = _person(course.platform_id, user_id)
     for field in NAME_FIELDS:
@@ -65,10 +68,12 @@ def _apply_member(course: Course, member: dict) -> tuple[Enrolment | None, bool]
     ).first()
     created = enrolment is None
     if created:
-        enrolment = Enrolment(course=course, person=person, source="roster")
+        enrolment = Enrolment(course=course, person=person, source="roster", role=known)
         db.session.add(enrolment)
-    enrolment.role = role
-    enrolment.lis_roles = [str(r) for r in member.get("roles") or []]
+    enrolment.roster_roles = roles
+    if enrolment.last_launch_at is None:  # else the launch's roles stay (courses/roles.py)
+        enrolment.lis_roles = roles
+    settle_role(enrolment, course.platform)
     enrolment.active = member.get("status", "Active") == "Active"
     db.session.flush()
     return enrolment, created

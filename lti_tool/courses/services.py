@@ -4,9 +4,11 @@ caller's transaction, so that a launch that fails later leaves nothing behind.""
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 
 from lti_tool.courses import landing
 from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink, Role
+from lti_tool.courses.roles import settle_role
 from lti_tool.extensions import db
 from lti_tool.lti.context import PROGRAM_PARAM, SUBSTITUTIONS, LaunchContext
 from lti_tool.lti.models import Deployment, Platform
@@ -33,7 +35,7 @@ def record_launch(ctx: LaunchContext) -> RecordedLaunch:
     _note_platform(platform, ctx)
     course = _upsert_course(platform, ctx)
     person = _upsert_person(platform, ctx)
-    enrolment = _upsert_enrolment(course, person, ctx)
+    enrolment = _upsert_enrolment(platform, course, person, ctx)
     link = _upsert_resource_link(course, platform, ctx) if ctx.resource_link_id else None
     db.session.flush()
     if link is not None:
@@ -75,17 +77,20 @@ def _upsert_person(platform: Platform, ctx: LaunchContext) -> Person:
     return person
 
 
-def _upsert_enrolment(course: Course, person: Person, ctx: LaunchContext) -> Enrolment:
+def _upsert_enrolment(platform: Platform, course: Course, person: Person,
+                      ctx: LaunchContext) -> Enrolment:
     db.session.flush()
     enrolment = _one(Enrolment, course_id=course.id, person_id=person.id)
     if enrolment is None:
         enrolment = Enrolment(course=course, person=person)
         db.session.add(enrolment)
-    enrolment.role = ctx.role
     enrolment.lis_roles = list(ctx.lis_roles)
     enrolment.active = True
     enrolment.source = "launch"
     enrolment.last_launch_at = utcnow()
+    # The launch's roles with what the roster said and the platform's mapping (roles.py).
+    if settle_role(enrolment, platform) is None and ctx.role is not None:
+        enrolment.role = ctx.role
     if ctx.groups is not None:
         enrolment.groups = list(ctx.groups)
     return enrolment
@@ -141,10 +146,13 @@ def create_program(course: Course, title: str, description: str, score_maximum: 
 
 
 def course_roster(course: Course) -> list[Enrolment]:
+    """The course's enrolments with their people (loaded by the same join: one query for
+    any size of course), staff first, then by name."""
     return list(
         db.session.scalars(
             sa.select(Enrolment)
             .join(Person)
+            .options(contains_eager(Enrolment.person))
             .where(Enrolment.course_id == course.id)
             .order_by(ROLE_ORDER, Person.family_name, Person.given_name, Person.subject)
         )

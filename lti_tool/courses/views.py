@@ -16,6 +16,7 @@ from lti_tool.courses.models import Program, ResourceLink, Role
 from lti_tool.courses.roster import sync_roster
 from lti_tool.courses.scoped import in_course
 from lti_tool.extensions import db
+from lti_tool.i18n import role_name
 from lti_tool.lti import deep_linking
 from lti_tool.lti.advantage import ServiceUnavailable
 from lti_tool.web.forms import change
@@ -28,7 +29,9 @@ blueprint = Blueprint("courses", __name__)
 @blueprint.get("/roster")
 @role_required(Role.STAFF)
 def roster():
+    # The role names translated once for the whole table, not once a row.
     return render_template("courses/roster.html", roster=services.course_roster(g.enrolment.course),
+                           role_names={role: role_name(role) for role in Role},
                            form=ConfirmForm())
 
 

@@ -66,20 +66,26 @@ def _answer(data) -> list[str]:
 
 
 def is_lms_mentor(enrolment: Enrolment) -> bool:
-    return bool(set(short_names(enrolment.lis_roles)) & MENTOR_LMS_ROLES)
+    """A mentor by the LMS: the Mentor role (or one the platform's role mapping makes a
+    mentor, courses/roles.py), or a teaching assistant."""
+    return enrolment.role == Role.MENTOR or \
+        bool(set(short_names(enrolment.lis_roles)) & MENTOR_LMS_ROLES)
 
 
 def refresh_mentors(program: Program) -> None:
-    """Add the mentors the program's sources name (LMS roles, volunteers); the caller commits."""
+    """Add the mentors the program's sources name (LMS roles, volunteers); the caller commits.
+    Those already mentors are skipped from one query (the pages' query count stays fixed)."""
+    known = set(db.session.scalars(sa.select(Mentor.person_id).filter_by(program_id=program.id)))
     if "lms_role" in program.mentor_sources:
         for enrolment in _active_enrolments(program):
-            if is_lms_mentor(enrolment):
+            if enrolment.person_id not in known and is_lms_mentor(enrolment):
                 _ensure_mentor(program, enrolment.person, "lms_role", approved=True)
     if "volunteer" in program.mentor_sources:
         volunteers = db.session.scalars(sa.select(Profile).filter_by(
             program_id=program.id, volunteers_to_mentor=True))
         for profile in volunteers:
-            _ensure_mentor(program, profile.person, "volunteer", approved=False)
+            if profile.person_id not in known:
+                _ensure_mentor(program, profile.person, "volunteer", approved=False)
 
 
 def designate_mentor(program: Program, person: Person) -> Mentor:

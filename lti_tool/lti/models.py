@@ -28,6 +28,9 @@ class Platform(Model):
     key_set_url: Mapped[str] = mapped_column(sa.String(1024))
     product_family: Mapped[str] = mapped_column(sa.String(64), default="")
     registered_via: Mapped[str] = mapped_column(sa.String(16), default="manual")
+    # LMS role name -> Pairwise role ("NonEditingTeacher": "mentor"), set by the administrator
+    # (lti/roles.py `mapped_role`); empty: the defaults.
+    role_mapping: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     deployments: Mapped[list["Deployment"]] = relationship(

@@ -110,7 +110,7 @@ def _enrolments(person: Person) -> list[dict[str, Any]]:
     enrolments = _all(sa.select(Enrolment).filter_by(person_id=person.id)
                       .order_by(Enrolment.id))
     return [{"course": e.course.title or e.course.label, "course_id_in_lms": e.course.context_id,
-             "role": e.role.value, **_fields(e, ("lis_roles", "active", "source",
+             "role": e.role.value, **_fields(e, ("lis_roles", "roster_roles", "active", "source",
                                                   "last_launch_at", "groups"))}
             for e in enrolments]
 
