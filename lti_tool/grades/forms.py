@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FloatField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from lti_tool.grades.rubric import MENTOR_FIELDS
 from lti_tool.web.forms import FlaskForm
 
 MAX_POINTS = 1000
@@ -15,6 +16,15 @@ def _points(label: str) -> FloatField:
 
 def _cap(label: str) -> IntegerField:
     return IntegerField(label, validators=[InputRequired(), NumberRange(min=0, max=100)])
+
+
+def _mentor_points(label: str) -> FloatField:
+    """Left empty (or not sent): the mentors' rubric keeps its value."""
+    return FloatField(label, validators=[Optional(), NumberRange(min=0, max=MAX_POINTS)])
+
+
+def _mentor_cap(label: str) -> IntegerField:
+    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=100)])
 
 
 class PolicyForm(FlaskForm):
@@ -42,7 +52,18 @@ class PolicyForm(FlaskForm):
                             validators=[InputRequired(), NumberRange(min=0.01, max=MAX_POINTS)])
     gate_pass = BooleanField(_l("Keep scores below the grade to pass until the completion "
                              "criteria are met, and lift them to it once they are"))
-    grade_mentors = BooleanField(_l("Grade mentors too"))
+    grade_mentors = BooleanField(_l("Grade mentors too, with their own rubric"))
+    # The mentors' rubric (rubric.MENTOR_FIELDS), used when mentors are graded.
+    mentor_points_per_meeting = _mentor_points(_l("Mentors: points per meeting held with "
+                                                  "each mentee"))
+    mentor_meeting_cap = _mentor_cap(_l("Mentors: meetings that count, at most"))
+    mentor_points_per_recap = _mentor_points(_l("Mentors: points per recap written"))
+    mentor_recap_cap = _mentor_cap(_l("Mentors: recaps that count, at most"))
+    mentor_points_per_survey = _mentor_points(_l("Mentors: points per check-in survey "
+                                                 "answered"))
+    mentor_survey_cap = _mentor_cap(_l("Mentors: check-in surveys that count, at most"))
+    mentor_min_meetings = _mentor_cap(_l("Mentors completed: at least this many meetings "
+                                         "held with each mentee"))
 
     FIELDS = ("points_per_meeting", "meeting_cap", "points_per_recap", "recap_cap",
               "agreement_points", "points_per_goal", "goal_cap", "points_per_action",
@@ -51,7 +72,14 @@ class PolicyForm(FlaskForm):
               "gate_pass", "grade_mentors")
 
     def values(self) -> dict:
-        return {name: getattr(self, name).data for name in self.FIELDS}
+        values = {name: getattr(self, name).data for name in self.FIELDS}
+        values["mentor_rubric"] = {name: getattr(self, f"mentor_{name}").data
+                                   for name in MENTOR_FIELDS
+                                   if getattr(self, f"mentor_{name}").data is not None}
+        return values
+
+    def mentor_fields(self) -> list:
+        return [getattr(self, f"mentor_{name}") for name in MENTOR_FIELDS]
 
 
 class OverrideForm(FlaskForm):

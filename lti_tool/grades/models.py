@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.courses.models import Person, Program, ResourceLink
 from lti_tool.extensions import Model
-from lti_tool.grades.rubric import Rubric
+from lti_tool.grades.rubric import Rubric, for_mentors
 from lti_tool.timeutil import utcnow
 
 # GradeSync.status
@@ -59,6 +59,8 @@ class GradingPolicy(Model):
     pass_score: Mapped[float] = mapped_column(default=50)
     gate_pass: Mapped[bool] = mapped_column(default=True)
     grade_mentors: Mapped[bool] = mapped_column(default=False)
+    # The mentors' rubric (rubric.MENTOR_FIELDS); missing values are rubric.mentor_defaults.
+    mentor_rubric: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow,
                                                  onupdate=utcnow)
 
@@ -70,9 +72,11 @@ class GradingPolicy(Model):
                      "min_meetings", "require_agreement", "require_reflection", "pass_score",
                      "gate_pass")
 
-    def rubric(self) -> Rubric:
+    def rubric(self, role: str = MENTEE) -> Rubric:
+        """The rubric of mentees, or of mentors (`role`: MENTOR)."""
         values = {name: getattr(self, name) for name in self.RUBRIC_FIELDS}
-        return Rubric(maximum=float(self.program.score_maximum), **values)
+        mentees = Rubric(maximum=float(self.program.score_maximum), **values)
+        return for_mentors(mentees, self.mentor_rubric) if role == MENTOR else mentees
 
 
 class GradeRecord(Model):

@@ -13,7 +13,7 @@ is lifted to it once they are. Staff then set the activity's completion to "rece
 grade" with that grade to pass, and Moodle's completion flips exactly when Pairwise's does.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
@@ -85,6 +85,42 @@ class Rubric:
                 + self.points_per_goal * self.goal_cap
                 + self.points_per_action * self.action_cap
                 + self.points_per_survey * self.survey_cap + self.reflection_points)
+
+
+# The mentors' rubric (when a program grades mentors): meetings held with each mentee (a
+# mentor's facts are per pair on average, see facts.py), recaps written and check-in surveys
+# answered; no agreement, goal, action or reflection lines, and only meetings to complete.
+# The maximum and the grade to pass are the mentees' (one grade item in the LMS).
+MENTOR_FIELDS = ("points_per_meeting", "meeting_cap", "points_per_recap", "recap_cap",
+                 "points_per_survey", "survey_cap", "min_meetings")
+MENTOR_DEFAULTS = {"points_per_meeting": 10, "meeting_cap": 6, "points_per_recap": 4,
+                   "recap_cap": 5, "points_per_survey": 4, "survey_cap": 5, "min_meetings": 3}
+MENTOR_POINTS = ("points_per_meeting", "points_per_recap", "points_per_survey")
+
+
+def mentor_defaults(maximum: float) -> dict[str, float]:
+    """The default mentors' rubric adds up to 100: its points scaled to the maximum."""
+    scale = (maximum or 100) / 100
+    return {name: round(value * scale, ROUND) if name in MENTOR_POINTS else value
+            for name, value in MENTOR_DEFAULTS.items()}
+
+
+def for_mentors(mentees: Rubric, values: dict[str, Any] | None = None) -> Rubric:
+    """The mentors' rubric: `values` (the program's, else the defaults) on the mentees'
+    maximum and grade to pass."""
+    chosen = {**mentor_defaults(mentees.maximum),
+              **{k: v for k, v in (values or {}).items() if k in MENTOR_FIELDS}}
+    return replace(mentees, agreement_points=0, points_per_goal=0, goal_cap=0,
+                   points_per_action=0, action_cap=0, reflection_points=0,
+                   require_agreement=False, require_reflection=False, **chosen)
+
+
+def passes(rubric: Rubric, score: float) -> bool | None:
+    """Whether the LMS counts `score` as complete (the grade-to-pass rule), or None when the
+    rubric does not tie completion to the grade."""
+    if rubric.gate_pass and 0 < rubric.pass_score <= rubric.maximum:
+        return score >= rubric.pass_score
+    return None
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,17 @@ from lti_tool.grades.models import (
     GradeSync,
     GradingPolicy,
 )
-from lti_tool.grades.rubric import ParticipationFacts, assess
+from lti_tool.grades.rubric import (
+    COMPLETED,
+    MENTOR_FIELDS,
+    ParticipationFacts,
+    Rubric,
+    activity_progress,
+    assess,
+    comment,
+    mentor_defaults,
+    passes,
+)
 from lti_tool.pairs.models import Pair
 from lti_tool.security import audit
 from lti_tool.timeutil import utcnow
@@ -64,7 +74,8 @@ def policy_of(program: Program) -> GradingPolicy:
     policy = db.session.scalars(
         sa.select(GradingPolicy).filter_by(program_id=program.id)).first()
     if policy is None:
-        policy = GradingPolicy(program=program, **_default_points(program.score_maximum))
+        policy = GradingPolicy(program=program, **_default_points(program.score_maximum),
+                               mentor_rubric=mentor_defaults(program.score_maximum))
         db.session.add(policy)
         db.session.flush()
     return policy
@@ -84,12 +95,16 @@ def update_policy(program: Program, actor: Person | None, values: dict,
     """Save staff's rubric (and the program's maximum), audit it and recompute everyone.
     Returns how many score changes were queued. Flushes, does not commit."""
     policy = policy_of(program)
+    if "mentor_rubric" in values:  # what staff left empty keeps its value
+        current, given = policy.rubric(MENTOR), values["mentor_rubric"]
+        values = {**values, "mentor_rubric": {name: given.get(name, getattr(current, name))
+                                              for name in MENTOR_FIELDS}}
     new_maximum = maximum if maximum is not None else program.score_maximum
     pass_score = values.get("pass_score", policy.pass_score)
     if not 0 < pass_score <= new_maximum:
         raise GradeError(_("The grade to pass must be above 0 and at most the maximum."))
     changed = [name for name, value in values.items()
-               if name in (*GradingPolicy.RUBRIC_FIELDS, "grade_mentors")
+               if name in (*GradingPolicy.RUBRIC_FIELDS, "grade_mentors", "mentor_rubric")
                and getattr(policy, name) != value]
     for name in changed:
         setattr(policy, name, values[name])
@@ -101,6 +116,12 @@ def update_policy(program: Program, actor: Person | None, values: dict,
                                   action="rubric", reason="Changed: " + ", ".join(changed)))
     db.session.flush()
     return queue_recompute(program, trigger="rubric")
+
+
+def mentor_form_data(policy: GradingPolicy) -> dict:
+    """The mentors' rubric as PolicyForm data (`mentor_` fields)."""
+    values = policy.rubric(MENTOR)
+    return {f"mentor_{name}": getattr(values, name) for name in MENTOR_FIELDS}
 
 
 # --- Who is graded, and recomputing ---------------------------------------------------------
@@ -140,7 +161,7 @@ def recompute(program: Program, person_ids: set[int] | None = None, *,
               trigger: str = "change", now: datetime | None = None) -> int:
     """Recompute (some of) the program's graded people; queue moved scores. Flushes."""
     policy = policy_of(program)
-    rubric = policy.rubric()
+    rubrics = {MENTEE: policy.rubric(MENTEE), MENTOR: policy.rubric(MENTOR)}
     graded = _pairs_by_person(program, policy, person_ids)
     records = _records(program, person_ids)
     wanted = set(graded) | {pid for pid, r in records.items() if r.role == MENTEE}
@@ -166,9 +187,9 @@ def recompute(program: Program, person_ids: set[int] | None = None, *,
         facts = gather.facts_for(pairs, people[person_id], mentor=role == MENTOR, held=held)
         record = records[person_id]
         record.role = role
-        _apply(record, rubric, facts, when)
-        queued += _queue_if_moved(record, program, trigger, when,
-                                  left=person_id not in active) is not None
+        _apply(record, rubrics[role], facts, when)
+        queued += _queue_if_moved(record, program, trigger, when, left=person_id not in active,
+                                  rubric=rubrics[role]) is not None
     db.session.flush()
     if queued:
         log.info("grades: program=%s queued %s score changes (%s)", program.id, queued, trigger)
@@ -224,14 +245,33 @@ class Payload:
     comment: str
 
 
-def payload_of(record: GradeRecord, program: Program) -> Payload:
-    """What the LMS should hold for this person now."""
-    text = record.comment + ("; score set by staff" if record.overridden else "")
+def payload_of(record: GradeRecord, program: Program, rubric: Rubric | None = None) -> Payload:
+    """What the LMS should hold for this person now. The comment and the activity progress
+    follow completion as the LMS sees it (`completed_in_lms`): a staff override that lifts
+    the score to the grade to pass completes the activity, and the comment says so."""
+    rubric = rubric or policy_of(program).rubric(record.role)
+    completed = completed_in_lms(record, rubric)
+    facts = ParticipationFacts.from_dict(record.facts)
+    text = comment(rubric, facts, completed) + ("; score set by staff" if record.overridden
+                                                 else "")
+    progress = record.activity_progress
+    if completed != (progress == COMPLETED):
+        progress = COMPLETED if completed else activity_progress(facts, False)
     return Payload(score_given=record.effective_score,
                    score_maximum=float(program.score_maximum),
-                   activity_progress=record.activity_progress,
+                   activity_progress=progress,
                    grading_progress=PENDING_GRADE if record.held else FULLY_GRADED,
                    comment=text)
+
+
+def completed_in_lms(record: GradeRecord, rubric: Rubric) -> bool:
+    """The rubric's completion, unless staff overrode the score and completion follows the
+    grade to pass (`gate_pass`): then whether the override reaches it, as in the LMS."""
+    if record.overridden and record.override_score is not None:
+        passed = passes(rubric, record.override_score)
+        if passed is not None:
+            return passed
+    return record.completed
 
 
 def _queued(record: GradeRecord) -> tuple:
@@ -240,9 +280,10 @@ def _queued(record: GradeRecord) -> tuple:
 
 
 def _queue_if_moved(record: GradeRecord, program: Program, trigger: str, when: datetime,
-                    *, force: bool = False, left: bool = False) -> GradeSync | None:
+                    *, force: bool = False, left: bool = False,
+                    rubric: Rubric | None = None) -> GradeSync | None:
     """A GradeSync row when the payload differs from the one last queued (or `force`)."""
-    payload = payload_of(record, program)
+    payload = payload_of(record, program, rubric)
     current = (payload.score_given, payload.score_maximum, payload.activity_progress,
                payload.grading_progress, payload.comment)
     if left and record.sync_status == LEFT:
@@ -418,24 +459,6 @@ class Row:
     @property
     def retrying(self) -> bool:
         return self.status == PENDING and bool(self.latest and self.latest.attempts)
-
-
-def program_rows(program: Program) -> list[Row]:
-    """Every graded person of the program with their latest outbox row, by name."""
-    records = list(db.session.scalars(
-        sa.select(GradeRecord).join(Person, GradeRecord.person_id == Person.id)
-        .where(GradeRecord.program_id == program.id)
-        .order_by(GradeRecord.role, Person.family_name, Person.given_name, Person.name,
-                  Person.subject)))
-    if not records:
-        return []
-    ids = [r.id for r in records]
-    newest = (sa.select(sa.func.max(GradeSync.id)).where(GradeSync.record_id.in_(ids))
-              .group_by(GradeSync.record_id))
-    latest = {row.record_id: row for row in db.session.scalars(
-        sa.select(GradeSync).where(GradeSync.id.in_(newest)))}
-    active = _active_people(program.course_id, {r.person_id for r in records})
-    return [Row(r, r.person, r.person_id in active, latest.get(r.id)) for r in records]
 
 
 def row_of(record: GradeRecord) -> Row:

@@ -9,7 +9,7 @@ from lti_tool.courses.access import current_program, role_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
-from lti_tool.grades import services
+from lti_tool.grades import overview, services
 from lti_tool.grades.forms import OverrideForm, PolicyForm, ReasonForm
 from lti_tool.grades.models import GradeRecord
 from lti_tool.web.forms import change, required
@@ -52,7 +52,8 @@ def index():
     policy = services.policy_of(program)
     page = render_template(
         "grades/index.html", program=program, policy=policy,
-        rows=services.program_rows(program), link=services.target_link(program.id),
+        rows=overview.program_rows(program), status_texts=overview.status_texts(),
+        link=services.target_link(program.id),
         counts=services.counts(program), untracked=services.untracked(),
         confirm=ConfirmForm(), course=g.enrolment.course)
     db.session.commit()  # a program's first visit stores its default rubric
@@ -66,7 +67,8 @@ def person(person_id: int):
     program = record.program
     return render_template(
         "grades/person.html", program=program, record=record,
-        row=services.row_of(record),
+        row=services.row_of(record), lms_completed=services.completed_in_lms(
+            record, services.policy_of(program).rubric(record.role)),
         history=services.history(record), audit=services.audit_log(program, person_id),
         override_form=OverrideForm(score=record.effective_score),
         clear_form=ReasonForm(prefix="clear"), hold_form=ReasonForm(prefix="hold"),
@@ -145,7 +147,8 @@ def recompute():
 def rubric():
     program = current_program()
     policy = services.policy_of(program)
-    form = PolicyForm(obj=policy, maximum=program.score_maximum)
+    form = PolicyForm(obj=policy, maximum=program.score_maximum,
+                      **services.mentor_form_data(policy))
     if not form.validate_on_submit():
         db.session.commit()  # the default rubric, on a first visit
         return render_template("grades/rubric.html", program=program, form=form,

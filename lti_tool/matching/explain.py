@@ -2,6 +2,7 @@
 people's local time (daylight saving included: the times are for the reference week)."""
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -82,6 +83,11 @@ class SlotProposal:
     mentee_local: str  # e.g. "Tuesdays 18:00 (Europe/Berlin)"
     mentor_local: str
     within_hours: bool  # inside 08:00-20:00 local time for both
+    # Also the mentor's time with another mentee: no other common time was free.
+    shared: bool = False
+
+
+WEEK_MINUTES = 7 * 24 * 60
 
 
 def propose_slot(mentee: Person, mentor: Person, week_start: date,
@@ -90,6 +96,59 @@ def propose_slot(mentee: Person, mentor: Person, week_start: date,
     or None. Preferred, in order: the fewest meeting minutes outside 08:00-20:00 local time
     (summed over both); a steady routine (a weekday for both, the same weekday for both, a
     start on the hour, else the half hour, for both); then the earliest in the week."""
+    candidates = _ranked_starts(mentee, mentor, week_start, minutes)
+    return _proposal(candidates[0], mentee, mentor, minutes) if candidates else None
+
+
+def propose_slots(pairs: Sequence[tuple[Person, Person]], week_start: date, minutes: int,
+                  taken: Mapping[int, Iterable[datetime]] | None = None
+                  ) -> dict[tuple[int, int], SlotProposal | None]:
+    """A slot for each (mentee, mentor), keyed by their ids, such that one mentor's mentees
+    meet at different weekly times whenever their common times allow it. `taken`: by mentor
+    id, the starts of their meetings already fixed (their active pairs).
+
+    Deterministic: the pair with the fewest possible starts chooses first (ties by ids), so a
+    mentee who can meet only at one time is not crowded out by one who has others; each takes
+    its best start (as `propose_slot`) not clashing with the mentor's earlier ones, else its
+    best start, marked `shared`."""
+    ranked = {(a.id, b.id): (a, b, _ranked_starts(a, b, week_start, minutes))
+              for a, b in pairs}
+    busy: dict[int, list[datetime]] = {
+        mentor_id: list(starts) for mentor_id, starts in (taken or {}).items()}
+    chosen: dict[tuple[int, int], SlotProposal | None] = {}
+    for key in sorted(ranked, key=lambda k: (len(ranked[k][2]), k)):
+        mentee, mentor, candidates = ranked[key]
+        if not candidates:
+            chosen[key] = None
+            continue
+        mentor_busy = busy.setdefault(mentor.id, [])
+        free = next((start for start in candidates
+                     if not any(_clash(start, other, minutes) for other in mentor_busy)), None)
+        start = free or candidates[0]
+        chosen[key] = _proposal(start, mentee, mentor, minutes, shared=free is None)
+        mentor_busy.append(start)
+    return chosen
+
+
+def _clash(start: datetime, other: datetime, minutes: int) -> bool:
+    """Whether two weekly meetings of `minutes` overlap (compared within the UTC week, so
+    starts from different reference weeks compare by weekday and time)."""
+    gap = ((start - other) // timedelta(minutes=1)) % WEEK_MINUTES
+    return min(gap, WEEK_MINUTES - gap) < minutes
+
+
+def _proposal(start: datetime, mentee: Person, mentor: Person, minutes: int,
+              shared: bool = False) -> SlotProposal:
+    zones = (ZoneInfo(mentee.timezone), ZoneInfo(mentor.timezone))
+    awkward = _preference(start, minutes, zones)[0]
+    return SlotProposal(start, minutes, _local(start, mentee.timezone),
+                        _local(start, mentor.timezone), within_hours=awkward == 0,
+                        shared=shared)
+
+
+def _ranked_starts(mentee: Person, mentor: Person, week_start: date,
+                   minutes: int) -> list[datetime]:
+    """Every start fitting both, best first (see `propose_slot`)."""
     if minutes <= 0:
         raise ValueError("A meeting must last at least a minute.")
     needed = math.ceil(minutes / QUARTER_MINUTES)
@@ -97,16 +156,11 @@ def propose_slot(mentee: Person, mentor: Person, week_start: date,
     fits = shared.copy()
     for step in range(1, min(needed, WEEK_QUARTERS)):  # the run from q lasts `needed` quarters
         fits &= np.roll(shared, -step)
-    starts = np.flatnonzero(fits)
-    if not len(starts):
-        return None
     origin = week_origin(week_start)
-    candidates = [origin + timedelta(minutes=int(q) * QUARTER_MINUTES) for q in starts]
+    candidates = [origin + timedelta(minutes=int(q) * QUARTER_MINUTES)
+                  for q in np.flatnonzero(fits)]
     zones = (ZoneInfo(mentee.timezone), ZoneInfo(mentor.timezone))
-    best = min(candidates, key=lambda start: _preference(start, minutes, zones))
-    awkward = _preference(best, minutes, zones)[0]
-    return SlotProposal(best, minutes, _local(best, mentee.timezone),
-                        _local(best, mentor.timezone), within_hours=awkward == 0)
+    return sorted(candidates, key=lambda start: _preference(start, minutes, zones))
 
 
 def _preference(start: datetime, minutes: int,

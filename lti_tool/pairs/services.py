@@ -6,7 +6,7 @@ their results into rows."""
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -16,7 +16,7 @@ from lti_tool.extensions import db
 from lti_tool.intake import services as intake
 from lti_tool.intake.models import Mentor, Profile, Question
 from lti_tool.matching import assignment, explain, profiles, report, scoring
-from lti_tool.pairs import messages
+from lti_tool.pairs import figures, messages
 from lti_tool.pairs.models import AvoidedPair, MatchRun, Pair, Proposal
 from lti_tool.timeutil import utcnow
 
@@ -80,11 +80,8 @@ def active_pairs(program: Program | None = None, mentor_id: int | None = None) -
 
 def remaining_capacity(mentor: Mentor) -> int:
     """What the mentor can still take here: their program capacity less their pairs here,
-    and their pool capacity (all courses of the platform) less all their pairs."""
-    pairs = active_pairs(mentor_id=mentor.person_id)
-    here = sum(1 for p in pairs if p.program_id == mentor.program_id)
-    pool = intake.pool_capacity(mentor.person) - len(pairs)
-    return max(0, min(mentor.capacity - here, pool))
+    and their pool capacity (all courses of the platform) less all their pairs (figures.py)."""
+    return figures.remaining_capacity(mentor)
 
 
 def gather(program: Program) -> Cohort:
@@ -109,12 +106,14 @@ def gather(program: Program) -> Cohort:
             cohort.missing_intake.append(enrolment.person)
         else:
             add(cohort.mentees, enrolment.person, profile, as_mentor=False)
-    for mentor in intake.mentors_of(program, approved_only=True):
+    approved = intake.mentors_of(program, approved_only=True)
+    places = figures.places(approved)  # one batch, the same figures the pages show
+    for mentor in approved:
         profile = profiles_by_person.get(mentor.person_id)
         if profile is None or not profile.expertise:
             cohort.missing_intake.append(mentor.person)
         else:
-            add(cohort.mentors, mentor.person, profile, True, remaining_capacity(mentor))
+            add(cohort.mentors, mentor.person, profile, True, places[mentor.id].left_here)
     return cohort
 
 
@@ -158,33 +157,67 @@ def propose(program: Program, staff: Person, policy: str = "optimal",
         run.unmatched.setdefault(str(person.id), "has not completed the intake")
     db.session.add(run)
     locked_set = set(locked)
+    slots = _distinct_slots(program, table, chosen.pairs, week)
     for mentee_id, mentor_id in chosen.pairs:
         run.proposals.append(_proposal(program, table, mentee_id, mentor_id, week,
                                        locked=(mentee_id, mentor_id) in locked_set,
-                                       manual=(mentee_id, mentor_id) in manual))
+                                       manual=(mentee_id, mentor_id) in manual,
+                                       slot=slots[mentee_id, mentor_id]))
     db.session.flush()
     return run
 
 
 def _proposal(program, table, mentee_id, mentor_id, week, locked=False,
-              manual=False) -> Proposal:
+              manual=False, slot=None) -> Proposal:
+    """`slot`: from `_distinct_slots`; without it, the pair's best slot on its own."""
     row, column = table.row_of[mentee_id], table.column_of[mentor_id]
     mentee, mentor = table.mentees[row], table.mentors[column]
     score = table.pair(row, column)
-    slot = explain.propose_slot(mentee, mentor, week, program.meeting_minutes)
+    if slot is None:
+        slot = explain.propose_slot(mentee, mentor, week, program.meeting_minutes)
+    explanation = (explain.explain(score, mentee, mentor) if score.feasible else
+                   "Assigned by staff despite: " + "; ".join(score.blockers))
+    if slot is not None and slot.shared:
+        explanation += SHARED_SLOT_NOTE
     return Proposal(
         mentee_id=mentee_id, mentor_id=mentor_id, score=round(score.total, 1),
         breakdown={k: round(v, 1) for k, v in score.breakdown.items()},
-        explanation=explain.explain(score, mentee, mentor) if score.feasible else
-        "Assigned by staff despite: " + "; ".join(score.blockers),
-        slot=_slot_dict(slot), locked=locked, manual=manual)
+        explanation=explanation, slot=_slot_dict(slot), locked=locked, manual=manual)
+
+
+SHARED_SLOT_NOTE = ("; suggested time also suggested for another of this mentor's mentees: "
+                    "they have no other common time")
+
+
+def _distinct_slots(program: Program, table, pairs, week: date,
+                    run: MatchRun | None = None) -> dict:
+    """Suggested slots for `pairs` (mentee id, mentor id) such that a mentor's mentees get
+    different weekly times when they can (`explain.propose_slots`); the times of the mentors'
+    active pairs, and of `run`'s other proposals, are already taken."""
+    people = [(table.mentees[table.row_of[a]], table.mentors[table.column_of[b]])
+              for a, b in pairs]
+    mentor_ids = {b for _, b in pairs}
+    mentee_ids = {a for a, _ in pairs}
+    taken: dict[int, list] = {}
+    fixed = [(p.mentor_id, p.slot) for p in db.session.scalars(sa.select(Pair).where(
+        Pair.status == "active", Pair.mentor_id.in_(mentor_ids)))]
+    if run is not None:
+        fixed += [(p.mentor_id, p.slot) for p in run.proposals
+                  if p.mentor_id in mentor_ids and p.mentee_id not in mentee_ids]
+    for mentor_id, slot in fixed:
+        if slot and slot.get("start_utc"):
+            taken.setdefault(mentor_id, []).append(datetime.fromisoformat(slot["start_utc"]))
+    return explain.propose_slots(people, week, program.meeting_minutes, taken)
 
 
 def _slot_dict(slot) -> dict:
     if slot is None:
         return {}
-    return {"start_utc": slot.start_utc.isoformat(), "mentee_local": slot.mentee_local,
+    data = {"start_utc": slot.start_utc.isoformat(), "mentee_local": slot.mentee_local,
             "mentor_local": slot.mentor_local}
+    if slot.shared:
+        data["shared"] = True
+    return data
 
 
 def _as_json(result) -> dict:
@@ -249,8 +282,9 @@ def assign(run: MatchRun, mentee_id: int, mentor_id: int) -> Proposal:
     week = reference_week()
     table = scoring.score_all([mentee], [mentor], weights_for(run.program),
                               constraints_for(run.program), week)
+    slot = _distinct_slots(run.program, table, [(mentee_id, mentor_id)], week, run)
     proposal = _proposal(run.program, table, mentee_id, mentor_id, week, locked=True,
-                         manual=True)
+                         manual=True, slot=slot[mentee_id, mentor_id])
     for existing in list(run.proposals):
         if existing.mentee_id == mentee_id:
             run.proposals.remove(existing)
