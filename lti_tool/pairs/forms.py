@@ -118,6 +118,15 @@ class EndPairForm(FlaskForm):
     avoid_again = BooleanField(_l("Don't propose these two together again"))
 
 
+class BulkEndForm(EndPairForm):
+    """Ends the ticked pairs (`pair_id`, read from the request: the list changes per page)."""
+
+
+class LockAboveForm(FlaskForm):
+    score = IntegerField(_l("Lock every pair scoring at least"),
+                         validators=[InputRequired(), NumberRange(min=0, max=100)])
+
+
 class ExtendForm(FlaskForm):
     until = DateField(_l("Continue until"), validators=[InputRequired()])
     note = StringField(_l("Why (optional)"), validators=[Length(max=500)])

@@ -4,6 +4,7 @@ URL is checked to belong to the program this session was launched from."""
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from lti_tool.courses.access import current_program, login_required, role_required
@@ -14,14 +15,16 @@ from lti_tool.courses.services import course_roster
 from lti_tool.extensions import db
 from lti_tool.intake import services as intake
 from lti_tool.intake.models import Mentor, Question
-from lti_tool.pairs import choice, services
+from lti_tool.pairs import bulk, choice, figures, listing, services
 from lti_tool.pairs.forms import (
     AnswerForm,
     AssignForm,
     AvoidForm,
+    BulkEndForm,
     CapacityForm,
     EndPairForm,
     ExtendForm,
+    LockAboveForm,
     PersonForm,
     ProposeForm,
     QuestionForm,
@@ -33,6 +36,7 @@ from lti_tool.security import audit
 from lti_tool.web.choices import choices
 from lti_tool.web.forms import change, required
 from lti_tool.web.submissions import idempotent
+from lti_tool.web.tokens import session_token
 
 blueprint = Blueprint("pairs", __name__)
 staff_only = role_required(Role.STAFF)
@@ -74,20 +78,38 @@ def _field_errors(form):
 @staff_only
 def matching():
     program = current_program()
+    everyone = _course_people(program)  # kept: rows below find their person without a query
     run = services.latest_run(program)
     cohort = services.gather(program)
     db.session.commit()  # mentors found through LMS roles are remembered
-    people = _people_of(run) if run else {}
     assign_form = AssignForm()
     assign_form.mentor_id.choices = choices((str(m.id), m.name) for m in cohort.mentors)
-    pairs = services.active_pairs(program)
-    return render_template("pairs/matching.html", program=program, run=run, cohort=cohort,
-                           people=people, propose_form=ProposeForm(policy=program.policy),
-                           assign_form=assign_form, confirm=ConfirmForm(), pairs=pairs,
-                           end_form=EndPairForm(), extend_form=ExtendForm(),
-                           history=services.history(program),
-                           paired={p.mentee_id for p in pairs},
-                           avoided=services.avoided(program), avoid_form=_avoid_form(program))
+    return render_template(
+        "pairs/matching.html", program=program, run=run, cohort=cohort,
+        waiting=figures.waiting(program), people=_people_of(run) if run else {},
+        propose_form=ProposeForm(policy=program.policy), assign_form=assign_form,
+        confirm=ConfirmForm(), lock_form=LockAboveForm(), end_form=BulkEndForm(),
+        history=services.history(program), avoided=services.avoided(program),
+        avoid_form=_avoid_form(program), day=_day, course_people=everyone,
+        **_tables(program, run))
+
+
+def _tables(program, run: MatchRun | None) -> dict:
+    """Both tables as the GET parameters ask (listing.py), and what the filter form offers."""
+    query = listing.Query.from_args(request.args)
+    context = listing.Context(program)
+    active = listing.published(program)
+    proposed = listing.select(listing.proposals(run), context, query, query.rpage) if run \
+        else None
+    return {"query": query, "token": session_token(), "groups": context.all_groups(),
+            "mentors": intake.mentors_of(program), "proposed": proposed,
+            "published": listing.select(active, context, query, query.page),
+            "paired": {p.mentee_id for p in active}}
+
+
+def _day(value) -> str:
+    """Every date on these pages in the locale's one medium format (Babel)."""
+    return format_date(value, "medium") if value else "–"
 
 
 def _avoid_form(program) -> AvoidForm:
@@ -114,8 +136,9 @@ def propose():
     _valid(form)
     return _attempt(
         lambda: services.propose(current_program(), g.enrolment.person, form.policy.data),
-        lambda run: _("Proposed %(count)s pairs. Review them, then publish.",
-                       count=len(run.proposals)))
+        lambda run: ngettext("Proposed %(num)d pair. Review it, then publish.",
+                             "Proposed %(num)d pairs. Review them, then publish.",
+                             len(run.proposals)))
 
 
 @blueprint.post("/matching/<int:run_id>/rerun")
@@ -162,22 +185,114 @@ def exclude(run_id: int):
     return _done(_("Left out of this matching. Propose again to fill the gap."))
 
 
+@blueprint.post("/matching/<int:run_id>/lock-above")
+@staff_only
+def lock_above(run_id: int):
+    run = in_program(MatchRun, run_id)
+    form = LockAboveForm()
+    if (refused := _field_errors(form)) is not None:
+        return refused
+    score = required(form.score.data)
+    return _attempt(lambda: bulk.lock_at_or_above(run, score),
+                    lambda count: ngettext("Locked %(num)d pair scoring %(score)s or more.",
+                                           "Locked %(num)d pairs scoring %(score)s or more.",
+                                           count, score=score))
+
+
 @blueprint.post("/matching/<int:run_id>/publish")
 @staff_only
 @idempotent
 def publish(run_id: int):
+    """All the run's proposals, or those ticked (`proposal_id`); asks first."""
     _valid(ConfirmForm())
     run = in_program(MatchRun, run_id)
+    ticked = request.form.getlist("proposal_id", type=int)
+    chosen = bulk.chosen_proposals(run, ticked) if ticked else list(run.proposals)
+    if not _confirmed():
+        told = bulk.told(chosen)
+        return _ask(ngettext("Publish %(num)d pair", "Publish %(num)d pairs", told.pairs),
+                    [_publish_sentence(told),
+                     _("Participants see their match at once; a published pair can only be "
+                       "ended, not taken back.")],
+                    ngettext("Publish %(num)d pair", "Publish %(num)d pairs", told.pairs))
+
     def publish_and_record():
-        pairs = services.publish(run)
+        pairs = bulk.publish_some(run, chosen)
         audit.record("matching.published", program=run.program, target=f"run:{run.id}",
                      pairs=len(pairs), policy=run.policy)
         return pairs
 
     return _attempt(
         publish_and_record,
-        lambda pairs: _("Published %(count)s pairs: mentors and mentees now see their match.",
-                         count=len(pairs)))
+        lambda pairs: ngettext("Published %(num)d pair: the mentor and mentee now see their match.",
+                               "Published %(num)d pairs: mentors and mentees now see their match.",
+                               len(pairs)))
+
+
+def _publish_sentence(told: bulk.Told) -> str:
+    people = ngettext("%(num)d person will be told", "%(num)d people will be told", told.people)
+    return ngettext("Publish %(num)d pair: %(people)s.", "Publish %(num)d pairs: %(people)s.",
+                    told.pairs, people=people)
+
+
+def _status_label(form) -> str:
+    return next(str(c.label) for c in form.status.choices if c.value == form.status.data)
+
+
+def _confirmed() -> bool:
+    return request.form.get("confirmed") == "yes"
+
+
+def _ask(title: str, consequences: list[str], button: str, back: str = "pairs.matching"):
+    """The confirmation step of an irreversible action: what will happen, and the same form
+    again (its fields kept) with `confirmed=yes`. Nothing has changed yet."""
+    kept = [(name, value) for name, values in request.form.lists() for value in values
+            if name not in ("csrf_token", "submission_key", "confirmed")]
+    action = url_for(request.endpoint or "pairs.matching", **(request.view_args or {}))
+    return render_template("pairs/confirm.html", title=title, consequences=consequences,
+                           button=button, action=action, fields=kept, back=url_for(back),
+                           confirm=ConfirmForm())
+
+
+@blueprint.post("/matching/pairs/end")
+@staff_only
+@idempotent
+def end_selected():
+    program, form = current_program(), BulkEndForm()
+    _valid(form)
+    chosen = bulk.chosen_pairs(program, request.form.getlist("pair_id", type=int))
+    if not chosen:
+        return _done(_("Tick the pairs to end first."), "error")
+    if not _confirmed():
+        told = bulk.told(chosen)
+        people = ngettext("%(num)d person will be told", "%(num)d people will be told",
+                          told.people)
+        return _ask(ngettext("End %(num)d pair", "End %(num)d pairs", told.pairs),
+                    [ngettext("End %(num)d pair as “%(how)s”: %(people)s.",
+                              "End %(num)d pairs as “%(how)s”: %(people)s.", told.pairs,
+                              how=_status_label(form),
+                              people=people),
+                     _("The mentees can be matched again; the pairs stay in the history.")],
+                    ngettext("End %(num)d pair", "End %(num)d pairs", told.pairs))
+
+    def end_and_record():
+        count = bulk.end_all(chosen, form.status.data, form.reason.data or "")
+        audit.record("pairs.ended", program=program, target="pairs:bulk", pairs=count,
+                     status=form.status.data)
+        return count
+
+    return _attempt(end_and_record,
+                    lambda count: ngettext("%(num)d pair has ended.", "%(num)d pairs have ended.",
+                                           count))
+
+
+@blueprint.get("/matching/pairs/<int:pair_id>")
+@staff_only
+def pair_detail(pair_id: int):
+    """One published pair for staff (metadata only): extend it or end it."""
+    pair = in_program(Pair, pair_id)
+    return render_template("pairs/pair.html", pair=pair, extend_form=ExtendForm(),
+                           end_form=EndPairForm(), day=_day)
 
 
 @blueprint.get("/mentors")
@@ -186,14 +301,32 @@ def mentors():
     program = current_program()
     intake.refresh_mentors(program)
     db.session.commit()
+    everyone = _course_people(program)  # kept: rows below find their person without a query
     rows = intake.mentors_of(program)
     mentor_ids = {m.person_id for m in rows}
     candidates = [e for e in course_roster(program.course) if e.active
                   and e.person_id not in mentor_ids]
+    search = request.args.get("q", "").strip()[:100]
+    shown = [m for m in rows if search.casefold() in m.person.display_name.casefold()]
+    page = max(1, request.args.get("page", 1, type=int))
+    pages = max(1, -(-len(shown) // listing.PAGE_SIZE))
+    page = min(page, pages)
+    start = (page - 1) * listing.PAGE_SIZE
+    places = figures.places(rows)
     return render_template("pairs/mentors.html", program=program, mentors=rows,
-                           candidates=candidates, remaining=services.remaining_capacity,
-                           pool=intake.pool_capacity, form=PersonForm(), confirm=ConfirmForm(),
-                           capacity_form=CapacityForm())
+                           shown=shown[start:start + listing.PAGE_SIZE], search=search,
+                           page=page, pages=pages, token=session_token(),
+                           candidates=candidates, places=places,
+                           places_left=sum(places[m.id].left_here for m in rows if m.approved),
+                           form=PersonForm(), course_people=everyone,
+                           confirm=ConfirmForm(), capacity_form=CapacityForm())
+
+
+def _course_people(program) -> list[Person]:
+    """Everyone of the program's course in one query, into the session's identity map."""
+    return list(db.session.scalars(sa.select(Person).join(
+        Enrolment, Enrolment.person_id == Person.id).where(
+        Enrolment.course_id == program.course_id)))
 
 
 @blueprint.post("/mentors/designate")
@@ -216,12 +349,25 @@ def designate():
 @staff_only
 @idempotent
 def approve(mentor_id: int):
+    """Approve, or withdraw an approval (asked first)."""
     _valid(ConfirmForm())
     mentor = in_program(Mentor, mentor_id)
     name = mentor.person.display_name
+    if mentor.approved and not _confirmed():
+        return _ask(_("Withdraw the approval of %(name)s", name=name),
+                    [_("%(name)s will no longer be proposed as a mentor in this program.",
+                       name=name), _pairs_stay(mentor)],
+                    _("Withdraw approval"), back="pairs.mentors")
     return _attempt(lambda: services.set_approved(mentor, not mentor.approved),
                     lambda _none: _("%(name)s is approved.", name=name) if mentor.approved
                     else _("%(name)s is no longer approved.", name=name), "pairs.mentors")
+
+
+def _pairs_stay(mentor: Mentor) -> str:
+    taken = figures.places_of(mentor).taken_here
+    return ngettext("Their %(num)d active pair here goes on; end it on the matching page if "
+                    "needed.", "Their %(num)d active pairs here go on; end them on the matching "
+                    "page if needed.", taken) if taken else _("They have no active pair here.")
 
 
 @blueprint.post("/mentors/<int:mentor_id>/capacity")
@@ -246,6 +392,11 @@ def remove(mentor_id: int):
     _valid(ConfirmForm())
     mentor = in_program(Mentor, mentor_id)
     name = mentor.person.display_name
+    if not _confirmed():
+        return _ask(_("Remove %(name)s as a mentor", name=name),
+                    [_("%(name)s will no longer be a mentor in this program and will not be "
+                       "proposed.", name=name), _pairs_stay(mentor)],
+                    _("Remove mentor"), back="pairs.mentors")
     if mentor.source == "lms_role":
         mentor.approved = False  # kept, so that the LMS role does not bring them back
     else:
@@ -253,8 +404,6 @@ def remove(mentor_id: int):
     db.session.commit()
     return _done(_("%(name)s is no longer a mentor in this program.", name=name),
                  endpoint="pairs.mentors")
-
-
 
 
 @blueprint.route("/matching/settings", methods=["GET", "POST"])
@@ -303,6 +452,15 @@ def end_pair(pair_id: int):
     pair, form = in_program(Pair, pair_id), EndPairForm()
     _valid(form)
     names = f"{pair.mentee.display_name} – {pair.mentor.display_name}"
+    if not _confirmed():
+        return _ask(_("End the pair %(names)s", names=names),
+                    [_("The pair ends as “%(how)s”; both are told, and %(mentee)s can be "
+                       "matched again.", how=_status_label(form),
+                       mentee=pair.mentee.display_name)]
+                    + ([_("These two will not be proposed together again.")]
+                       if form.avoid_again.data else []),
+                    _("End the pair"))
+
     def end_and_record():
         services.end_pair(pair, form.status.data, form.reason.data or "",
                           bool(form.avoid_again.data))
@@ -325,7 +483,7 @@ def extend_pair(pair_id: int):
                     lambda _extended: _("The pair %(mentee)s – %(mentor)s now runs until %(date)s.",
                                         mentee=pair.mentee.display_name,
                                         mentor=pair.mentor.display_name,
-                                        date=until.strftime("%d %B %Y")))
+                                        date=_day(until)))
 
 
 @blueprint.post("/pairs/<int:pair_id>/rematch")

@@ -139,12 +139,12 @@ def _set_capacities(frame):
     for name in MENTORS:
         row = frame.get_by_role("row").filter(
             has=frame.get_by_role("cell", name=name, exact=True))
-        expect(row).to_contain_text(f"at most {CAPACITY} across courses")
+        expect(row).to_contain_text(f"{CAPACITY} of {CAPACITY} left across courses")
         row.get_by_label(f"Capacity of {name}").fill(str(CAPACITY))
         row.get_by_role("button", name="Set").click()
         expect(frame.get_by_text(f"Capacity of {name} set to {CAPACITY}.")).to_be_visible()
     expect(frame.get_by_role("row").filter(has_text="Mona Mentor")).to_contain_text(
-        f"{CAPACITY} (at most {CAPACITY} across courses)")
+        f"{CAPACITY} (0 pairs here; {CAPACITY} of {CAPACITY} left across courses)")
 
 
 def _propose_and_review(page, frame, server):
@@ -188,6 +188,7 @@ def _lock_assign_and_rerun(page, frame, server, rows):
                          for other in set(MENTORS) - {draft[mentee][0]}
                          if loads[other] < CAPACITY)
     row = _row(frame, rows, moved)
+    row.get_by_text("Change", exact=True).click()  # the row's menu
     row.get_by_label(f"Another mentor for {moved}").select_option(label=target)
     row.get_by_role("button", name="Assign").click()
     expect(frame.get_by_text("Pair assigned and locked.")).to_be_visible()
@@ -213,6 +214,8 @@ def _lock_assign_and_rerun(page, frame, server, rows):
 
 def _publish(page, frame, server, draft):
     """Publish the draft; returns the active pairs {mentee: (mentor, explanation, slot)}."""
+    frame.get_by_role("button", name="Publish 4 pairs").click()
+    expect(frame.get_by_text("Publish 4 pairs:")).to_be_visible()  # the confirmation step
     frame.get_by_role("button", name="Publish 4 pairs").click()
     expect(frame.get_by_text("Published 4 pairs: mentors and mentees now see their match.")
            ).to_be_visible()

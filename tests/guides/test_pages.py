@@ -174,8 +174,8 @@ def test_an_ended_pair_is_refused_clearly(app, pair):
     ids = guide_ids(app, pair_id)
     followed(lena, choose(lena, pair_id, ids["goal-setting"]))
     use_id = uses(app)[0].id
-    staff.post(f"/pairs/{pair_id}/end", {"status": "ended", "reason": "moved abroad"},
-               page="/matching")
+    staff.post(f"/pairs/{pair_id}/end", {"confirmed": "yes", "status": "ended",
+                                         "reason": "moved abroad"}, page="/matching")
     with app.app_context():
         assert db.session.get(Pair, pair_id).status == "ended"
     page = guides_page(lena, pair_id)

@@ -161,7 +161,7 @@ def test_an_ended_pair_is_read_only(app, pair):
     staff, mona, lena, pair_id = pair
     followed(lena, lena.post(f"/pairs/{pair_id}/messages", {"body": "Thanks for everything"},
                              page=f"/pairs/{pair_id}/messages"))
-    followed(staff, staff.post(f"/pairs/{pair_id}/end", {"status": "completed"},
+    followed(staff, staff.post(f"/pairs/{pair_id}/end", {"confirmed": "yes", "status": "completed"},
                                page="/matching"))
     page = lena.get(f"/pairs/{pair_id}/messages")
     assert page.status_code == 200 and b"Thanks for everything" in page.data

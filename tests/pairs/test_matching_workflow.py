@@ -88,7 +88,7 @@ def test_the_whole_workflow(app, program):
         assert kept.mentor_id == other_mentor and kept.locked
         run_id = run.id
 
-    published = staff.post(f"/matching/{run_id}/publish", page="/matching")
+    published = staff.post(f"/matching/{run_id}/publish", {"confirmed": "yes"}, page="/matching")
     assert published.status_code == 303
     assert b"Published 3 pairs" in staff.get("/matching").data
     with app.app_context():
@@ -96,7 +96,7 @@ def test_the_whole_workflow(app, program):
     home = learners[0].get("/")
     assert b"Your mentor:" in home.data and b"Why you were matched" in home.data
     assert any(b"Your mentee:" in mentor.get("/").data for mentor in mentors)
-    again = staff.post(f"/matching/{run_id}/publish", page="/matching")
+    again = staff.post(f"/matching/{run_id}/publish", {"confirmed": "yes"}, page="/matching")
     assert b"already published" in staff.client.get(again.headers["Location"]).data
 
 
@@ -127,7 +127,7 @@ def test_staff_of_another_course_cannot_touch_this_run(app, platform, program):
     outsider = Participant(app, platform, "99", "Instructor", "Other Staff",
                            context={"id": "other", "title": "Another course"})
     assert outsider.get("/matching").status_code == 200
-    response = outsider.post(f"/matching/{run_id}/publish", page="/matching")
+    response = outsider.post(f"/matching/{run_id}/publish", {"confirmed": "yes"}, page="/matching")
     assert response.status_code == 404
     with app.app_context():
         assert db.session.get(MatchRun, run_id).status == "draft"
@@ -166,19 +166,21 @@ def test_ending_a_pair_keeps_history_and_frees_the_mentee(app, program):
     staff.post("/matching/propose", {"policy": "stable"}, page="/matching")
     with app.app_context():
         run_id = db.session.scalars(sa.select(MatchRun)).one().id
-    staff.post(f"/matching/{run_id}/publish", page="/matching")
+    staff.post(f"/matching/{run_id}/publish", {"confirmed": "yes"}, page="/matching")
     with app.app_context():
         pair_id = db.session.scalars(sa.select(Pair)).one().id
-    ended = staff.post(f"/pairs/{pair_id}/end", {"status": "ended", "reason": "moved abroad"},
-                       page="/matching")
+    ended = staff.post(f"/pairs/{pair_id}/end", {"confirmed": "yes", "status": "ended",
+                                                  "reason": "moved abroad"}, page="/matching")
     assert ended.status_code == 303
     page = staff.get("/matching")
     assert b"ended early" in page.data and b"moved abroad" in page.data
-    assert b"1 learners ready to be matched" in page.data  # back in the pool
+    assert b"1 learner ready to be matched" in page.data  # back in the pool
     assert b"Your mentor:" not in learners[0].get("/").data
-    again = staff.post(f"/pairs/{pair_id}/end", {"status": "ended"}, page="/matching")
+    again = staff.post(f"/pairs/{pair_id}/end", {"confirmed": "yes", "status": "ended"},
+                       page="/matching")
     assert b"already ended" in staff.client.get(again.headers["Location"]).data
-    learner_end = learners[0].post(f"/pairs/{pair_id}/end", {"status": "ended"}, page="/intake")
+    learner_end = learners[0].post(f"/pairs/{pair_id}/end", {"confirmed": "yes",
+                                                             "status": "ended"}, page="/intake")
     assert learner_end.status_code == 403
 
 

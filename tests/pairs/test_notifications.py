@@ -225,7 +225,7 @@ def test_each_extension_tells_both_the_new_date_and_moves_the_end_notice(app, sh
 
 
 def end(staff, pair_id: int, status: str, avoid_again: bool = False):
-    data = {"status": status, "reason": "Moved abroad"}
+    data = {"status": status, "reason": "Moved abroad", "confirmed": "yes"}
     if avoid_again:
         data["avoid_again"] = "y"
     return followed(staff, staff.post(f"/pairs/{pair_id}/end", data, page="/matching"))

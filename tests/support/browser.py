@@ -3,8 +3,10 @@ tests: where it is, the switches every launch gets, and screenshots kept for CI.
 Chromium the browser tests are skipped, except in CI (PAIRWISE_REQUIRE_BROWSER=1), where a
 missing browser is a failure."""
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,21 @@ def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     slug = page.cookie_mode.replace(" ", "-")
     page.screenshot(path=str(ARTIFACTS / f"{name}-{slug}.png"), full_page=True)
+
+
+STYLESHEET = Path(__file__).resolve().parents[2] / "static" / "pairwise.css"
+
+
+@contextlib.contextmanager
+def static_page(playwright, html: str, width: int) -> Iterator:
+    """A page of the tool's own HTML (from the test client) with its stylesheet, `width` px
+    wide, that loads nothing from the network: for checks of layout alone."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
+    try:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.route("**/*", lambda route: route.abort())
+        page.set_content(html)
+        page.add_style_tag(content=STYLESHEET.read_text())
+        yield page
+    finally:
+        browser.close()

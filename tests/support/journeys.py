@@ -93,14 +93,18 @@ def publish_one_pair_over_http(server, activity_id: int) -> int:
     with requests.Session() as http:
         home = launch_over_http(server, http, IRIS, activity_id)
         matching = http.get(link_in(home, "/matching"), timeout=TIMEOUT)
-        assert "1 learners ready to be matched · 1 mentors" in matching.text, matching.text[:500]
+        assert "1 learner ready to be matched · 1 mentor " in matching.text, matching.text[:500]
         action, form = parse_form(matching.text, matching.url)
         assert action.split("?")[0].endswith("/matching/propose"), action
         proposed = http.post(action, data={**form, "policy": "optimal"}, timeout=TIMEOUT)
-        assert "Proposed 1 pairs. Review them, then publish." in proposed.text
-        published = http.post(link_in(proposed, r"/matching/\d+/publish"),
-                              data={"csrf_token": form["csrf_token"]}, timeout=TIMEOUT)
-        assert "Published 1 pairs" in published.text, published.text[:500]
+        assert "Proposed 1 pair. Review it, then publish." in proposed.text
+        asked = http.post(link_in(proposed, r"/matching/\d+/publish"),
+                          data={"csrf_token": form["csrf_token"]}, timeout=TIMEOUT)
+        assert "Publish 1 pair: 2 people will be told." in asked.text, asked.text[:500]
+        published = http.post(link_in(asked, r"/matching/\d+/publish"),
+                              data={"csrf_token": form["csrf_token"], "confirmed": "yes"},
+                              timeout=TIMEOUT)
+        assert "Published 1 pair" in published.text, published.text[:500]
     return query(server, lambda: db.session.scalars(sa.select(Pair.id)).one())
 
 

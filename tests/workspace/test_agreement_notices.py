@@ -92,7 +92,7 @@ def test_a_new_version_replaces_the_reminder(app, pair, links):
 def test_ending_the_pair_cancels_the_reminder(app, pair, links):
     staff, _, lena, pair_id = pair
     followed(lena, propose(lena, pair_id))
-    followed(staff, staff.post(f"/pairs/{pair_id}/end", {"status": "completed"},
+    followed(staff, staff.post(f"/pairs/{pair_id}/end", {"confirmed": "yes", "status": "completed"},
                                page="/matching"))
     assert [n.status for n in sent(app, "agreement_waiting")] == [CANCELLED]
 

@@ -76,7 +76,7 @@ def test_an_ended_pair_is_kept_to_read_and_refuses_changes(app, pair):
     followed(lena, add_goal(lena, pair_id, title="Give a talk", target_date=SOON,
                             milestones="Write the abstract"))
     [goal], [milestone] = rows(app, Goal), rows(app, Milestone)
-    followed(staff, staff.post(f"/pairs/{pair_id}/end", {"status": "completed"},
+    followed(staff, staff.post(f"/pairs/{pair_id}/end", {"confirmed": "yes", "status": "completed"},
                                page="/matching"))
 
     agreement = page(lena, f"/pairs/{pair_id}/agreement")

@@ -1,0 +1,171 @@
+"""Search, filters, sort and paging of the matching page's two tables (proposed pairs and
+published pairs), read from GET parameters. Rows are loaded in a fixed number of queries and
+filtered in Python: a program has at most a few thousand pairs, and the page's query count
+must not grow with it."""
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from lti_tool.courses.models import Enrolment, Person, Program
+from lti_tool.extensions import db
+from lti_tool.pairs.models import AvoidedPair, MatchRun, Pair, Proposal
+
+PAGE_SIZE = 25
+LOW_SCORE = 50  # a score below this is "low" unless staff choose another bound
+SHOWS = ("all", "low", "rule", "unmatched")
+SORTS = ("mentee", "mentor", "score", "-score", "since", "until")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What staff asked to see: `q` a part of a name, `show` one of SHOWS, `mentor` a
+    mentor's person id, `group` an LMS group, `sort` one of SORTS, and the pages of each
+    table (`page` for published pairs, `rpage` for proposed)."""
+
+    q: str = ""
+    show: str = "all"
+    mentor: int | None = None
+    group: str = ""
+    below: int = LOW_SCORE
+    sort: str = "mentee"
+    page: int = 1
+    rpage: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "Query":
+        return cls(q=args.get("q", "").strip()[:100],
+                   show=_one_of(args.get("show"), SHOWS),
+                   mentor=args.get("mentor", type=int),
+                   group=args.get("group", "").strip()[:200],
+                   below=min(100, max(0, args.get("below", LOW_SCORE, type=int))),
+                   sort=_one_of(args.get("sort"), SORTS),
+                   page=max(1, args.get("page", 1, type=int)),
+                   rpage=max(1, args.get("rpage", 1, type=int)))
+
+    def args(self, **changes) -> dict[str, Any]:
+        """The GET parameters of this query with `changes`, defaults left out (for links)."""
+        values = {**self.__dict__, **changes}
+        defaults = Query().__dict__
+        return {k: v for k, v in values.items() if v not in (None, "") and v != defaults[k]}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.q or self.show != "all" or self.mentor or self.group)
+
+
+def _one_of(value: str | None, allowed: tuple[str, ...]) -> str:
+    return value if value in allowed else allowed[0]
+
+
+@dataclass
+class Row:
+    """One pair of either table with what the filters need."""
+
+    item: Proposal | Pair
+    mentee: Person
+    mentor: Person
+    groups: list[str]
+    broken: bool  # breaks a never-pair rule or the group rule
+
+    @property
+    def score(self) -> float:
+        return self.item.score
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    number: int
+    pages: int
+    total: int  # rows matching the filters
+    everything: int  # rows before filtering
+    ids: list[int] = field(default_factory=list)  # every matching row's id (bulk actions)
+
+
+class Context:
+    """The program's rules and groups, loaded once for both tables (three queries)."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.avoid = set(db.session.execute(sa.select(AvoidedPair.mentee_id,
+                                                      AvoidedPair.mentor_id).where(
+            AvoidedPair.program_id == program.id)).all())
+        self.groups = dict(db.session.execute(sa.select(Enrolment.person_id, Enrolment.groups)
+                                              .where(Enrolment.course_id == program.course_id))
+                           .all())
+        self.group_rule = (program.constraints or {}).get("group_rule", "any")
+
+    def row(self, item: Proposal | Pair) -> Row:
+        return Row(item, item.mentee, item.mentor, list(self.groups.get(item.mentee_id) or []),
+                   self._broken(item.mentee_id, item.mentor_id))
+
+    def _broken(self, mentee_id: int, mentor_id: int) -> bool:
+        if (mentee_id, mentor_id) in self.avoid:
+            return True
+        shared = set(self.groups.get(mentee_id) or ()) & set(self.groups.get(mentor_id) or ())
+        return (self.group_rule == "same" and not shared) or \
+            (self.group_rule == "different" and bool(shared))
+
+    def all_groups(self) -> list[str]:
+        return sorted({g for groups in self.groups.values() for g in groups or ()})
+
+
+def proposals(run: MatchRun) -> list[Proposal]:
+    return list(db.session.scalars(sa.select(Proposal).where(Proposal.run_id == run.id).options(
+        joinedload(Proposal.mentee), joinedload(Proposal.mentor)).order_by(Proposal.id)))
+
+
+def published(program: Program) -> list[Pair]:
+    return list(db.session.scalars(sa.select(Pair).where(
+        Pair.program_id == program.id, Pair.status == "active").options(
+        joinedload(Pair.mentee), joinedload(Pair.mentor)).order_by(Pair.id)))
+
+
+def select(items: list, context: Context, query: Query, page: int) -> Page:
+    """Filter, sort and cut one page of `items` as `query` says."""
+    rows = [context.row(item) for item in items]
+    kept = sorted((r for r in rows if _matches(r, query)), key=_sort_key(query.sort),
+                  reverse=query.sort == "-score")
+    pages = max(1, math.ceil(len(kept) / PAGE_SIZE))
+    number = min(page, pages)
+    start = (number - 1) * PAGE_SIZE
+    return Page(kept[start:start + PAGE_SIZE], number, pages, len(kept), len(rows),
+                [r.item.id for r in kept])
+
+
+def _matches(row: Row, query: Query) -> bool:
+    needle = query.q.casefold()
+    if needle and needle not in row.mentee.display_name.casefold() \
+            and needle not in row.mentor.display_name.casefold():
+        return False
+    if query.mentor and row.mentor.id != query.mentor:
+        return False
+    if query.group and query.group not in row.groups:
+        return False
+    if query.show == "low":
+        return row.score < query.below
+    if query.show == "rule":
+        return row.broken
+    return True
+
+
+def _sort_key(sort: str):
+    def key(row: Row):
+        if sort == "mentor":
+            return (_name_key(row.mentor), _name_key(row.mentee))
+        if sort in ("score", "-score"):
+            return (row.score, _name_key(row.mentee))
+        if sort == "since":
+            return (str(getattr(row.item, "started_at", "") or ""), _name_key(row.mentee))
+        if sort == "until":
+            return (str(getattr(row.item, "ends_on", "") or ""), _name_key(row.mentee))
+        return (_name_key(row.mentee),)
+    return key
+
+
+def _name_key(person: Person) -> tuple[str, str]:
+    return ((person.family_name or "").casefold(), person.display_name.casefold())
