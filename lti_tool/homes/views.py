@@ -7,6 +7,7 @@ from lti_tool.courses.access import current_link, login_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
+from lti_tool.homes import setup
 from lti_tool.homes.needs import participant_needs, staff_needs
 from lti_tool.i18n import translated
 from lti_tool.intake import services as intake
@@ -52,7 +53,10 @@ def _staff_home(program):
     needs = staff_needs(program)
     disputed = (meetings.disagreements(program)
                 if any(need.kind == "disagreements" for need in needs) else [])
+    state = setup.setup_state(program) if program else None
     db.session.commit()  # the pairs' health assessed on the way is kept for the dashboard
     return render_template("homes/staff.html", program=program, roster=roster,
                            form=ConfirmForm(), disputed=disputed, needs=needs,
-                           outcomes=translated(OUTCOMES))
+                           outcomes=translated(OUTCOMES), state=state,
+                           checklist=setup.checklist(state) if state else [],
+                           next_step=setup.next_step(state, needs) if state else None)

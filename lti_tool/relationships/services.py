@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from lti_tool.courses.models import Enrolment, Program, Role
+from lti_tool.courses.models import Enrolment, Person, Program, Role
 from lti_tool.dbutil import insert_unless_present
 from lti_tool.extensions import db
 from lti_tool.journal.models import ActionItem, Message, Recap
@@ -328,9 +328,14 @@ def _limits_key(limits: signals.Thresholds) -> str:
 
 # --- The program overview --------------------------------------------------------------------
 
-def overview(program: Program, today: date | None = None, shown: int = 50) -> dict:
-    """The dashboard's figures; the first `shown` pairs needing attention carry their Pair
-    (with both people) for display, the others stay plain rows."""
+ALL = "all"  # the health filter's value for every pair; none: those needing attention
+
+
+def overview(program: Program, today: date | None = None, shown: int = 50,
+             health: str | None = None, mentor_id: int | None = None) -> dict:
+    """The dashboard's figures (of every pair), and the pairs listed: those needing attention,
+    or those of the `health` status (`ALL`: any) and of the mentor; the first `shown` of them
+    carry their Pair (with both people) for display, the others stay plain rows."""
     today = today or utcnow().date()
     pairs = current_health(program, today)
     learners = db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment).where(
@@ -357,9 +362,28 @@ def overview(program: Program, today: date | None = None, shown: int = 50) -> di
         "health": {status: statuses.get(status, 0) for status in signals.STATUSES},
         "participation": round(100 * taking_part / len(pairs)) if pairs else 0,
         "attention": _with_people(sorted(
-            (p for p in pairs if p.status != signals.HEALTHY),
+            _filtered(pairs, health, mentor_id),
             key=lambda p: (-signals.STATUSES.index(p.status), -p.weight)), shown),
+        "mentor_choices": _mentors_of(pairs),
     }
+
+
+def _filtered(pairs: list[PairStatus], health: str | None,
+              mentor_id: int | None) -> list[PairStatus]:
+    if health in signals.STATUSES:
+        pairs = [p for p in pairs if p.status == health]
+    elif health != ALL:
+        pairs = [p for p in pairs if p.status != signals.HEALTHY]
+    return [p for p in pairs if mentor_id is None or p.pair.mentor_id == mentor_id]
+
+
+def _mentors_of(pairs: list[PairStatus]) -> list[tuple[int, str]]:
+    """(id, name) of the mentors of these pairs, by name, for the dashboard's filter."""
+    ids = {p.pair.mentor_id for p in pairs}
+    if not ids:
+        return []
+    people = db.session.scalars(sa.select(Person).where(Person.id.in_(ids)))
+    return sorted(((p.id, p.display_name) for p in people), key=lambda m: m[1].casefold())
 
 
 def _with_people(pairs: list[PairStatus], shown: int) -> list[PairStatus]:
@@ -378,6 +402,17 @@ def _with_people(pairs: list[PairStatus], shown: int) -> list[PairStatus]:
                           for code, message, weight, values in reasons.get(p.pair.id) or ())
         p.pair = loaded[p.pair.id]
     return pairs
+
+
+# --- One pair, for staff ------------------------------------------------------------------
+
+def pair_record(pair: Pair, today: date | None = None) -> PairFacts | None:
+    """An active pair's history and health (dates, counts, outcomes: never what the pair
+    wrote), assessed now; None for a pair that ended."""
+    if pair.status != "active":
+        return None
+    found = pair_facts(pair.program, today, pair_ids=[pair.id])
+    return found[0] if found else None
 
 
 # --- Export ----------------------------------------------------------------------------------

@@ -1,15 +1,17 @@
-"""The staff dashboard (overview, health, at-risk list with nudges), the participation export,
-health settings, and success stories (participants submit, staff approve)."""
+"""The staff dashboard (overview, health, pairs filtered by health and mentor, with nudges),
+a pair's staff page (dates, counts and health only: what the pair write stays theirs), the
+participation export, health settings, and success stories (participants submit, staff
+approve)."""
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
-from flask_babel import gettext
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_date, gettext
 
 from lti_tool.courses.access import current_program, login_required, role_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Role
 from lti_tool.courses.scoped import in_program
 from lti_tool.extensions import db
-from lti_tool.i18n import N_
+from lti_tool.i18n import N_, translated
 from lti_tool.pairs.models import Pair
 from lti_tool.relationships import services, signals, stories
 from lti_tool.relationships.forms import HealthSettingsForm, StoryForm
@@ -17,7 +19,9 @@ from lti_tool.security import audit
 from lti_tool.surveys.services import checkin_trend
 from lti_tool.surveys.services import settings_of as survey_settings
 from lti_tool.web.forms import change
+from lti_tool.web.sessions import TOKEN_PARAM
 from lti_tool.web.submissions import idempotent
+from lti_tool.web.tokens import session_token
 
 blueprint = Blueprint("relationships", __name__)
 staff_only = role_required(Role.STAFF)
@@ -25,6 +29,9 @@ ATTENTION_SHOWN = 50  # rows of the at-risk table; the CSV has them all
 # The health statuses of relationships/signals.py for the catalogue; pages show them with
 # `|translate` (the signals stay plain, English data).
 STATUS_NAMES = (N_("healthy"), N_("needs attention"), N_("at risk"), N_("inactive"))
+# What became of each planned meeting (signals.MeetingRecord.outcome), on a pair's staff page.
+MEETING_OUTCOMES = {"held": N_("held"), "missed": N_("missed"), "cancelled": N_("cancelled"),
+                    "upcoming": N_("upcoming"), "unconfirmed": N_("not confirmed yet")}
 
 
 @blueprint.get("/dashboard")
@@ -34,16 +41,42 @@ def dashboard():
     services.settings_of(program)
     survey_settings(program)
     db.session.commit()  # settings rows made on first view (a commit later would expire all)
-    overview = services.overview(program, shown=ATTENTION_SHOWN)
+    health, mentor_id = _filters()
+    overview = services.overview(program, shown=ATTENTION_SHOWN, health=health,
+                                 mentor_id=mentor_id)
     trend = checkin_trend(program)[-services.WEEKS_SHOWN:]
     page = render_template(
         "relationships/dashboard.html", program=program, o=overview, confirm=ConfirmForm(),
-        week_bars=[(f"{week:%d %b}", count) for week, count in overview["held_per_week"]],
-        trend_bars=[(f"{week:%d %b}", mean) for week, mean, _ in trend],
+        week_bars=[(format_date(week, "d MMM"), count)
+                   for week, count in overview["held_per_week"]],
+        trend_bars=[(format_date(week, "d MMM"), mean) for week, mean, _ in trend],
         statuses=signals.STATUSES, pending=stories.pending(program), shown=ATTENTION_SHOWN,
-        in_words=_in_words)
+        in_words=_in_words, health=health, mentor_id=mentor_id, all_pairs=services.ALL,
+        token=session_token(), token_param=TOKEN_PARAM)
     db.session.commit()  # store the pairs reassessed; after rendering, as a commit expires
     return page  # the pairs the page shows by name
+
+
+def _filters() -> tuple[str | None, int | None]:
+    """The dashboard's GET filters: a health status (or all pairs) and a mentor's id; values
+    that are neither are ignored."""
+    health = request.args.get("health") or None
+    if health not in (*signals.STATUSES, services.ALL):
+        health = None
+    return health, request.args.get("mentor", type=int)
+
+
+@blueprint.get("/dashboard/pairs/<int:pair_id>")
+@staff_only
+def staff_pair(pair_id: int):
+    """One pair for staff: dates, counts, outcomes and health reasons; never their writing."""
+    pair = in_program(Pair, pair_id)
+    record = services.pair_record(pair)
+    page = render_template("relationships/pair.html", pair=pair, record=record,
+                           confirm=ConfirmForm(), in_words=_in_words,
+                           outcomes=translated(MEETING_OUTCOMES))
+    db.session.commit()  # the assessment's settings rows, if this made them
+    return page
 
 
 def _in_words(reasons: tuple[signals.Reason, ...]) -> str:
