@@ -86,7 +86,7 @@ def _propose_luis_over_http(server, activity_id) -> None:
         matching = http.get(link_in(home, "/matching"), timeout=10)
         action, form = parse_form(matching.text, matching.url)
         proposed = http.post(action, data={**form, "policy": "optimal"}, timeout=10)
-        assert "Proposed 1 pairs. Review them, then publish." in proposed.text
+        assert "Proposed 1 pair. Review it, then publish." in proposed.text
 
 
 def _fill_the_workspace(server) -> dict:
@@ -217,7 +217,8 @@ def test_every_page_has_no_serious_accessibility_violation(live_sandbox, page):
     _launch_in_frame(page, "Iris Instructor", PROGRAM)
     sweep.check("staff home")
     for path in ["/roster", "/matching", "/matching/settings", "/mentors", "/dashboard",
-                 "/dashboard/settings", "/grades", f"/grades/{ids['lena']}", "/grades/rubric",
+                 f"/dashboard/pairs/{pair}", "/dashboard/settings", "/grades",
+                 f"/grades/{ids['lena']}", "/grades/rubric",
                  "/guides/manage", "/guides/new", f"/guides/{guide}/edit",
                  f"/guides/{guide}/delete", f"/guides/{guide}", "/surveys",
                  "/agreement-template", "/events", "/shared-recaps", "/stories", "/notifications/",
@@ -364,13 +365,30 @@ def _answer_with_keys(page, frame) -> list[dict]:
             page.keyboard.press("Space")
         elif focused["name"] == "goals_text":
             page.keyboard.type("Lead a small team well.")
-        elif focused["name"] == "availability" and focused["value"] in HOURS:
-            page.keyboard.press("Space")
+        elif focused["name"] == "availability":  # the week grid: one Tab stop
+            _tick_with_arrows(page, frame, focused["value"])
         elif focused["name"] == "modality":  # a radio group: one stop, at the chosen one
             assert focused["checked"] and focused["value"] == "video", focused
-        elif focused["tag"] == "button":
+        elif focused["tag"] == "button" and focused["text"] == "Save my answers":
             return seen
     pytest.fail(f"Tab never reached the intake's button: {seen[-3:]}")
+
+
+def _tick_with_arrows(page, frame, start: str) -> None:
+    """In the week grid (static/availability.js): arrow keys to each of HOURS, Space there;
+    every cell passed shows the focus."""
+    day, hour = map(int, start.split("-"))
+    for value in sorted(HOURS):
+        to_day, to_hour = map(int, value.split("-"))
+        moves = (["ArrowRight"] * (to_day - day) + ["ArrowLeft"] * (day - to_day)
+                 + ["ArrowDown"] * (to_hour - hour) + ["ArrowUp"] * (hour - to_hour))
+        for key in moves:
+            page.keyboard.press(key)
+        focused = frame.evaluate(_FOCUSED)
+        assert focused["value"] == f"{to_day}-{to_hour:02d}", focused
+        assert focused["visible"] and focused["ring"], f"no visible focus on {focused}"
+        page.keyboard.press("Space")
+        day, hour = to_day, to_hour
 
 
 def _profile(server):
