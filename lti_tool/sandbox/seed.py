@@ -28,6 +28,7 @@ from lti_tool.extensions import db
 from lti_tool.grades import services as grades
 from lti_tool.intake.models import Mentor, MentorPool, Profile
 from lti_tool.journal.models import ActionItem, Message, Recap
+from lti_tool.lti.advantage import PARTICIPATION_TAG
 from lti_tool.lti.models import Deployment, Platform
 from lti_tool.lti.roles import Role
 from lti_tool.meetings.models import Attendance, Meeting
@@ -138,7 +139,22 @@ def _check(options: SeedOptions) -> None:
 
 # --- Where: the activity, the program, its staff ---------------------------------------------
 
-def _place() -> _Place:
+@dataclass
+class PlacedProgram:
+    """A program placed in the sandbox course as a graded activity, on both sides."""
+
+    course: Course
+    program: Program
+    link: ResourceLink
+    activity_id: int
+    lineitem_id: int
+
+
+def place_program(title: str, *, score_maximum: int = 100, term_weeks: int | None = None,
+                  lineitem_url: bool = True) -> PlacedProgram:
+    """A program in the sandbox course as deep linking places one: the tool's course, program
+    and resource link, the LMS's activity and line item (tagged for participation). Flushes.
+    `lineitem_url=False`: the tool knows the line-item container only (it finds the item)."""
     tool = platform.current_registration()
     lms_course = lms.get_course(lms.COURSE_ID)
     if tool is None or lms_course is None:
@@ -154,24 +170,30 @@ def _place() -> _Place:
                         label=lms_course.label, title=lms_course.title)
         db.session.add(course)
     course.nrps_url = lms_launch.memberships_url(lms_course, tool)
-    program = Program(course=course, title=PROGRAM_TITLE, term_weeks=16)
+    program = Program(course=course, title=title, score_maximum=score_maximum,
+                      **({"term_weeks": term_weeks} if term_weeks else {}))
     db.session.add(program)
     db.session.flush()
-    activity = lms.add_activity(lms_course, tool, PROGRAM_TITLE, tool.launch_url,
+    activity = lms.add_activity(lms_course, tool, title, tool.launch_url,
                                 custom={"pairwise_program": program.key})
     item = lms_grades.create_lineitem(lms_course.id, tool, {
-        "label": PROGRAM_TITLE, "scoreMaximum": program.score_maximum,
-        "tag": "pairwise-participation", "resourceId": program.key},
-        activity=activity, primary=True)
+        "label": title, "scoreMaximum": program.score_maximum,
+        "tag": PARTICIPATION_TAG, "resourceId": program.key}, activity=activity, primary=True)
     link = ResourceLink(course=course, deployment=deployment, program=program,
-                        link_id=str(activity.id), title=PROGRAM_TITLE,
+                        link_id=str(activity.id), title=title,
                         ags_lineitems_url=lms_grades.lineitems_url(lms_course.id, tool),
-                        ags_lineitem_url=lms_grades.lineitem_url(item),
+                        ags_lineitem_url=lms_grades.lineitem_url(item) if lineitem_url else None,
                         ags_scopes=list(platform.AGS_SCOPES))
     db.session.add(link)
-    staff = _staff_enrolment(course, tool_platform)
     db.session.flush()
-    return _Place(course, program, link, activity.id, staff)
+    return PlacedProgram(course, program, link, activity.id, item.id)
+
+
+def _place() -> _Place:
+    placed = place_program(PROGRAM_TITLE, term_weeks=16)
+    staff = _staff_enrolment(placed.course, placed.course.platform)
+    db.session.flush()
+    return _Place(placed.course, placed.program, placed.link, placed.activity_id, staff)
 
 
 def _staff_enrolment(course: Course, tool_platform: Platform) -> Enrolment:

@@ -11,18 +11,15 @@ from io import BytesIO
 
 import sqlalchemy as sa
 
-from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink, Role
+from lti_tool.courses.models import Course, Enrolment, Person, Role
 from lti_tool.extensions import db
 from lti_tool.grades import services
-from lti_tool.lti.models import Deployment, Platform
 from lti_tool.meetings.models import Attendance, Meeting
 from lti_tool.pairs.models import Pair
-from lti_tool.sandbox import grades as lms_grades
-from lti_tool.sandbox import launch as lms_launch
-from lti_tool.sandbox import lms, platform
+from lti_tool.sandbox import lms
 from lti_tool.sandbox.models import Membership, Score, User
+from lti_tool.sandbox.seed import place_program
 
-PARTICIPATION = "pairwise-participation"
 SCORES_PATH = "/lineitem/scores"
 
 
@@ -124,33 +121,9 @@ def build_cohort(learners: int, mentors: int = 0, *, first_user: int = 1000,
     linking tags it), `learners` learners each paired with one of `mentors` mentors (at least
     one), enrolled on both sides. Call inside an app context after `setup_sandbox`; commits.
     `lineitem_url=False`: the tool knows the line-item container only (it finds the item)."""
-    tool = platform.current_registration()
+    placed = place_program(title, score_maximum=score_maximum, lineitem_url=lineitem_url)
+    course, program, link = placed.course, placed.program, placed.link
     lms_course = lms.get_course(lms.COURSE_ID)
-    tool_platform = db.session.scalars(sa.select(Platform).where(
-        Platform.client_id == tool.client_id)).one()
-    deployment = db.session.scalars(sa.select(Deployment).filter_by(
-        platform_id=tool_platform.id, deployment_id=tool.deployment_id)).one()
-    course = db.session.scalars(sa.select(Course).filter_by(
-        platform_id=tool_platform.id, context_id=lms_course.id)).first()
-    if course is None:
-        course = Course(platform_id=tool_platform.id, context_id=lms_course.id,
-                        label=lms_course.label, title=lms_course.title)
-        db.session.add(course)
-    course.nrps_url = lms_launch.memberships_url(lms_course, tool)
-    program = Program(course=course, title=title, score_maximum=score_maximum)
-    db.session.add(program)
-    db.session.flush()
-    activity = lms.add_activity(lms_course, tool, title, tool.launch_url,
-                                custom={"pairwise_program": program.key})
-    item = lms_grades.create_lineitem(lms_course.id, tool, {
-        "label": title, "scoreMaximum": score_maximum, "tag": PARTICIPATION,
-        "resourceId": program.key}, activity=activity, primary=True)
-    link = ResourceLink(course=course, deployment=deployment, program=program,
-                        link_id=str(activity.id), title=title,
-                        ags_lineitems_url=lms_grades.lineitems_url(lms_course.id, tool),
-                        ags_lineitem_url=lms_grades.lineitem_url(item) if lineitem_url else None,
-                        ags_scopes=list(platform.AGS_SCOPES))
-    db.session.add(link)
     mentor_people = [_person(course, lms_course, first_user + learners + n, lms.MENTOR,
                              Role.MENTOR, f"Mentor{n}") for n in range(max(1, mentors))]
     learner_people = [_person(course, lms_course, first_user + n, lms.LEARNER, Role.LEARNER,
@@ -161,8 +134,9 @@ def build_cohort(learners: int, mentors: int = 0, *, first_user: int = 1000,
              for n, person in enumerate(learner_people)]
     db.session.add_all(pairs)
     db.session.commit()
-    return Cohort(program.id, link.id, activity.id, item.id, [p.id for p in learner_people],
-                  [p.id for p in mentor_people], [p.id for p in pairs])
+    return Cohort(program.id, link.id, placed.activity_id, placed.lineitem_id,
+                  [p.id for p in learner_people], [p.id for p in mentor_people],
+                  [p.id for p in pairs])
 
 
 def _person(course: Course, lms_course, user_id: int, lms_role: str, role: Role,
