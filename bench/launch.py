@@ -1,5 +1,6 @@
 """How long a full LTI launch takes inside the tool: OIDC login initiation + signed id_token
-validation + recording the launch + the first page, through the WSGI app on SQLite, with
+validation + recording the launch + the page the person lands on (redirects followed: a new
+learner's home sends them on to the intake), through the WSGI app on SQLite, with
 the platform's JWKS fetched (and then cached) over HTTP on loopback.
 
     python -m bench.launch [--launches N]
@@ -37,9 +38,8 @@ def run(launches: int) -> dict:
             started = time.perf_counter()
             response = launch(client, platform, sub=str(1000 + n), **{
                 LTI + "resource_link": {"id": str(n % 10), "title": "Mentoring"}})
-            page = client.get(response.headers["Location"])
+            _first_page(client, response)
             timings.append(time.perf_counter() - started)
-            assert page.status_code == 200, page.status_code
         platform.close()
     timings.sort()
     return {
@@ -49,6 +49,17 @@ def run(launches: int) -> dict:
         "launches_per_s": round(launches / sum(timings), 1),
         "sql_per_launch": round(statements["count"] / launches, 1),
     }
+
+
+def _first_page(client, response, hops: int = 3):
+    """The page the person lands on: the launch's redirect followed (a new learner's home
+    sends them on to the intake), counted in the launch's time."""
+    for _ in range(hops):
+        if response.status_code != 303:
+            break
+        response = client.get(response.headers["Location"])
+    assert response.status_code == 200, response.status_code
+    return response
 
 
 def _count_statements() -> dict:
