@@ -1,7 +1,8 @@
 """Search, filters, sort and paging of the matching page's two tables (proposed pairs and
 published pairs), read from GET parameters. Rows are loaded in a fixed number of queries and
 filtered in Python: a program has at most a few thousand pairs, and the page's query count
-must not grow with it."""
+must not grow with it. Health (filter and column) comes from health_source.py when the
+relationships feature has registered it."""
 
 import math
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from lti_tool.courses.models import Enrolment, Person, Program
 from lti_tool.extensions import db
+from lti_tool.pairs import health_source
 from lti_tool.pairs.models import AvoidedPair, MatchRun, Pair, Proposal
 
 PAGE_SIZE = 25
@@ -23,13 +25,15 @@ SORTS = ("mentee", "mentor", "score", "-score", "since", "until")
 @dataclass(frozen=True)
 class Query:
     """What staff asked to see: `q` a part of a name, `show` one of SHOWS, `mentor` a
-    mentor's person id, `group` an LMS group, `sort` one of SORTS, and the pages of each
+    mentor's person id, `group` an LMS group, `health` a health status (published pairs
+    only), `sort` one of SORTS, and the pages of each
     table (`page` for published pairs, `rpage` for proposed)."""
 
     q: str = ""
     show: str = "all"
     mentor: int | None = None
     group: str = ""
+    health: str = ""
     below: int = LOW_SCORE
     sort: str = "mentee"
     page: int = 1
@@ -41,6 +45,7 @@ class Query:
                    show=_one_of(args.get("show"), SHOWS),
                    mentor=args.get("mentor", type=int),
                    group=args.get("group", "").strip()[:200],
+                   health=_health_status(args.get("health")),
                    below=min(100, max(0, args.get("below", LOW_SCORE, type=int))),
                    sort=_one_of(args.get("sort"), SORTS),
                    page=max(1, args.get("page", 1, type=int)),
@@ -54,7 +59,12 @@ class Query:
 
     @property
     def filtered(self) -> bool:
-        return bool(self.q or self.show != "all" or self.mentor or self.group)
+        return bool(self.q or self.show != "all" or self.mentor or self.group or self.health)
+
+
+def _health_status(value: str | None) -> str:
+    source = health_source.current()
+    return value if source and value in source.statuses else ""
 
 
 def _one_of(value: str | None, allowed: tuple[str, ...]) -> str:
@@ -70,6 +80,8 @@ class Row:
     mentor: Person
     groups: list[str]
     broken: bool  # breaks a never-pair rule or the group rule
+    health: str | None = None  # a published pair's health status, when known
+    health_label: str = ""  # that status in words
 
     @property
     def score(self) -> float:
@@ -87,7 +99,8 @@ class Page:
 
 
 class Context:
-    """The program's rules and groups, loaded once for both tables (three queries)."""
+    """The program's rules, groups and pair health, loaded once for both tables (a fixed
+    number of queries)."""
 
     def __init__(self, program: Program):
         self.program = program
@@ -98,10 +111,22 @@ class Context:
                                               .where(Enrolment.course_id == program.course_id))
                            .all())
         self.group_rule = (program.constraints or {}).get("group_rule", "any")
+        self.health_source = health_source.current()
+        self.health = self.health_source.of_program(program) if self.health_source else {}
 
     def row(self, item: Proposal | Pair) -> Row:
+        health = self.health.get(item.id) if isinstance(item, Pair) else None
         return Row(item, item.mentee, item.mentor, list(self.groups.get(item.mentee_id) or []),
-                   self._broken(item.mentee_id, item.mentor_id))
+                   self._broken(item.mentee_id, item.mentor_id), health,
+                   self.health_label(health))
+
+    def health_options(self) -> list[tuple[str, str]]:
+        """The health filter's (status, label) choices; none without a health source."""
+        source = self.health_source
+        return [(status, source.label(status)) for status in source.statuses] if source else []
+
+    def health_label(self, status: str | None) -> str:
+        return self.health_source.label(status) if self.health_source and status else ""
 
     def _broken(self, mentee_id: int, mentor_id: int) -> bool:
         if (mentee_id, mentor_id) in self.avoid:
@@ -145,6 +170,8 @@ def _matches(row: Row, query: Query) -> bool:
     if query.mentor and row.mentor.id != query.mentor:
         return False
     if query.group and query.group not in row.groups:
+        return False
+    if query.health and isinstance(row.item, Pair) and row.health != query.health:
         return False
     if query.show == "low":
         return row.score < query.below

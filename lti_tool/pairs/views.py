@@ -102,6 +102,7 @@ def _tables(program, run: MatchRun | None) -> dict:
     proposed = listing.select(listing.proposals(run), context, query, query.rpage) if run \
         else None
     return {"query": query, "token": session_token(), "groups": context.all_groups(),
+            "health_options": context.health_options(),  # health filter (issue 16)
             "mentors": intake.mentors_of(program), "proposed": proposed,
             "published": listing.select(active, context, query, query.page),
             "paired": {p.mentee_id for p in active}}

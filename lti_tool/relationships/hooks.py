@@ -5,8 +5,9 @@ viewed (services.current_health)."""
 
 import sqlalchemy as sa
 
+from lti_tool.courses.models import Program
 from lti_tool.extensions import db
-from lti_tool.pairs import touched
+from lti_tool.pairs import health_source, touched
 
 
 def _watched() -> tuple[type, ...]:
@@ -27,6 +28,22 @@ def mark_stale(pair_ids: set[int]) -> None:
                        .values(stale=True, stamp=PairHealth.stamp + 1))
 
 
+def health_of(program: Program) -> dict[int, str]:
+    """Each active pair's health as the dashboard shows it (stored, reassessed if stale)."""
+    from lti_tool.relationships.services import current_health
+
+    return {status.pair.id: status.status for status in current_health(program)}
+
+
+def _label(status: str) -> str:
+    from flask_babel import gettext
+
+    return gettext(status)  # the statuses are marked for translation in views.STATUS_NAMES
+
+
 def init_app(app) -> None:
+    from lti_tool.relationships.signals import STATUSES
+
     touched.subscribe(touched.Subscriber("health", _watched, mark_stale))
+    health_source.provide(health_source.HealthSource(STATUSES, _label, health_of))
     touched.init_app(app)

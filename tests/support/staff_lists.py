@@ -106,3 +106,17 @@ def counted_queries(app) -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def health_as(app, program_id: int, statuses: dict[int, str]) -> None:
+    """Assess the program's pairs as the dashboard does, then store `statuses` (pair id ->
+    status) as their assessed health, still fresh for today."""
+    from lti_tool.relationships.models import PairHealth
+    from lti_tool.relationships.services import current_health
+
+    with app.app_context():
+        current_health(db.session.get(Program, program_id))
+        for pair_id, status in statuses.items():
+            db.session.execute(sa.update(PairHealth).where(PairHealth.pair_id == pair_id)
+                               .values(status=status))
+        db.session.commit()
