@@ -13,6 +13,7 @@ is lifted to it once they are. Staff then set the activity's completion to "rece
 grade" with that grade to pass, and Moodle's completion flips exactly when Pairwise's does.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
@@ -233,10 +234,35 @@ def activity_progress(facts: ParticipationFacts, completed: bool) -> str:
     return STARTED if any(done) else INITIALIZED
 
 
+Plural = Callable[..., str]  # ngettext(singular, plural, num, **variables), formatted
+
+
+def english(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """ngettext without a translation: the LMS comment is written in English."""
+    return (singular if num == 1 else plural) % {"num": num, **variables}
+
+
+def meetings_figure(held: int, rubric: Rubric, ngettext: Plural = english) -> str:
+    """Meetings held against what completes the activity, and how many earn points when
+    that differs, e.g. "0 meetings held of 3 needed to complete (up to 6 count for points)".
+    The one figure of meetings the grade pages and the LMS comment show: `ngettext` is
+    flask_babel's on a page."""
+    if rubric.min_meetings > 0:
+        text = ngettext("%(num)d meeting held of %(needed)d needed to complete",
+                        "%(num)d meetings held of %(needed)d needed to complete", held,
+                        needed=rubric.min_meetings)
+    else:
+        text = ngettext("%(num)d meeting held", "%(num)d meetings held", held)
+    if rubric.points_per_meeting > 0 < rubric.meeting_cap != rubric.min_meetings:
+        text += " " + ngettext("(up to %(num)d counts for points)",
+                               "(up to %(num)d count for points)", rubric.meeting_cap)
+    return text
+
+
 def comment(rubric: Rubric, facts: ParticipationFacts, completed: bool) -> str:
-    """E.g. "3/6 meetings held, last met 12 Mar, agreement signed, completed"."""
-    target = max(rubric.meeting_cap, rubric.min_meetings)
-    parts = [f"{facts.meetings_held}/{target} meetings held"]
+    """E.g. "3 meetings held of 3 needed to complete (up to 6 count for points), last met
+    12 Mar, agreement signed, completed"."""
+    parts = [meetings_figure(facts.meetings_held, rubric)]
     if facts.last_met:
         parts.append(f"last met {facts.last_met.day} {facts.last_met:%b}")
     if facts.agreement_signed is not None:

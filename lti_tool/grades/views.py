@@ -4,6 +4,7 @@ and only for the program this session was launched from (another course's person
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from lti_tool.courses.access import current_program, role_required
 from lti_tool.courses.forms import ConfirmForm
@@ -12,6 +13,7 @@ from lti_tool.extensions import db
 from lti_tool.grades import overview, services
 from lti_tool.grades.forms import OverrideForm, PolicyForm, ReasonForm
 from lti_tool.grades.models import GradeRecord
+from lti_tool.grades.rubric import meetings_figure
 from lti_tool.web.forms import change, required
 from lti_tool.web.submissions import idempotent
 
@@ -65,10 +67,12 @@ def index():
 def person(person_id: int):
     record = _record(person_id)
     program = record.program
+    rules = services.policy_of(program).rubric(record.role)
     return render_template(
         "grades/person.html", program=program, record=record,
-        row=services.row_of(record), lms_completed=services.completed_in_lms(
-            record, services.policy_of(program).rubric(record.role)),
+        row=services.row_of(record), lms_completed=services.completed_in_lms(record, rules),
+        meetings=meetings_figure(  # the LMS comment's figure (issue 16), translated
+            (record.facts or {}).get("meetings_held") or 0, rules, ngettext),
         history=services.history(record), audit=services.audit_log(program, person_id),
         override_form=OverrideForm(score=record.effective_score),
         clear_form=ReasonForm(prefix="clear"), hold_form=ReasonForm(prefix="hold"),

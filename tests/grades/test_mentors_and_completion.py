@@ -61,7 +61,8 @@ def test_an_override_that_reaches_the_grade_to_pass_completes_the_comment(cohort
     row = services.override(record, staff_of(record), 75, "Met outside the tool")
     assert row.score_given == 75 and row.activity_progress == COMPLETED
     assert NOT_COMPLETE not in row.comment
-    assert row.comment.startswith("1/6 meetings held, last met ")
+    assert row.comment.startswith("1 meeting held of 3 needed to complete "
+                                  "(up to 6 count for points), last met ")
     assert row.comment.endswith(", completed; score set by staff")
     assert not record.completed  # the rubric's own view is kept for the staff page
 

@@ -87,13 +87,17 @@ def test_activity_progress(values, progress):
 def test_the_comment_is_one_line_for_the_gradebook():
     result = assess(Rubric(), facts(meetings_held=3, last_met=date(2031, 3, 12),
                                     agreement_signed=True, goals_set=2))
-    assert result.comment == ("3/6 meetings held, last met 12 Mar, agreement signed, "
+    assert result.comment == ("3 meetings held of 3 needed to complete (up to 6 count for points), "
+                              "last met 12 Mar, agreement signed, "
                               "2 goals set, completed")
-    assert assess(Rubric(), facts()).comment == ("0/6 meetings held, agreement not signed, "
-                                                 "not complete yet")
+    assert assess(Rubric(), facts()).comment == (
+        "0 meetings held of 3 needed to complete (up to 6 count for points), "
+        "agreement not signed, not complete yet")
     one_each = assess(Rubric(), facts(goals_set=1, recaps=1, actions_done=1,
                                       surveys_answered=1))
-    assert one_each.comment == ("0/6 meetings held, agreement not signed, 1 goal set, "
+    assert one_each.comment == ("0 meetings held of 3 needed to complete "
+                                "(up to 6 count for points), "
+                                "agreement not signed, 1 goal set, "
                                 "1 recap, 1 action item done, 1 survey answered, "
                                 "not complete yet")
     assert {line.label: line.detail for line in one_each.lines}["Recaps written"] == "1 recap"

@@ -85,12 +85,13 @@ def test_scores_arrive_with_the_right_fields(grading, cohort):
         assert book[done.person.subject].activity_progress == "Completed"
         assert book[done.person.subject].grading_progress == "FullyGraded"
         assert book[done.person.subject].comment.startswith(
-            "3/6 meetings held, last met 21 Jan")
+            "3 meetings held of 3 needed to complete (up to 6 count for points), last met 21 Jan")
         assert book[started.person.subject].score_given == 10
         assert book[started.person.subject].activity_progress == "InProgress"
         assert book[nothing.person.subject].score_given == 0
         assert book[nothing.person.subject].activity_progress == "Initialized"
-        assert book[nothing.person.subject].comment.startswith("0/6 meetings held")
+        assert book[nothing.person.subject].comment.startswith(
+            "0 meetings held of 3 needed")
         assert {r.sync_status for r in mine.values()} == {SENT}
         assert all(r.last_sent_score == r.score for r in mine.values())
         # Nothing moved: nothing is queued or posted again.
