@@ -17,6 +17,7 @@ from lti_tool.notify.kinds import Kind
 from lti_tool.notify.models import DIGEST, EACH, OFF, Mailbox, Notification
 from lti_tool.timeutil import as_utc, utcnow
 from tests.support.mail import itip
+from tests.support.racing import race
 
 NOW = utcnow().replace(microsecond=0)
 HOUR = timedelta(hours=1)
@@ -276,23 +277,7 @@ def test_workers_racing_over_one_persons_notifications_send_each_once(app, perso
     rows = [queue(person, f"m{i}") for i in range(12)]
     row_ids = sorted(row.id for row in rows)
     db.session.remove()
-    start = threading.Barrier(3)
-    reports, errors = [], []
-
-    def worker():
-        try:
-            with app.app_context():
-                start.wait(timeout=10)
-                reports.append(notify.send_due(limit=50, now=NOW))
-        except Exception as exc:  # surfaced below, with the thread's failure
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == [] and len(reports) == 3
+    reports = race(app, lambda: notify.send_due(limit=50, now=NOW))
     assert len(smtp_server.received) == 1  # one e-mail in the hour, whoever sent it
     sent = [row_id for r in reports for row_id, status in r.outcomes if status == "sent"]
     assert len(sent) == len(set(sent)) >= 1

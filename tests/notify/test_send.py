@@ -2,7 +2,6 @@
 .ics attachment), the outbox-only default, retries with backoff, scheduled sends, claims that
 never let two workers send one row, TLS and login."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from lti_tool.notify.mail import MailConfigError, MailSettings, SmtpMailer
 from lti_tool.notify.models import Notification
 from lti_tool.timeutil import as_utc, utcnow
 from tests.support.mail import SENDER, free_port, itip
+from tests.support.racing import race
 
 
 def fresh(row: Notification) -> Notification:
@@ -307,23 +307,7 @@ def test_two_concurrent_senders_never_send_one_row_twice(app, make_person, smtp_
             for i in range(30)]
     row_ids = sorted(row.id for row in rows)
     db.session.remove()
-    start = threading.Barrier(3)
-    reports, errors = [], []
-
-    def worker():
-        try:
-            with app.app_context():
-                start.wait(timeout=10)
-                reports.append(notify.send_due(limit=50))
-        except Exception as exc:  # surfaced below, with the thread's failure
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == [] and len(reports) == 3
+    reports = race(app, lambda: notify.send_due(limit=50))
     assert sum(r.sent for r in reports) == 30
     sent_ids = [row_id for r in reports for row_id, _ in r.outcomes]
     assert sorted(sent_ids) == row_ids
