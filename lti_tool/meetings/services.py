@@ -24,6 +24,7 @@ from lti_tool.meetings.recurrence import Occurrence, Recurrence, RecurrenceError
 from lti_tool.notify import services as notify
 from lti_tool.notify.compose import page, tell
 from lti_tool.pairs import members
+from lti_tool.pairs.members import other_member
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 
@@ -56,10 +57,6 @@ def availability_of(person: Person, program: Program) -> overlap.WeeklyAvailabil
     if profile is None:
         return None
     return overlap.WeeklyAvailability.from_profile(profile.availability, profile.timezone)
-
-
-def other_member(pair: Pair, person: Person) -> Person:
-    return pair.mentor if person.id == pair.mentee_id else pair.mentee
 
 
 check_member = members.checker(

@@ -18,6 +18,11 @@ from lti_tool.pairs.models import Pair
 Row = TypeVar("Row")
 
 
+def other_member(pair: Pair, person: Person) -> Person:
+    """The member of the pair who is not `person` (the mentee for the mentor, and back)."""
+    return pair.mentor if person.id == pair.mentee_id else pair.mentee
+
+
 def is_member(pair: Pair, person_id: int) -> bool:
     return person_id in (pair.mentee_id, pair.mentor_id)
 

@@ -40,6 +40,7 @@ from lti_tool.notify import services as notify
 from lti_tool.notify.compose import Message, Reader, links, page, tell
 from lti_tool.notify.models import SENDING, SENT, Notification
 from lti_tool.notify.readers import valid_zone, zone_info
+from lti_tool.pairs.members import other_member
 from lti_tool.pairs.models import MentorRequest, Pair
 from lti_tool.timeutil import as_utc, utcnow
 
@@ -80,10 +81,6 @@ def told(person: Person, kind: str, compose: Compose, *, key: str, program: Prog
 
 def hub(pair: Pair) -> str:
     return page("workspace.hub", pair_id=pair.id)
-
-
-def _partner(pair: Pair, person: Person) -> Person:
-    return pair.mentor if person.id == pair.mentee_id else pair.mentee
 
 
 # --- Matches ---------------------------------------------------------------------------------
@@ -245,7 +242,7 @@ def plan_ending(pair: Pair, now: datetime | None = None) -> int:
                                       tzinfo=zone_info(zone_of(person, pair.program)))
             if moment <= now or too_far(moment, now):
                 continue
-            queued += told(person, "pair_ending", _ending(_partner(pair, person), ends_on),
+            queued += told(person, "pair_ending", _ending(other_member(pair, person), ends_on),
                            key=f"{_ending_prefix(pair)}{ends_on}:{person.id}",
                            program=pair.program, destination=hub(pair), send_after=moment)
     return queued
@@ -281,7 +278,8 @@ def pair_extended(pair: Pair, before: date | None) -> int:
     with links():
         notify.cancel(_ending_prefix(pair))
         number = len(pair.extensions)
-        queued = sum(told(person, "pair_extended", _extended(_partner(pair, person), before, until),
+        queued = sum(told(person, "pair_extended",
+                          _extended(other_member(pair, person), before, until),
                           key=f"pair:{pair.id}:extended:{number}:{person.id}",
                           program=pair.program, destination=hub(pair))
                      for person in (pair.mentee, pair.mentor))
@@ -322,7 +320,7 @@ def pair_ended(pair: Pair, avoid_again: bool) -> int:
 
 
 def _ended(pair: Pair, person: Person, avoid_again: bool) -> Compose:
-    name, completed = _partner(pair, person).display_name, pair.status == "completed"
+    name, completed = other_member(pair, person).display_name, pair.status == "completed"
     is_mentee, choice = person.id == pair.mentee_id, pair.program.mentee_choice
 
     def compose(r: Reader) -> Message:

@@ -17,11 +17,8 @@ from lti_tool.courses.models import Person
 from lti_tool.courses.services import staff_of
 from lti_tool.notify.compose import Message, Reader
 from lti_tool.pairs import messages
+from lti_tool.pairs.members import other_member
 from lti_tool.pairs.models import Pair
-
-
-def _partner(pair: Pair, person: Person) -> Person:
-    return pair.mentor if person.id == pair.mentee_id else pair.mentee
 
 
 def nudge(pair: Pair, kind: str, day: date) -> int:
@@ -31,7 +28,7 @@ def nudge(pair: Pair, kind: str, day: date) -> int:
     with messages.links():
         destination = (messages.hub(pair) if kind == "nudge"
                        else messages.page("surveys.checkin", pair_id=pair.id))
-        return sum(messages.told(person, f"pair_{kind}", compose(_partner(pair, person)),
+        return sum(messages.told(person, f"pair_{kind}", compose(other_member(pair, person)),
                                  key=f"pair:{pair.id}:{kind}:{day.isoformat()}:{person.id}",
                                  program=pair.program, destination=destination)
                    for person in (pair.mentee, pair.mentor))
@@ -67,7 +64,7 @@ def inactivity_warning(pair: Pair, day: date, close_on: date) -> None:
     """Both members hear that the pair will be closed on `close_on` unless they meet or write."""
     with messages.links():
         for person in (pair.mentee, pair.mentor):
-            messages.told(person, "pair_inactive", _warning(_partner(pair, person), close_on),
+            messages.told(person, "pair_inactive", _warning(other_member(pair, person), close_on),
                           key=f"pair:{pair.id}:inactive-warning:{day.isoformat()}:{person.id}",
                           program=pair.program, destination=messages.hub(pair))
 

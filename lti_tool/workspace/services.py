@@ -22,6 +22,7 @@ from lti_tool.i18n import N_
 from lti_tool.meetings import services as meetings
 from lti_tool.meetings.models import Meeting
 from lti_tool.pairs import members
+from lti_tool.pairs.members import other_member
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.workspace import checklist as content
@@ -56,10 +57,6 @@ DEFAULT_BOUNDARIES = (
 
 class WorkspaceError(ValueError):
     """What someone asked for that cannot be done; the message says why."""
-
-
-def other_member(pair: Pair, person: Person) -> Person:
-    return meetings.other_member(pair, person)
 
 
 check_member = members.checker(
