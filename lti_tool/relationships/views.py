@@ -108,7 +108,10 @@ def nudge(pair_id: int, kind: str):
     flash(gettext("%(mentee)s and %(mentor)s have been nudged.", **names) if kind == "nudge"
           else gettext("%(mentee)s and %(mentor)s have been asked for a check-in.", **names),
           "success")
-    return redirect(url_for("relationships.dashboard"), code=303)
+    # Back where staff pressed it: the pair's own page, or the dashboard's list.
+    back = url_for("relationships.staff_pair", pair_id=pair.id) \
+        if request.form.get("back") == "pair" else url_for("relationships.dashboard")
+    return redirect(back, code=303)
 
 
 @blueprint.route("/dashboard/settings", methods=["GET", "POST"])

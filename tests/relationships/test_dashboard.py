@@ -54,6 +54,16 @@ def test_nudge_and_checkin_request_go_to_both_once_a_day(app, pair):
     assert sorted(kinds) == ["pair_checkin"] * 2 + ["pair_nudge"] * 2
 
 
+def test_a_nudge_from_the_pairs_page_returns_to_it(app, pair):
+    staff, mona, lena, pair_id = pair
+    age_pair(app, pair_id, 25)
+    page = f"/dashboard/pairs/{pair_id}"
+    assert b'name="back" value="pair"' in staff.get(page).data
+    done = staff.post(f"{page}/nudge", {"back": "pair"}, page=page)
+    assert done.status_code == 303 and done.headers["Location"].startswith(page + "?")
+    assert b"have been nudged" in followed(staff, done)
+
+
 def test_participation_csv_is_keyed_by_lms_ids_and_formula_safe(app, pair):
     staff, mona, lena, pair_id = pair
     with app.app_context():
