@@ -54,9 +54,14 @@ def _staff_home(program):
     disputed = (meetings.disagreements(program)
                 if any(need.kind == "disagreements" for need in needs) else [])
     state = setup.setup_state(program) if program else None
+    person = g.enrolment.person
+    mentoring = program is not None and intake.mentor_row(program, person) is not None
     db.session.commit()  # the pairs' health assessed on the way is kept for the dashboard
     return render_template("homes/staff.html", program=program, roster=roster,
                            form=ConfirmForm(), disputed=disputed, needs=needs,
                            outcomes=translated(OUTCOMES), state=state,
                            checklist=setup.checklist(state) if state else [],
-                           next_step=setup.next_step(state, needs) if state else None)
+                           next_step=setup.next_step(state, needs) if state else None,
+                           mentoring=mentoring,
+                           my_profile=intake.profile_for(program, person) if mentoring else None,
+                           my_pairs=pairs_of(person, program) if mentoring else [])

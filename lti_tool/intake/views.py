@@ -1,6 +1,7 @@
-"""The intake page: learners and mentors fill it on first launch and may edit it later."""
+"""The intake page: learners and mentors fill it on first launch and may edit it later; so
+do staff whom the program's staff designated as mentors (a teaching assistant, say)."""
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lti_tool.courses.access import current_program, role_required
@@ -24,9 +25,12 @@ def _person_roles(program):
 
 
 @blueprint.route("/intake", methods=["GET", "POST"])
-@role_required(Role.LEARNER, Role.MENTOR)
+@role_required(Role.LEARNER, Role.MENTOR, Role.STAFF)
 def intake():
     program = current_program()
+    if g.enrolment.role == Role.STAFF and \
+            services.mentor_row(program, g.enrolment.person) is None:
+        abort(403)  # staff fill the intake only as a mentor staff designated
     person = g.enrolment.person
     profile = services.profile_for(program, person)
     is_mentor, is_mentee = _person_roles(program)
