@@ -80,8 +80,12 @@ PYTEST := $(BIN)/pytest -q -n auto --dist loadfile
 test-sqlite: venv
 	$(PYTEST)
 
+# The browser tests and the benches' smoke tests run once, on SQLite: what they test (the
+# pages in Chromium, the benches' own databases) does not depend on the suite's database,
+# and every request they make is also tested on PostgreSQL by tests/test_end_to_end.py and
+# the feature tests.
 test-postgres: venv
-	bash .ci/with-postgres $(PYTEST)
+	bash .ci/with-postgres $(PYTEST) --ignore=tests/browser --ignore=tests/bench
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache node_modules

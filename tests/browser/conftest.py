@@ -16,6 +16,14 @@ def playwright_instance():
         yield playwright
 
 
+@pytest.fixture(scope="session")
+def static_browser(playwright_instance):
+    """One Chromium for the checks of static pages (support/browser.py `static_page`)."""
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
+    yield browser
+    browser.close()
+
+
 @pytest.fixture(params=["default cookies", "third-party cookies blocked"])
 def browser_page(request, playwright_instance):
     args = list(BASE_ARGS)

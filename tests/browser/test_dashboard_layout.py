@@ -23,11 +23,11 @@ MEASURE = """() => {
 
 
 @pytest.mark.parametrize("width", [390, 1000])
-def test_chart_labels_compute_to_12_px_or_more(app, pair, width, playwright_instance):
+def test_chart_labels_compute_to_12_px_or_more(app, pair, width, static_browser):
     staff, mona, lena, pair_id = pair
     age_pair(app, pair_id, 25)  # a row in the pairs table too
     html = staff.get("/dashboard").data.decode()
-    found = _in_chromium(playwright_instance, html, width, lambda page: page.evaluate(MEASURE))
+    found = _in_chromium(static_browser, html, width, lambda page: page.evaluate(MEASURE))
     assert len(found["sizes"]) == 3 * 12  # two charts: 8 + 4 bars, a li and two spans each
     assert min(found["sizes"]) >= 12, found["sizes"]
     assert found["texts"] == 0
@@ -35,18 +35,18 @@ def test_chart_labels_compute_to_12_px_or_more(app, pair, width, playwright_inst
 
 
 @pytest.mark.parametrize("width", [390, 1000])
-def test_the_new_staff_pages_pass_axe(app, pair, width, playwright_instance):
+def test_the_new_staff_pages_pass_axe(app, pair, width, static_browser):
     require_axe()
     staff, mona, lena, pair_id = pair
     age_pair(app, pair_id, 25)
-    problems = {path: _in_chromium(playwright_instance, staff.get(path).data.decode(), width,
+    problems = {path: _in_chromium(static_browser, staff.get(path).data.decode(), width,
                                    serious_violations)
                 for path in ("/", "/dashboard", "/dashboard?health=all",
                              f"/dashboard/pairs/{pair_id}")}
     assert not any(problems.values()), report(problems)
 
 
-def _in_chromium(playwright, html: str, width: int, measure):
+def _in_chromium(browser, html: str, width: int, measure):
     """`measure(page)` on the page's HTML with the tool's stylesheet, at this width."""
-    with static_page(playwright, html, width) as page:
+    with static_page(browser, html, width) as page:
         return measure(page)

@@ -20,7 +20,7 @@ MEASURE = """() => {
 
 
 @pytest.mark.parametrize("width", [390, 1000])
-def test_staff_pages_fit_without_sideways_scroll(app, platform, width, playwright_instance):
+def test_staff_pages_fit_without_sideways_scroll(app, platform, width, static_browser):
     staff, program_id = staff_of_program(app, platform)
     grown = grow(app, program_id, learners=80, mentors=40, paired=40, proposed=30)
     pages = {"matching": staff.get("/matching").data.decode(),
@@ -29,15 +29,15 @@ def test_staff_pages_fit_without_sideways_scroll(app, platform, width, playwrigh
              "pair": staff.get(f"/matching/pairs/{grown.pairs[0]}").data.decode(),
              "confirm": staff.post(f"/matching/{grown.run_id}/publish",
                                    page="/matching").data.decode()}
-    found = {name: _in_chromium(playwright_instance, html, width, f"staff-{name}-{width}")
+    found = {name: _in_chromium(static_browser, html, width, f"staff-{name}-{width}")
              for name, html in pages.items()}
     assert not any(f["wide"] for f in found.values()), found
     if width == 390:
         assert all(found[name]["blocks"] for name in ("matching", "mentors", "roster")), found
 
 
-def _in_chromium(playwright, html: str, width: int, name: str) -> dict:
-    with static_page(playwright, html, width) as page:
+def _in_chromium(browser, html: str, width: int, name: str) -> dict:
+    with static_page(browser, html, width) as page:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         return page.evaluate(MEASURE)

@@ -40,15 +40,17 @@ STYLESHEET = Path(__file__).resolve().parents[2] / "static" / "pairwise.css"
 
 
 @contextlib.contextmanager
-def static_page(playwright, html: str, width: int) -> Iterator:
+def static_page(browser, html: str, width: int) -> Iterator:
     """A page of the tool's own HTML (from the test client) with its stylesheet, `width` px
-    wide, that loads nothing from the network: for checks of layout alone."""
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
+    wide, that loads nothing from the network: for checks of layout alone. In a context of
+    its own, in the session's one Chromium (`static_browser`): launching a browser per page
+    cost more than the checks."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
     try:
-        page = browser.new_page(viewport={"width": width, "height": 900})
+        page = context.new_page()
         page.route("**/*", lambda route: route.abort())
         page.set_content(html)
         page.add_style_tag(content=STYLESHEET.read_text())
         yield page
     finally:
-        browser.close()
+        context.close()

@@ -5,7 +5,7 @@ Making the 70 tables for every test cost more than most tests themselves. Instea
 is made the first time a process meets a database URL, and `empty` deletes every row when a
 test's app is made (not after the test: a test that failed half-way leaves nothing behind for
 the next one either way). SQLite numbers rows from 1 again once a table is empty; PostgreSQL
-is told to (`TRUNCATE ... RESTART IDENTITY`), so ids are the same on both.
+is told to (every sequence is set back), so ids are the same on both.
 """
 
 import os
@@ -45,12 +45,17 @@ def prepare(app) -> None:
 
 
 def empty() -> None:
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    """Delete every row, children first. On PostgreSQL, DELETE of the few rows a test made is
+    ~70 times faster than TRUNCATE of every table (which makes new files for each), so it is
+    DELETE there too, then every sequence starts again from 1."""
+    tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            names = ", ".join(connection.dialect.identifier_preparer.quote(t.name)
-                              for t in tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            quote = connection.dialect.identifier_preparer.quote
+            deletes = "; ".join(f"DELETE FROM {quote(t.name)}" for t in tables)  # noqa: S608
+            connection.exec_driver_sql(deletes)
+            connection.exec_driver_sql(
+                "SELECT setval(oid::regclass, 1, false) FROM pg_class WHERE relkind = 'S'")
         else:
             for table in tables:
                 connection.execute(table.delete())
