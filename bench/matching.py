@@ -2,6 +2,7 @@
 optimally (and greedily and stably, for comparison), on one CPU core.
 
     python -m bench.matching [--mentees N --mentors M --capacity C --seed S]
+    python -m bench.matching --compare-ortools [--mentees N --mentors M ...]
 
 Without sizes it runs the two target sizes, 2,000 x 500 and 10,000 x 2,500 (capacity 4), each
 in a fresh process so each reports its own peak memory. Prints one JSON object per line:
@@ -12,6 +13,19 @@ generated people included; `rss_before_mb` is the same figure just before scorin
 (optimal), `greedy_total`, `stable_total`, `matched`, `greedy_matched`, `stable_matched`, and
 `stable_moved_from_greedy` (mentees whose mentor differs between the two). Targets: score +
 assign under 2 s and 20 s, peak under 1 GB.
+
+With --compare-ortools it scores the program once, puts the scores on a grid of 1/SCALE
+points (exactly representable, so both sides solve the very same problem) and times our exact
+solver (`solver.solve`, what `assignment.optimal` runs) against OR-Tools' `SimpleMinCostFlow`
+(`solve_max_flow_with_min_cost`: the most matched mentees, then the least cost, each pair
+costing -score x SCALE) on that table, each side in its own fresh process that loads the table
+from a file: `ours_seconds` (solve), `ortools_seconds` (building the graph + solving, also
+given apart as `ortools_build_seconds` and `ortools_solve_seconds`), `ratio` (ours / OR-Tools),
+the same in CPU time of the process (`ours_cpu_seconds`, `ortools_cpu_seconds`, `cpu_ratio`:
+steadier on a busy machine), each side's objective (`matched`, `total` as an integer number of
+1/SCALE points) and `agree`, and each side's `peak_mb` (VmHWM of its process: the same modules
+loaded on both sides) and `extra_mb` (that peak less the peak just before solving, with the
+table loaded). One JSON line per size.
 
 The program is seeded and shaped like a real one: 20 topics of uneven popularity, 8 languages
 (English common, the others regional), 16 time zones on five continents (one 45 minutes off
@@ -27,10 +41,12 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
 
 TARGETS = [(2000, 500, 4), (10000, 2500, 4)]
+SCALE = 1024  # --compare-ortools: scores on a 1/1024-point grid, integer costs for OR-Tools
 WEEK = date(2027, 3, 15)  # the US is on summer time from 14 March, Europe from 28 March
 TOPICS = ["career paths", "data science", "leadership", "research methods", "writing",
           "public speaking", "entrepreneurship", "software engineering", "design", "finance",
@@ -128,6 +144,136 @@ def run(mentees: int, mentors: int, capacity: int, seed: int) -> dict:
     }
 
 
+def compare_ortools(mentees: int, mentors: int, capacity: int, seed: int) -> dict:
+    """Both solvers on one scored table, each in a fresh process (see the module docstring)."""
+    import numpy as np
+
+    table = _gridded_table(mentees, mentors, capacity, seed)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "table.npz")
+        np.savez(path, **table)
+        ours, theirs = (_worker(side, path) for side in ("ours", "ortools"))
+    agree = (ours["matched"], ours["total"]) == (theirs["matched"], theirs["total"])
+    return {
+        "mentees": mentees, "mentors": mentors, "capacity": capacity, "seed": seed,
+        "scale": SCALE, "feasible_share": round(float(table["feasible"].mean()), 3),
+        "ours_seconds": ours["seconds"], "ortools_seconds": theirs["seconds"],
+        "ortools_build_seconds": theirs["build_seconds"],
+        "ortools_solve_seconds": theirs["solve_seconds"],
+        "ratio": round(ours["seconds"] / max(theirs["seconds"], 1e-9), 2),
+        "ours_cpu_seconds": ours["cpu_seconds"], "ortools_cpu_seconds": theirs["cpu_seconds"],
+        "cpu_ratio": round(ours["cpu_seconds"] / max(theirs["cpu_seconds"], 1e-9), 2),
+        "ours": {"matched": ours["matched"], "total": ours["total"]},
+        "ortools": {"matched": theirs["matched"], "total": theirs["total"]},
+        "agree": agree,
+        "ours_peak_mb": ours["peak_mb"], "ortools_peak_mb": theirs["peak_mb"],
+        "ours_extra_mb": ours["extra_mb"], "ortools_extra_mb": theirs["extra_mb"],
+        "peak_measure": "VmHWM of each side's own process; extra: less the peak with the "
+                        "table loaded",
+    }
+
+
+def _gridded_table(mentees: int, mentors: int, capacity: int, seed: int) -> dict:
+    import numpy as np
+
+    from lti_tool.matching.profiles import Constraints, Weights
+    from lti_tool.matching.scoring import score_all
+
+    rng = random.Random(seed)
+    mentee_list = [synthetic_person(rng, n, False, 1) for n in range(mentees)]
+    mentor_list = [synthetic_person(rng, mentees + n, True, capacity) for n in range(mentors)]
+    table = score_all(mentee_list, mentor_list, Weights(), Constraints(), WEEK)
+    points = np.round(table.total.astype(np.float64) * SCALE).astype(np.int32)
+    total = points.astype(np.float32) / np.float32(SCALE)  # exact: multiples of 1/1024 < 128
+    return {"points": points, "total": total, "feasible": table.feasible,
+            "capacity": np.array([m.capacity for m in mentor_list], dtype=np.int64)}
+
+
+def _worker(side: str, path: str) -> dict:
+    done = subprocess.run([sys.executable, "-m", "bench.matching", "--worker", side,  # noqa: S603
+                           "--table", path], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def solve_side(side: str, path: str) -> dict:
+    """One side of --compare-ortools, in this (fresh) process."""
+    import numpy as np
+
+    # Both sides load the same modules first (the solver imports OR-Tools, and lti_tool
+    # Flask), so that their peaks differ by what the solving takes.
+    from lti_tool.matching import solver  # noqa: F401
+    loaded = np.load(path)  # each side loads only its own form of the scores
+    feasible, capacity = loaded["feasible"], loaded["capacity"]
+    scores = loaded["total" if side == "ours" else "points"]
+    loaded_mb = _high_water_mb()
+    if side == "ours":
+        figures = _solve_ours(scores, feasible, capacity)
+        columns = figures.pop("columns")
+        rows = np.flatnonzero(columns >= 0)
+        points = np.round(scores[rows, columns[rows]].astype(np.float64) * SCALE)
+        figures |= {"matched": len(rows), "total": int(points.sum())}
+    else:
+        figures = _solve_ortools(scores, feasible, capacity)
+    peak = _high_water_mb()
+    return figures | {"peak_mb": round(peak, 1), "extra_mb": round(peak - loaded_mb, 1)}
+
+
+def _solve_ours(total, feasible, capacity) -> dict:
+    from lti_tool.matching import solver
+
+    started, cpu = time.perf_counter(), time.process_time()
+    columns = solver.solve(len(total), capacity, lambda lo, hi: (total[lo:hi], feasible[lo:hi]))
+    return {"seconds": round(time.perf_counter() - started, 3),
+            "cpu_seconds": round(time.process_time() - cpu, 3), "columns": columns}
+
+
+def _solve_ortools(points, feasible, capacity) -> dict:
+    """Nodes: source 0, mentees 1.., mentors after them, sink last. Arcs: source -> each
+    mentee (1 place), each feasible pair (1 place, cost -points), mentor -> sink (capacity)."""
+    import numpy as np
+    from ortools.graph.python import min_cost_flow
+
+    n_rows, n_cols = points.shape
+    sink = n_rows + n_cols + 1
+    started, cpu = time.perf_counter(), time.process_time()
+    rows, cols = np.nonzero(feasible)
+    tails = np.concatenate([np.zeros(n_rows, np.int32), rows + 1,
+                            n_rows + 1 + np.arange(n_cols)]).astype(np.int32)
+    heads = np.concatenate([1 + np.arange(n_rows), n_rows + 1 + cols,
+                            np.full(n_cols, sink)]).astype(np.int32)
+    capacities = np.concatenate([np.ones(n_rows + len(rows), np.int64), capacity])
+    costs = np.concatenate([np.zeros(n_rows, np.int64), -points[rows, cols].astype(np.int64),
+                            np.zeros(n_cols, np.int64)])
+    del rows, cols
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+    del tails, heads, capacities, costs
+    flow.set_node_supply(0, n_rows)
+    flow.set_node_supply(sink, -n_rows)
+    built = time.perf_counter()
+    status = flow.solve_max_flow_with_min_cost()
+    solved = time.perf_counter()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"OR-Tools: status {status}")
+    return {"seconds": round(solved - started, 3), "build_seconds": round(built - started, 3),
+            "cpu_seconds": round(time.process_time() - cpu, 3),
+            "solve_seconds": round(solved - built, 3), "matched": int(flow.maximum_flow()),
+            "total": -int(flow.optimal_cost())}
+
+
+def _high_water_mb() -> float:
+    """This process's peak resident set since it started: VmHWM, which (unlike ru_maxrss)
+    does not inherit the peak of the parent that forked it, here the one that scored."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return _peak_mb()
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -157,10 +303,25 @@ def main() -> None:
     parser.add_argument("--mentors", type=int)
     parser.add_argument("--capacity", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--compare-ortools", action="store_true",
+                        help="time OR-Tools' min-cost flow against our solver on one table")
+    parser.add_argument("--worker", choices=["ours", "ortools"], help=argparse.SUPPRESS)
+    parser.add_argument("--table", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(solve_side(args.worker, args.table)), flush=True)
+        return
     if args.mentees or args.mentors:
         if not (args.mentees and args.mentors):
             parser.error("give both --mentees and --mentors, or neither")
+        sizes = [(args.mentees, args.mentors, args.capacity)]
+    else:
+        sizes = TARGETS
+    if args.compare_ortools:
+        for mentees, mentors, capacity in sizes:
+            print(json.dumps(compare_ortools(mentees, mentors, capacity, args.seed)), flush=True)
+        return
+    if args.mentees:
         print(json.dumps(run(args.mentees, args.mentors, args.capacity, args.seed)), flush=True)
         return
     for mentees, mentors, capacity in TARGETS:  # a process each: its own peak memory

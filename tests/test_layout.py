@@ -17,6 +17,7 @@ SUPPORT = "tests.support"
 
 # What in tests/ mirrors no package or module of lti_tool/, and why.
 NOT_MIRRORS = {
+    "bench": "bench/, beside lti_tool/: each benchmark run at a tiny size",
     "browser": "journeys across packages in a real browser (Chromium driven by Playwright)",
     "fixtures": "data, not tests: id_tokens a real Moodle signed",
     "support": "the support layer every test builds on",

@@ -1,8 +1,9 @@
 """Assignment policies over a ScoreTable, and how two of their results differ.
 
 - `optimal`: as many mentees matched as possible, then the largest total compatibility
-  (lexicographic), subject to mentor capacities and hard constraints: exact, by SciPy's sparse
-  assignment solver with an LP-duality certificate over all pairs (see solver.py).
+  (lexicographic), subject to mentor capacities and hard constraints: exact, by OR-Tools'
+  min-cost flow over candidate pairs with an LP-duality certificate over all pairs (see
+  solver.py).
 - `stable`: mentee-proposing deferred acceptance (Gale-Shapley, capacitated). Each side ranks
   by its own view of the pair: mentees by the total, mentors by the mentor view (the topics fit
   measured against the mentor's expertise, see scoring.py). No mentee and mentor would both

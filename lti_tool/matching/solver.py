@@ -7,38 +7,45 @@ The lexicographic objective as one weight: a pair weighs `score + BIG` with BIG 
 outweighs any gain in total.
 
 Exact at scale, within memory. The dense problem for 10,000 mentees x 2,500 mentors with four
-places each is a 10,000 x 10,000 matrix (800 MB in float64), so instead:
+places each is a 10,000 x 10,000 matrix (800 MB in float64), and a min-cost flow over every
+feasible pair holds all of them (2.9 million arcs there), so instead:
 1. Candidate pairs: each mentee's best CANDIDATES mentors and each mentor's best SUITORS
    mentees (so unpopular mentors have candidates too).
-2. SciPy's sparse assignment solver (`min_weight_full_bipartite_matching`, LAPJVsp) solves
-   the candidate pairs exactly, each mentor's column repeated once per place, plus one
-   "unmatched" column per mentee so that a full matching always exists.
+2. OR-Tools' min-cost flow (`SimpleMinCostFlow.solve_max_flow_with_min_cost`) solves the
+   candidate pairs exactly: source -> mentee (1) -> candidate mentor (1, cost -score in
+   integer grid units) -> sink (the mentor's places); the most flow, then the least cost, is
+   the lexicographic optimum over the candidates, in integers. (It replaced SciPy's LAPJVsp
+   on the same pairs, each mentor's column repeated once per place: a single such solve
+   took about as long as OR-Tools over the whole table at 2,000 x 500; issue 17.)
 3. The result is *proved* optimal over all pairs, not just the candidates: LP duals are built
    from it (mentor prices, see `_duals`), and the whole table is scanned block by block for
-   a pair whose weight beats its mentor's price plus its mentee's value. None: the duals are
-   feasible for the whole problem and their objective equals the assignment's weight, so by
-   LP duality (the assignment polytope is integral) no matching is better. Some: they (and
-   pairs within NEAR points of beating the prices) join the candidates, the prices are
-   updated, and step 2 runs again if the prices cannot absorb them.
+   a pair whose weight beats its mentor's price plus its mentee's value (a float32 screen
+   with a bounded error margin, then the exact check on the few pairs it lets through). None:
+   the duals are feasible for the whole problem and their objective equals the assignment's
+   weight, so by LP duality (the assignment polytope is integral) no matching is better.
+   Some: they (and pairs within NEAR points of beating the prices) join the candidates, the
+   prices are updated, and step 2 runs again if the prices cannot absorb them.
 Scores are rounded to a binary grid, 2^-G with G = 50 - bits(BIG + 101) (G = 30 for 10,000
-mentees: float32 scores from 0.008 up are already on it), so that every sum and difference
-the solver and the certificate compute is exact in float64: no tolerance decides optimality.
+mentees: float32 scores from 0.008 up are already on it; smaller when many mentors would let
+the flow's integer costs overflow, see `_grid`), so that every sum and difference the solver
+and the certificate compute is exact in float64 and in int64: no tolerance decides optimality.
 Memory: beyond the score table itself (5 bytes a pair: 125 MB for 10,000 x 2,500), the
 candidate pairs (a few dozen per mentee) and one block of the table at a time.
+Among equally good matchings the one returned is deterministic (the same table gives the same
+matching) but follows no stated rule: callers and tests must not rely on which.
 """
 
 from collections.abc import Callable, Iterator
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
 
 CANDIDATES = 8  # each mentee's best mentors among the first candidate pairs
 SUITORS = 8  # each mentor's best mentees among them
 ADDED = 16  # most pairs added per mentee and round
 NEAR = 10.0  # score points: pairs this close to beating the prices are added with those that do
 REPRICE_PASSES = 200  # relaxation passes tried on new pairs before solving again
-BLOCK_CELLS = 4_000_000  # table cells per block: float64 temporaries of ~32 MB
+BLOCK_CELLS = 4_000_000  # table cells per block: float32 temporaries of ~16 MB
 MAX_SCORE = 100.0
 
 Block = Callable[[int, int], tuple[np.ndarray, np.ndarray]]  # rows lo:hi -> scores, feasible
@@ -89,19 +96,18 @@ class _Sparse:
     def __init__(self, n_rows: int, capacity: np.ndarray, block: Block):
         self.n_rows, self.capacity, self.block = n_rows, capacity, block
         self.big = MAX_SCORE * n_rows + 1
-        self.grid = 2.0 ** -(50 - int(self.big + MAX_SCORE + 1).bit_length())
+        self.grid = _grid(n_rows, len(capacity))
         self.step = max(1, BLOCK_CELLS // len(capacity))
         self.arcs, suitors, self.on_grid = _Arcs(), _Arcs(), True
         for lo in range(0, n_rows, self.step):
             scores, feasible = block(lo, lo + self.step)
-            rounded = _rounded(scores, self.grid)
-            self.on_grid &= bool(np.array_equal(rounded, scores))  # later scans skip rounding
-            scores = rounded
-            keyed = np.where(feasible, scores, -np.inf)
-            rows, cols = _top(keyed, CANDIDATES)
-            self.arcs.add(rows + lo, cols, scores[rows, cols])
-            cols, rows = _top(keyed.T, SUITORS)
+            if not _on_grid(scores, self.grid):  # later scans round too
+                self.on_grid, scores = False, _rounded(scores, self.grid)
+            keyed = np.where(feasible, scores, -np.inf)  # float32 tables stay float32
+            cols, rows = _top(np.ascontiguousarray(keyed.T), SUITORS, copy=False)
             suitors.add(rows + lo, cols, scores[rows, cols])
+            rows, cols = _top(keyed, CANDIDATES, copy=False)
+            self.arcs.add(rows + lo, cols, scores[rows, cols])
         best = np.lexsort((-suitors.scores, suitors.cols))  # per column, best first
         rank = np.arange(len(best)) - np.searchsorted(suitors.cols[best], suitors.cols[best])
         kept = best[rank < SUITORS]
@@ -116,30 +122,67 @@ class _Sparse:
 
     def beating(self, prices: np.ndarray, row_values: np.ndarray) -> _Arcs:
         """Pairs that beat the prices (score + BIG - price > row value) and, when there are
-        any, those within NEAR points of it: the next prices tend to need them."""
+        any, those within NEAR points of it: the next prices tend to need them.
+
+        A float32 pass over each block screens the pairs within NEAR + slack points (a few in
+        a hundred), wider than its rounding error can be; only those are computed exactly."""
+        shift = prices - self.big  # gain = score - shift[column] - value[row]
+        largest = float(max(np.abs(shift).max(), np.abs(row_values).max(), MAX_SCORE))
+        slack = 1.0 + 4 * (2 * largest + 2 * MAX_SCORE) * 2.0**-23  # float32 error, bounded
+        shift32, values32 = shift.astype(np.float32), row_values.astype(np.float32)
+        known = np.sort(self.arcs.rows * len(prices) + self.arcs.cols)
         missing, beaten = _Arcs(), False
         for lo, scores, feasible in self.blocks():
-            gain = scores - prices[None, :]
-            gain += (self.big - row_values[lo:lo + len(scores)])[:, None]
-            beaten = beaten or bool((feasible & (gain > 0)).any())
-            near = feasible & (gain > -NEAR)
-            known = (self.arcs.rows >= lo) & (self.arcs.rows < lo + len(scores))
-            near[self.arcs.rows[known] - lo, self.arcs.cols[known]] = False
-            rows = np.flatnonzero(near.any(axis=1))
-            if len(rows):
-                found, cols = _top(np.where(near[rows], gain[rows], -np.inf), ADDED)
-                missing.add(rows[found] + lo, cols, scores[rows[found], cols])
+            screen = np.subtract(scores, shift32[None, :], dtype=np.float32)
+            screen -= values32[lo:lo + len(scores), None]
+            rows, cols = np.divmod(np.flatnonzero((screen > -(NEAR + slack)) & feasible),
+                                   len(prices))
+            del screen
+            exact = scores[rows, cols].astype(np.float64) - shift[cols] - row_values[rows + lo]
+            beaten = beaten or bool((exact > 0).any())
+            near = (exact > -NEAR) & ~_among((rows + lo) * len(prices) + cols, known)
+            rows, cols, exact = rows[near] + lo, cols[near], exact[near]
+            best = np.lexsort((-exact, rows))  # per row, largest gain first (ties: column)
+            rank = np.arange(len(best)) - np.searchsorted(rows[best], rows[best])
+            kept = best[rank < ADDED]
+            missing.add(rows[kept], cols[kept], scores[rows[kept] - lo, cols[kept]])
         return missing if beaten else _Arcs()
+
+
+def _grid(n_rows: int, n_cols: int) -> float:
+    """The score grid: fine enough for any table, coarse enough that float64 sums of weights
+    (BIG + score) stay exact and that the flow's costs, scaled by its node count inside
+    OR-Tools' cost scaling, stay within int64."""
+    big = MAX_SCORE * n_rows + 1
+    exact_sums = 50 - int(big + MAX_SCORE + 1).bit_length()
+    int64_costs = 62 - int(MAX_SCORE).bit_length() - (n_rows + n_cols + 3).bit_length()
+    return float(2.0 ** -min(exact_sums, int64_costs))
+
+
+def _among(keys: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Which keys are in `known` (sorted): a binary search, quicker than np.isin here."""
+    at = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
+    return known[at] == keys if len(known) else np.zeros(len(keys), dtype=bool)
 
 
 def _rounded(scores: np.ndarray, grid: float) -> np.ndarray:
     return np.round(np.asarray(scores, dtype=np.float64) / grid) * grid
 
 
-def _top(keyed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _on_grid(scores: np.ndarray, grid: float) -> bool:
+    """Whether every score is a multiple of the grid. A float32 of magnitude 2^23 grid or more
+    is one (its last bit is worth at least the grid): only the smaller ones need rounding."""
+    if scores.dtype == np.float32:
+        small = scores[(scores < grid * 2.0**23) & (scores != 0)]  # negative ones too
+        return bool(np.array_equal(_rounded(small, grid), small))
+    return bool(np.array_equal(_rounded(scores, grid), scores))
+
+
+def _top(keyed: np.ndarray, k: int, copy: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(rows, columns) of each row's k largest finite entries. Repeated argmax: for small k
-    it is several times faster than argpartition."""
-    keyed = np.array(keyed)  # a contiguous copy: entries are struck out as they are taken
+    it is several times faster than argpartition. Entries are struck out as they are taken:
+    in a copy unless told otherwise."""
+    keyed = np.array(keyed) if copy else keyed
     everyone = np.arange(len(keyed))
     rows, cols = [], []
     for _ in range(min(k, keyed.shape[1])):
@@ -156,29 +199,42 @@ def _top(keyed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _solve_arcs(problem: _Sparse) -> np.ndarray:
-    """Optimal assignment over the candidate pairs: columns repeated per place, one dummy
-    column per row for "unmatched"."""
+    """Optimal assignment over the candidate pairs: OR-Tools' min-cost flow, source -> each
+    row (1 unit) -> its candidate columns (1 unit, cost -score in grid units) -> sink (the
+    column's capacity), the most flow first and then the least cost: exactly the most matched
+    rows, then the largest total (integers: no rounding decides)."""
     arcs, capacity, n_rows = problem.arcs, problem.capacity, problem.n_rows
-    copies = np.minimum(capacity, np.bincount(arcs.cols, minlength=len(capacity)))
-    first_place = np.concatenate([[0], np.cumsum(copies)])  # no more places than suitors
-    places = int(first_place[-1])
-    repeat = copies[arcs.cols]
-    offset = np.arange(repeat.sum()) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-    rows = np.concatenate([np.repeat(arcs.rows, repeat), np.arange(n_rows)])
-    cols = np.concatenate([np.repeat(first_place[arcs.cols], repeat) + offset,
-                           places + np.arange(n_rows)])
-    # The solver needs non-zero costs: a pair costs 1..101 (101 - score), being unmatched
-    # BIG + 101. Each row takes exactly one column, so this ranks matchings exactly as the
-    # weights score + BIG do.
-    cost = np.concatenate([np.repeat(MAX_SCORE + 1 - arcs.scores, repeat),
-                           np.full(n_rows, problem.big + MAX_SCORE + 1)])
-    graph = csr_matrix((cost, (rows, cols)), shape=(n_rows, places + n_rows))
-    matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
+    n_cols = len(capacity)
+    sink = n_rows + n_cols + 1
+    tails = np.concatenate([np.zeros(n_rows, np.int32), arcs.rows + 1,
+                            n_rows + 1 + np.arange(n_cols)]).astype(np.int32)
+    heads = np.concatenate([1 + np.arange(n_rows), n_rows + 1 + arcs.cols,
+                            np.full(n_cols, sink)]).astype(np.int32)
+    capacities = np.concatenate([np.ones(n_rows + len(arcs.rows), np.int64), capacity])
+    costs = np.concatenate([np.zeros(n_rows, np.int64), -_units(arcs.scores, problem.grid),
+                            np.zeros(n_cols, np.int64)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+    flow.set_node_supply(0, n_rows)
+    flow.set_node_supply(sink, -n_rows)
+    status = flow.solve_max_flow_with_min_cost()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"OR-Tools' min-cost flow ended with status {status}.")
+    used = flow.flows(np.arange(n_rows, n_rows + len(arcs.rows))) > 0
     assignment = np.full(n_rows, -1, dtype=np.int64)
-    real = matched_cols < places
-    column_of_place = np.repeat(np.arange(len(capacity)), copies)
-    assignment[matched_rows[real]] = column_of_place[matched_cols[real]]
+    assignment[arcs.rows[used]] = arcs.cols[used]
     return assignment
+
+
+def _units(scores: np.ndarray, grid: float) -> np.ndarray:
+    """Scores as integers in the coarsest power-of-two unit they are all multiples of (at
+    finest the grid): exact, and min-cost flow's cost scaling takes fewer phases on smaller
+    numbers."""
+    units = np.round(scores / grid).astype(np.int64)
+    common = int(np.bitwise_or.reduce(units)) if len(units) else 0
+    if common:
+        units >>= (common & -common).bit_length() - 1  # the trailing zeros they all have
+    return units
 
 
 def _duals(problem: _Sparse, assignment: np.ndarray, limit: int) -> Duals | None:
