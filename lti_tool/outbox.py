@@ -18,8 +18,10 @@ UPDATE whose WHERE repeats "claimable". On PostgreSQL the candidates are first s
 `FOR UPDATE SKIP LOCKED`, so workers never wait on, or take, each other's units; on SQLite
 they are a subquery of that UPDATE, and as SQLite runs one writer at a time exactly one
 worker's UPDATE changes a unit. The claim is committed before any delivery, and the handler
-records an outcome only while it still holds the token (`finish`, or `still_held` before
-writing several rows), so a worker whose claim expired cannot overwrite its successor's.
+records an outcome only while it still holds the token (`finish`, or `still_held`/`hold`
+before writing several rows), so a worker whose claim expired cannot overwrite its successor's.
+A handler may take a whole claimed chunk at once (`drain_chunks`: grades mark the chunk in one
+transaction, deliver concurrently, and record every outcome in another).
 
 A claim may write more than the token (notifications: status "sending" and attempts + 1, for
 a claim *is* the attempt); such a queue claims one unit at a time, just before delivering it,
@@ -195,6 +197,17 @@ class Outbox:
             .values(claimed_at=self.now()).execution_options(synchronize_session=False))
         return rowcount(result) == 1
 
+    def hold(self, ids: Collection[int], token: str) -> set[int]:
+        """`still_held` for many units in one statement: the ids still ours, refreshed (and
+        write-locked for the rest of the transaction)."""
+        if not ids:
+            return set()
+        unit = self.queue.units
+        return set(db.session.scalars(
+            sa.update(unit).where(unit.id.in_(list(ids)), unit.claim_token == token)
+            .values(claimed_at=self.now()).returning(unit.id)
+            .execution_options(synchronize_session=False)))
+
     def finish(self, unit_id: int, token: str, **values: Any) -> bool:
         """Write an outcome onto a unit and release it, if the claim is still ours; commits.
         False when another worker has reclaimed it meanwhile (nothing is written)."""
@@ -252,6 +265,38 @@ class Outbox:
                     raise
                 handled += 1
         return handled
+
+
+    def drain_chunks(self, limit: int, handle: Callable[[Claim], None]) -> int:
+        """Like `drain`, but hands over a whole claimed chunk at a time: `handle(claim)`
+        records the outcome of every unit of it (committing as it goes). If it raises, the
+        units with no row in flight ("sending" under this claim) are given back; the others
+        keep their claim until the timeout, as if the worker had been killed there."""
+        started = self.now()
+        if not self.queue.idempotent:
+            self.give_up_stalled()
+        handled = 0
+        while handled < limit:
+            claim = self.claim(min(self.queue.chunk, limit - handled), as_of=started)
+            if not claim.ids:
+                break
+            try:
+                handle(claim)
+            except BaseException:
+                db.session.rollback()
+                self.release(claim.token, self._idle(claim))
+                raise
+            handled += len(claim.ids)
+        return handled
+
+    def _idle(self, claim: Claim) -> list[int]:
+        """The claim's units with no row in flight under it."""
+        rows = self.queue.rows
+        key = rows.id if self.queue.unit_key is None else self.queue.unit_key
+        busy = set(db.session.scalars(sa.select(key).where(
+            key.in_(claim.ids), rows.status == SENDING, rows.claim_token == claim.token)))
+        db.session.rollback()
+        return [unit_id for unit_id in claim.ids if unit_id not in busy]
 
 
 # --- The worker loop ----------------------------------------------------------------------

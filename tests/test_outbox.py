@@ -3,6 +3,7 @@ their own units of claim, and grades, whose unit is a person's record. Claims in
 most once, a concurrent claim (skipped on PostgreSQL, waited for and refused on SQLite),
 stalled claims, runs, the worker loop and the policy."""
 
+import dataclasses
 import itertools
 import threading
 import time
@@ -330,6 +331,48 @@ def test_an_error_gives_back_the_claims_not_started_on(ctx):
     assert unit_of(GRADES, first).claim_token is not None  # in hand: kept until the timeout
     assert [unit_of(GRADES, unit_id).claim_token for unit_id in rest] == [None, None]
     assert box_at(GRADES, NOW, ctx.config).claim(10).ids == rest
+
+
+def test_hold_refreshes_in_one_statement_only_the_units_still_ours(build, ctx):
+    first, second, third = build.units(3)
+    box = box_at(build.queue, NOW, ctx.config)
+    token = box.claim(3).token
+    unit = build.queue.units
+    db.session.execute(sa.update(unit).where(unit.id == second).values(claim_token="other"))
+    db.session.commit()
+    assert box.hold([first, second, third], token) == {first, third}
+    assert box.hold([], token) == set()
+
+
+def test_an_error_in_a_chunk_gives_back_the_units_with_nothing_in_flight(ctx):
+    """A chunk handler marked one person's change "sending" (posted, perhaps) and died: that
+    person stays claimed until the timeout; the others are given back at once."""
+    build = _builder(GRADES)
+    busy, *idle = build.units(3)
+    seen = []
+
+    def fail(claim):
+        seen.append(claim.ids)
+        db.session.execute(sa.update(GradeSync).where(GradeSync.record_id == busy)
+                           .values(status="sending", claim_token=claim.token))
+        db.session.commit()
+        raise RuntimeError("the worker died")
+
+    with pytest.raises(RuntimeError):
+        box_at(GRADES, NOW, ctx.config).drain_chunks(10, fail)
+    assert seen == [[busy, *idle]]  # the whole chunk at once
+    assert unit_of(GRADES, busy).claim_token is not None
+    assert [unit_of(GRADES, unit_id).claim_token for unit_id in idle] == [None, None]
+    assert box_at(GRADES, NOW, ctx.config).claim(10).ids == idle
+
+
+def test_drain_chunks_hands_over_chunks_up_to_the_limit(ctx):
+    build = _builder(GRADES)
+    build.units(5)
+    chunks = []
+    box = box_at(dataclasses.replace(GRADES, chunk=2), NOW, ctx.config)
+    assert box.drain_chunks(4, lambda claim: chunks.append(claim.ids)) == 4
+    assert chunks == [build.made[:2], build.made[2:4]]
 
 
 # --- The worker loop and the commands' logic ----------------------------------------------------

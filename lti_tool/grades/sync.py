@@ -26,13 +26,29 @@ held scores stay in the tool. Errors that concern the whole line item (403, 404,
 a refused token) are not repeated for each learner in the same run, and a line item whose LMS
 failed three times in a row is left until the next run.
 
-One AGS client per resource link serves a whole run: one access token (cached in the database
-by the connector, so it also serves the next runs) and one HTTP connection for every post.
+Network speed. The bookkeeping is per claimed chunk of people, not per score: one transaction
+marks the chunk (older changes superseded, the rest concluded or marked "sending" with their
+attempt counted and their AGS timestamp fixed), the posts go out, and one more transaction
+records every outcome (a bulk UPDATE of the changes and one of the people, releasing them).
+The posts of a chunk go concurrently, up to `posting.POOL` at a time, from threads sharing one
+connection pool (kept alive); a chunk holds each person once, so one person's posts are never
+in flight together. A line item is asked one post at a time until it answers (so a 403 or a
+failing LMS is met once, as when posting one by one), then concurrently. One AGS client per
+resource link serves a whole run: its line item, and its access token held in memory
+(cached in the database by the connector, so it also serves the next runs), fetched again
+once when it is about to expire or the LMS answers 401. Threads see plain data only; the
+database stays in the worker's thread (`posting`).
+
+A worker killed mid-chunk leaves the chunk claimed and its posts "sending": after
+GRADES_CLAIM_TIMEOUT_SECONDS another worker takes the people over and posts again with the
+same timestamps, and the LMS answers 409 to those that had arrived.
 """
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -41,13 +57,12 @@ import requests
 import sqlalchemy as sa
 from flask import current_app
 from pylti1p3.exception import LtiException, LtiServiceException
-from pylti1p3.lineitem import LineItem
 from sqlalchemy.orm import joinedload
 
 from lti_tool import outbox
 from lti_tool.courses.models import Enrolment, Program, ResourceLink
 from lti_tool.extensions import db
-from lti_tool.grades import services
+from lti_tool.grades import posting, services
 from lti_tool.grades.models import (
     CONFLICT,
     FAILED,
@@ -64,7 +79,7 @@ from lti_tool.grades.models import (
     GradeRecord,
     GradeSync,
 )
-from lti_tool.lti.advantage import Score, ServiceUnavailable, grades_service, participation_lineitem
+from lti_tool.lti.advantage import Score, ServiceUnavailable
 from lti_tool.timeutil import as_utc
 
 log = logging.getLogger(__name__)
@@ -189,19 +204,28 @@ def _short(value) -> str:
 # --- One AGS client per line item for a run -------------------------------------------------
 
 class Sender:
-    """Posts scores, keeping one grades service (token, HTTP connection) and one line item per
-    resource link, and remembering line items that failed for everyone in this run."""
+    """Posts scores: one `LinkClient` (line item, access token in memory) per resource link,
+    one bounded pool of threads sharing one connection pool, and what this run learnt about
+    each line item: failed for everyone (`broken`), failing repeatedly (`paused`), or
+    answering (`open`: its posts go concurrently; until then, one at a time, so a line item
+    that refuses everyone is asked once, and one that fails is not flooded)."""
 
-    def __init__(self):
-        self._clients: dict[int, tuple] = {}
+    def __init__(self, pool: int = posting.POOL):
+        self.pool = posting.Pool(pool)
+        self._clients: dict[int, posting.LinkClient] = {}
         self._broken: dict[int, Outcome] = {}
         self._transient: dict[int, int] = {}
+        self._open: set[int] = set()
         self.posts = 0
 
     def new_run(self) -> None:
         """Forget this run's failures: the next run tries every line item again."""
         self._broken.clear()
         self._transient.clear()
+        self._open.clear()
+
+    def close(self) -> None:
+        self.pool.close()
 
     def broken(self, link_id: int) -> Outcome | None:
         return self._broken.get(link_id)
@@ -209,17 +233,19 @@ class Sender:
     def paused(self, link_id: int) -> bool:
         return self._transient.get(link_id, 0) >= PAUSE_AFTER
 
-    def post(self, link_id: int, score: Score) -> None:
+    def is_open(self, link_id: int) -> bool:
+        return link_id in self._open
+
+    def client(self, link_id: int) -> posting.LinkClient:
+        """The link's client, made on first use (caller's thread: reads the database)."""
         client = self._clients.get(link_id)
         if client is None:
             link = db.session.get(ResourceLink, link_id)
             if link is None:  # its platform was removed since this run chose it: `classify`
                 # has the post retried, and the next run chooses the program's link afresh
                 raise LookupError(f"Resource link {link_id} no longer exists.")
-            client = self._clients[link_id] = (grades_service(link), self._lineitem(link))
-        service, lineitem = client
-        self.posts += 1
-        service.put_grade(score.as_grade(), lineitem)
+            client = self._clients[link_id] = posting.LinkClient(link)
+        return client
 
     def note(self, link_id: int, outcome: Outcome) -> None:
         if outcome.link_wide:
@@ -229,24 +255,99 @@ class Sender:
             self._transient[link_id] = self._transient.get(link_id, 0) + 1
         else:
             self._transient[link_id] = 0
+        if outcome.retry or outcome.link_wide:
+            self._open.discard(link_id)
+        else:
+            self._open.add(link_id)
 
-    @staticmethod
-    def _lineitem(link: ResourceLink) -> LineItem:
-        """The link's line item; found or created once (see `participation_lineitem`). On
-        PostgreSQL the link's row is locked meanwhile, so two workers never create two."""
-        if link.ags_lineitem_url:
-            return LineItem({"id": link.ags_lineitem_url})
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(sa.select(ResourceLink.id).where(ResourceLink.id == link.id)
-                               .with_for_update())
-            db.session.refresh(link)
-            if link.ags_lineitem_url:
-                db.session.commit()
-                return LineItem({"id": link.ags_lineitem_url})
-        item = participation_lineitem(link)
-        db.session.commit()
-        log.info("grades: line item for resource link %s is %s", link.id, item.get_id())
-        return item
+
+# A post not made because its line item failed meanwhile (`_post_chunk`): why, and whether
+# it is left for the next run (paused) rather than concluded (broken).
+@dataclass(frozen=True)
+class NotTried:
+    outcome: Outcome
+    paused: bool
+
+
+PAUSED = NotTried(Outcome(PENDING, "Not tried in this run: the LMS failed several times in a "
+                                   "row.", retry=True), paused=True)
+
+
+@dataclass
+class _InFlight:
+    post: posting.Post
+    token: str
+    resent: bool  # already sent again after a 401
+
+
+def _post_chunk(sender: Sender, posts: list[posting.Post]) -> dict[int, Outcome | NotTried]:
+    """Post a chunk's scores, up to the pool's size at a time (one person per post, so never
+    two of one person's at once); the outcome of each by row id. Runs in the caller's thread
+    but for the HTTP itself."""
+    results: dict[int, Outcome | NotTried] = {}
+    waiting = deque(posts)
+    flying: dict[Future, _InFlight] = {}
+    while waiting or flying:
+        while waiting and len(flying) < sender.pool.size:
+            post = waiting[0]
+            if not sender.is_open(post.link_id) and \
+                    any(f.post.link_id == post.link_id for f in flying.values()):
+                break  # a line item not yet answering is asked one post at a time
+            waiting.popleft()
+            _start(sender, post, results, flying)
+        if flying:
+            done, _ = wait(flying, return_when=FIRST_COMPLETED)
+            for future in done:
+                _land(sender, flying.pop(future), future, results, flying)
+    return results
+
+
+def _start(sender: Sender, post: posting.Post, results: dict, flying: dict,
+           resent: bool = False, token: str | None = None) -> None:
+    broken = sender.broken(post.link_id)
+    if broken is not None or sender.paused(post.link_id):
+        results[post.row_id] = NotTried(broken, paused=False) if broken else PAUSED
+        return
+    try:
+        client = sender.client(post.link_id)
+        token = token or client.current_token()
+    except Exception as exc:  # no line item or token: this post's outcome, as before any HTTP
+        _settle()
+        outcome = classify(exc)
+        sender.note(post.link_id, outcome)
+        results[post.row_id] = outcome
+        return
+    if not resent:
+        sender.posts += 1
+    flying[sender.pool.submit(client.url, token, post.body)] = _InFlight(post, token, resent)
+
+
+def _land(sender: Sender, sent: _InFlight, future: Future, results: dict,
+          flying: dict) -> None:
+    """A post came back: its outcome, or (first 401) a fresh token and the post sent again."""
+    post = sent.post
+    try:
+        response = future.result()
+    except Exception as exc:  # timeouts, refused connections...: recorded, never raised
+        outcome = classify(exc)
+    else:
+        if response.status_code == 401 and not sent.resent:
+            log.info("grades: the LMS refused the access token; fetching a new one")
+            try:
+                token = sender.client(post.link_id).refused(sent.token)
+            except Exception as exc:
+                _settle()
+                outcome = classify(exc)
+            else:
+                _start(sender, post, results, flying, resent=True, token=token)
+                return
+        elif response.ok:
+            outcome = Outcome(SENT, http_status=response.status_code)
+        else:
+            outcome = classify(LtiServiceException(
+                "There was an error making a service request.", response))
+    sender.note(post.link_id, outcome)
+    results[post.row_id] = outcome
 
 
 # --- The run --------------------------------------------------------------------------------
@@ -263,61 +364,108 @@ def sync_due(limit: int = 500, *, now: datetime | None = None,
              sender: Sender | None = None) -> SyncReport:
     """Post the due score changes of up to `limit` people. Commits as it goes, so it runs in a
     session of its own (a CLI command or a test), never inside a request's transaction."""
+    own = sender is None
     run = _Run(box=outbox.Outbox.from_config(GRADES, current_app.config, now=now),
                sender=sender or Sender(), report=SyncReport())
     run.sender.new_run()
     posts_before = run.sender.posts
-    run.report.claimed = run.box.drain(limit, partial(_process, run))
+    try:
+        run.report.claimed = run.box.drain_chunks(limit, partial(_chunk, run))
+    finally:
+        if own:
+            run.sender.close()
     run.report.posts = run.sender.posts - posts_before
     return run.report
+
+
+def _chunk(run: _Run, claim: outbox.Claim) -> None:
+    """A claimed chunk of people: mark it in one transaction, post, record the outcomes in
+    another."""
+    posts = _prepare(run, claim)
+    if posts:
+        _record(run, claim.token, posts, _post_chunk(run.sender, posts))
+
+
+def _prepare(run: _Run, claim: outbox.Claim) -> list[posting.Post]:
+    """One transaction: supersede older changes, conclude what is not posted, and put the
+    attempt of each newest change on record before the LMS hears of it."""
+    now = run.box.now()
+    held = run.box.hold(claim.ids, claim.token)
+    run.report.lost += len(claim.ids) - len(held)
+    if not held:
+        db.session.commit()
+        return []
+    people = {r.id: r for r in db.session.scalars(
+        sa.select(GradeRecord).where(GradeRecord.id.in_(held))
+        .options(joinedload(GradeRecord.person), joinedload(GradeRecord.program))
+        .execution_options(populate_existing=True))}
+    changes: dict[int, list[GradeSync]] = {record_id: [] for record_id in people}
+    for row in db.session.scalars(
+            sa.select(GradeSync).where(GradeSync.record_id.in_(held),
+                                       sa.or_(GradeSync.status == PENDING, run.box.due_rows(now)))
+            .order_by(GradeSync.timestamp.desc(), GradeSync.id.desc())
+            .execution_options(populate_existing=True)):
+        changes[row.record_id].append(row)
+    enrolled = _enrolled(people.values())
+    posts = []
+    for record_id in claim.ids:
+        if record_id in people:
+            post = _decide(run, people[record_id], changes[record_id], enrolled, now,
+                           claim.token)
+            if post is not None:
+                posts.append(post)
+    db.session.commit()
+    return posts
+
+
+def _enrolled(records) -> set[tuple[int, int]]:
+    """(course id, person id) of the records' people who are active in their course."""
+    records = list(records)
+    return {(course_id, person_id) for course_id, person_id in db.session.execute(
+        sa.select(Enrolment.course_id, Enrolment.person_id).where(
+            Enrolment.person_id.in_({r.person_id for r in records}),
+            Enrolment.course_id.in_({r.program.course_id for r in records}),
+            Enrolment.active))}
 
 
 def _release(record: GradeRecord) -> None:
     record.claim_token, record.claimed_at = None, None
 
 
-def _process(run: _Run, record_id: int, token: str) -> None:
-    """Handle one claimed person's due changes: post the newest, or say why not."""
-    now = run.box.now()
-    if not run.box.still_held(record_id, token):
-        db.session.commit()
-        run.report.lost += 1
-        return
-    # still_held has just locked the record in this transaction: it is there.
-    record = db.session.get_one(GradeRecord, record_id, populate_existing=True,
-                                options=[joinedload(GradeRecord.person),
-                                         joinedload(GradeRecord.program)])
-    rows = list(db.session.scalars(
-        sa.select(GradeSync).where(GradeSync.record_id == record_id,
-                                   sa.or_(GradeSync.status == PENDING, run.box.due_rows(now)))
-        .order_by(GradeSync.timestamp.desc(), GradeSync.id.desc())))
+def _decide(run: _Run, record: GradeRecord, rows: list[GradeSync],
+            enrolled: set[tuple[int, int]], now: datetime, token: str) -> posting.Post | None:
+    """A person's due changes: the newest to post (marked "sending"), or why not (recorded,
+    released)."""
     run.report.people += 1
     for older in rows[1:]:
         _close(run, older, SUPERSEDED, "A newer change was sent instead.")
     newest = rows[0] if rows else None
     if newest is None or (newest.status == PENDING and as_utc(newest.next_attempt_at) > now):
         _release(record)  # nothing due (another worker was first, or a retry is waiting)
-        db.session.commit()
-        return
-    _handle(run, record, newest, now, token)
-
-
-def _handle(run: _Run, record: GradeRecord, row: GradeSync, now: datetime, token: str) -> None:
+        return None
     link_id = _link(run, record.program_id)
-    reason = _not_posted(record, row)
+    reason = _not_posted(record, newest, enrolled)
     if reason is None and link_id is not None:
         reason = run.sender.broken(link_id)
     if reason is not None or link_id is None:
-        _conclude(run, record, row, reason or NO_LINK, now)
-        return
+        _conclude(run, record, newest, reason or NO_LINK)
+        return None
     if run.sender.paused(link_id):
-        row.status, row.claim_token = PENDING, None
-        row.next_attempt_at = now + run.box.policy.backoff(1)
-        row.last_error = "Not tried in this run: the LMS failed several times in a row."
-        run.report.count(row.id, PENDING)
-        _release(record)
-        db.session.commit()
-        return
+        _pause(run, record, newest, now)
+        return None
+    return _mark_sending(record, newest, link_id, now, token)
+
+
+def _pause(run: _Run, record: GradeRecord, row: GradeSync, now: datetime) -> None:
+    row.status, row.claim_token = PENDING, None
+    row.next_attempt_at = now + run.box.policy.backoff(1)
+    row.last_error = PAUSED.outcome.error
+    run.report.count(row.id, PENDING)
+    _release(record)
+
+
+def _mark_sending(record: GradeRecord, row: GradeSync, link_id: int, now: datetime,
+                  token: str) -> posting.Post:
     if row.ags_timestamp is None:
         row.ags_timestamp = next_timestamp(row.timestamp, record.last_ags_timestamp)
     if record.last_ags_timestamp is None or \
@@ -330,20 +478,12 @@ def _handle(run: _Run, record: GradeRecord, row: GradeSync, now: datetime, token
                   score_maximum=row.score_maximum, activity_progress=row.activity_progress,
                   grading_progress=row.grading_progress, comment=row.comment,
                   timestamp=as_utc(row.ags_timestamp))
-    row_id, record_id = row.id, record.id
-    db.session.commit()  # the attempt is on record before the LMS hears of it
-    try:
-        run.sender.post(link_id, score)
-        outcome = Outcome(SENT, http_status=200)
-    except Exception as exc:  # recorded and retried, never raised: the batch goes on
-        _settle()
-        outcome = classify(exc)
-    run.sender.note(link_id, outcome)
-    _finish(run, record_id, row_id, outcome, token)
+    return posting.Post(row_id=row.id, record_id=record.id, link_id=link_id,
+                        body=score.as_grade().get_value())
 
 
 def _settle() -> None:
-    """After a failed post: keep what the connector cached (a fresh token), unless the
+    """After a failed token or line-item request: keep what the connector cached, unless the
     failure left the session unusable."""
     try:
         db.session.commit()
@@ -351,14 +491,12 @@ def _settle() -> None:
         db.session.rollback()
 
 
-def _not_posted(record: GradeRecord, row: GradeSync) -> Outcome | None:
+def _not_posted(record: GradeRecord, row: GradeSync,
+                enrolled: set[tuple[int, int]]) -> Outcome | None:
     """Why this change is not posted at all, whatever its line item, or None."""
     if record.last_sent_change_at and as_utc(row.timestamp) < as_utc(record.last_sent_change_at):
         return Outcome(SUPERSEDED, "A newer change was already sent.")
-    active = db.session.scalar(sa.select(Enrolment.active).where(
-        Enrolment.course_id == record.program.course_id,
-        Enrolment.person_id == record.person_id))
-    if not active:
+    if (record.program.course_id, record.person_id) not in enrolled:
         return Outcome(LEFT, "Not enrolled in the course (left or inactive): not graded.")
     if record.held or row.grading_progress != services.FULLY_GRADED:
         return Outcome(HELD, "Held by staff for review: not sent.")
@@ -393,57 +531,97 @@ def _close(run: _Run, row: GradeSync, status: str, error: str) -> None:
     run.report.count(row.id, status)
 
 
-def _conclude(run: _Run, record: GradeRecord, row: GradeSync, outcome: Outcome,
-              now: datetime) -> None:
+def _conclude(run: _Run, record: GradeRecord, row: GradeSync, outcome: Outcome) -> None:
     """A change that is not posted (left, held, no service...): record why, release."""
     _close(run, row, outcome.status, outcome.error)
     if outcome.status != SUPERSEDED:
         record.sync_status, record.sync_error = outcome.status, outcome.error
     _release(record)
-    db.session.commit()
 
 
-def _finish(run: _Run, record_id: int, row_id: int, outcome: Outcome, token: str) -> None:
-    """Record the outcome of a post, while this run still holds the person's claim."""
+# --- Recording a chunk's outcomes -------------------------------------------------------------
+
+def _record(run: _Run, token: str, posts: list[posting.Post],
+            results: dict[int, Outcome | NotTried]) -> None:
+    """One transaction: the outcome of every post, for the people this run still holds, in
+    one bulk UPDATE of the changes and one of the people (which releases them)."""
     now = run.box.now()
-    if not run.box.still_held(record_id, token):
+    held = run.box.hold({p.record_id for p in posts}, token)
+    mine = [p for p in posts if p.record_id in held]
+    for post in posts:
+        if post.record_id not in held:
+            log.warning("grades: person record %s was reclaimed before the outcome of change "
+                        "%s was recorded", post.record_id, post.row_id)
+            run.report.lost += 1
+    if not mine:
         db.session.commit()
-        log.warning("grades: person record %s was reclaimed before the outcome (%s) of change "
-                    "%s was recorded", record_id, outcome.status, row_id)
-        run.report.lost += 1
         return
-    # still_held has just locked the record in this transaction, and the row is deleted only
-    # with its record (or its program, whose deletion waits for the record): both are there.
-    record = db.session.get_one(GradeRecord, record_id, populate_existing=True)
-    row = db.session.get_one(GradeSync, row_id, populate_existing=True)
-    row.claim_token, row.http_status = None, outcome.http_status
-    if outcome.status in (SENT, CONFLICT):
-        row.status, row.sent_at, row.last_error = outcome.status, now, outcome.error
-        record.sync_status, record.sync_error = outcome.status, ""
-        record.last_sent_at, record.last_sent_score = now, row.score_given
-        record.last_sent_change_at = row.timestamp
-    else:
-        row.failures = [*(row.failures or []),
-                        {"at": now.isoformat(timespec="seconds"), "status": outcome.http_status,
-                         "error": outcome.error}][-MAX_FAILURES_KEPT:]
-        row.last_error = outcome.error
-        if outcome.retry and row.attempts < run.box.policy.max_attempts:
-            row.status = PENDING
-            row.next_attempt_at = now + run.box.policy.backoff(row.attempts)
-            record.sync_status = PENDING
-            record.sync_error = (f"Attempt {row.attempts} failed: {outcome.error} Retrying after "
-                                 f"{row.next_attempt_at:%Y-%m-%d %H:%M} UTC.")
-        else:
-            row.status = FAILED if outcome.retry else outcome.status
-            record.sync_status = row.status
-            record.sync_error = (f"Gave up after {row.attempts} attempts: {outcome.error}"
-                                 if outcome.retry else outcome.error)
-    run.report.count(row.id, row.status)
-    level = logging.INFO if row.status in (SENT, CONFLICT) else logging.WARNING
-    log.log(level, "grades: change %s of person record %s: %s %s", row.id, record_id,
-            row.status, outcome.error)
-    _release(record)
+    rows = {r.id: r for r in db.session.execute(
+        sa.select(GradeSync.id, GradeSync.attempts, GradeSync.failures, GradeSync.timestamp,
+                  GradeSync.score_given).where(GradeSync.id.in_([p.row_id for p in mine])))}
+    row_values, record_values = [], []
+    for post in mine:
+        row, record = _outcome_values(run, rows[post.row_id], results[post.row_id], now)
+        row_values.append({"id": post.row_id, **row})
+        record_values.append({"id": post.record_id, "claim_token": None, "claimed_at": None,
+                              **record})
+    for model, values in ((GradeSync, row_values), (GradeRecord, record_values)):
+        for batch in _same_keys(values):
+            db.session.execute(sa.update(model), batch)
     db.session.commit()
+
+
+def _same_keys(values: list[dict]) -> list[list[dict]]:
+    """Bulk updates grouped by the columns they write (each group is one executemany)."""
+    groups: dict[tuple, list[dict]] = {}
+    for value in values:
+        groups.setdefault(tuple(sorted(value)), []).append(value)
+    return list(groups.values())
+
+
+def _outcome_values(run: _Run, row, result: Outcome | NotTried,
+                    now: datetime) -> tuple[dict, dict]:
+    """(the change's new columns, the person's) for one post's outcome."""
+    if isinstance(result, NotTried):  # not posted after all: the attempt is taken back
+        return _not_tried_values(run, row, result, now)
+    outcome, attempts = result, row.attempts
+    values: dict = {"claim_token": None, "http_status": outcome.http_status}
+    if outcome.status in (SENT, CONFLICT):
+        values.update(status=outcome.status, sent_at=now, last_error=outcome.error)
+        record = {"sync_status": outcome.status, "sync_error": "", "last_sent_at": now,
+                  "last_sent_score": row.score_given, "last_sent_change_at": row.timestamp}
+    else:
+        values["failures"] = [*(row.failures or []), {
+            "at": now.isoformat(timespec="seconds"), "status": outcome.http_status,
+            "error": outcome.error}][-MAX_FAILURES_KEPT:]
+        values["last_error"] = outcome.error
+        if outcome.retry and attempts < run.box.policy.max_attempts:
+            values.update(status=PENDING, next_attempt_at=now + run.box.policy.backoff(attempts))
+            record = {"sync_status": PENDING, "sync_error": (
+                f"Attempt {attempts} failed: {outcome.error} Retrying after "
+                f"{values['next_attempt_at']:%Y-%m-%d %H:%M} UTC.")}
+        else:
+            values["status"] = FAILED if outcome.retry else outcome.status
+            record = {"sync_status": values["status"], "sync_error": (
+                f"Gave up after {attempts} attempts: {outcome.error}" if outcome.retry
+                else outcome.error)}
+    run.report.count(row.id, values["status"])
+    level = logging.INFO if values["status"] in (SENT, CONFLICT) else logging.WARNING
+    log.log(level, "grades: change %s: %s %s", row.id, values["status"], outcome.error)
+    return values, record
+
+
+def _not_tried_values(run: _Run, row, result: NotTried, now: datetime) -> tuple[dict, dict]:
+    values = {"claim_token": None, "attempts": row.attempts - 1,
+              "last_error": result.outcome.error}
+    if result.paused:
+        values.update(status=PENDING, next_attempt_at=now + run.box.policy.backoff(1))
+        record: dict = {}
+    else:
+        values["status"] = result.outcome.status
+        record = {"sync_status": result.outcome.status, "sync_error": result.outcome.error}
+    run.report.count(row.id, values["status"])
+    return values, record
 
 
 # --- Requeueing and the worker loop ----------------------------------------------------------
@@ -485,5 +663,8 @@ def run_worker(*, interval: float, max_loops: int, limit: int = 500,
             last_recompute = time.monotonic()
         return sync_due(limit, sender=sender)
 
-    return outbox.run_worker(batch, SyncReport(), interval=interval, max_loops=max_loops,
-                             limit=limit, sleep=sleep, on_batch=on_batch)
+    try:
+        return outbox.run_worker(batch, SyncReport(), interval=interval, max_loops=max_loops,
+                                 limit=limit, sleep=sleep, on_batch=on_batch)
+    finally:
+        sender.close()

@@ -1,6 +1,7 @@
-"""Fixtures for grade tests against the sandbox LMS over real HTTP: the live server with
-short HTTP timeouts and its traffic recorded (and breakable), and a small graded cohort
-(built with tests/support/grades.py)."""
+"""Fixtures for grade tests against the sandbox LMS over real HTTP: the live server (keeping
+connections alive, as the worker's pool expects) with short HTTP timeouts and its traffic
+recorded (and breakable), a small graded cohort (built with tests/support/grades.py), and a
+fast AGS endpoint (tests/support/fast_ags.py) a cohort can be pointed at."""
 
 from dataclasses import dataclass
 
@@ -9,7 +10,33 @@ import pytest
 from lti_tool.extensions import db
 from lti_tool.lti import keys
 from lti_tool.sandbox import platform
+from tests.support.apps import LiveServer, dispose, make_app
+from tests.support.fast_ags import FastAGS
 from tests.support.grades import Cohort, Traffic, build_cohort
+from tests.support.keepalive import KeepAliveWSGIServer
+
+
+@pytest.fixture
+def live_server(database_url, tmp_path):
+    """tests/conftest.py's live server, on an HTTP/1.1 server that keeps connections alive."""
+    holder = {}
+    server = KeepAliveWSGIServer(lambda env, start: holder["app"](env, start))
+    port = server.port
+    app = make_app(database_url, tmp_path, BASE_URL=f"http://127.0.0.1:{port}",
+                   SANDBOX_URL=f"http://localhost:{port}/sandbox")
+    holder["app"] = app
+    try:
+        yield LiveServer(app, port)
+    finally:
+        server.close()
+        dispose(app)
+
+
+@pytest.fixture
+def fast_ags():
+    ags = FastAGS()
+    yield ags
+    ags.close()
 
 
 @pytest.fixture(scope="session")
