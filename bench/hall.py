@@ -1,0 +1,213 @@
+"""A lecture hall launching at once, as `python -m bench.launch --compare` drives it: the
+platform double, Pairwise and the minimal pylti1p3 tool under gunicorn, and the load.
+
+Each launch is a new person (a virtual user with its own cookie jar): OIDC login initiation
+(its redirect read for the state and the nonce the tool chose), the id_token POST, and every
+redirect after it up to the page the person sees. The tool makes the nonce at login, so an
+id_token cannot be signed before its login: launches run in batches, each batch's logins at
+the given concurrency (timed), then its id_tokens signed (not timed: signing is the
+platform's work), then its launches at the same concurrency (timed). A launch's time is its
+login's plus its POST's and pages'; launches per second counts timed seconds only. Every
+client thread keeps one connection alive across its requests.
+"""
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from itertools import count
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from bench import servers
+from tests.support.platform import LTI, PlatformDouble
+
+BATCH = 100  # launches whose logins precede their id_tokens (well within the 5 min state)
+WARM_UP = 8  # untimed launches per tool first: JWKS cached, every worker's first request made
+_people = count(1)
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    base: str
+    login_path: str
+    launch_path: str
+
+
+@dataclass
+class Person:
+    """One virtual user's launch."""
+
+    subject: str
+    cookies: requests.cookies.RequestsCookieJar = field(
+        default_factory=requests.cookies.RequestsCookieJar)
+    state: str = ""
+    nonce: str = ""
+    token: str = ""
+    seconds: float = 0.0
+    error: str = ""
+
+
+class Hall:
+    """Both tools served for the length of a `with` block."""
+
+    def __init__(self, database_url: str, folder: str, settings: servers.Gunicorn):
+        self.database_url, self.folder, self.settings = database_url, folder, settings
+        self.platform = PlatformDouble()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the JWKS server's requests
+        self.tools: list[Tool] = []
+        self._served: list[servers.Served] = []
+        self._stack = ExitStack()
+
+    def __enter__(self) -> "Hall":
+        self._stack.callback(self.platform.close)
+        try:
+            port = servers.free_port()
+            pairwise = self._serve("wsgi:app", self._pairwise_environ(port), port)
+            minimal = self._serve("bench.minimal_tool:app", self._minimal_environ())
+            self.tools = [Tool("pairwise", pairwise.base, "/lti/login", "/lti/launch"),
+                          Tool("minimal", minimal.base, "/login", "/launch")]
+            for tool in self.tools:
+                warmed = measure(tool, self.platform, WARM_UP, min(4, WARM_UP))
+                if warmed["errors"]:
+                    raise RuntimeError(f"{tool.name} failed its warm-up launches: "
+                                       f"{warmed['first_error']}")
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stack.close()
+
+    def check_logs(self) -> None:
+        """Stop the servers and raise if either logged an error."""
+        self._stack.close()
+        for served in self._served:
+            if served.errors:
+                raise RuntimeError(f"{served.base} logged errors:\n"
+                                   + "\n".join(served.errors[:20]))
+
+    def _serve(self, app: str, env: dict[str, str], port: int | None = None
+               ) -> servers.Served:
+        served = self._stack.enter_context(servers.gunicorn(app, env, self.settings, port))
+        self._served.append(served)
+        return served
+
+    def _pairwise_environ(self, port: int) -> dict[str, str]:
+        env = servers.pairwise_environ(self.database_url, f"http://127.0.0.1:{port}",
+                                       self.platform)
+        servers.set_up_pairwise(env, self.platform)
+        return env
+
+    def _minimal_environ(self) -> dict[str, str]:
+        return {**os.environ,
+                "MINIMAL_TOOL_PLATFORM": json.dumps(servers.platform_details(self.platform)),
+                "MINIMAL_TOOL_CACHE": f"{self.folder}/minimal-cache"}
+
+
+def measure(tool: Tool, platform: PlatformDouble, launches: int, concurrency: int) -> dict:
+    """`launches` new people launching `tool`, `concurrency` at a time."""
+    sessions = [requests.Session() for _ in range(concurrency)]
+    people: list[Person] = []
+    seconds = 0.0
+    try:
+        for start in range(0, launches, BATCH):
+            batch = [Person(f"hall-{next(_people)}") for _ in range(min(BATCH, launches - start))]
+            seconds += _in_parallel(sessions, batch, lambda s, p: _log_in(s, p, tool, platform))
+            for person in batch:
+                if not person.error:
+                    person.token = _sign(platform, person)
+            seconds += _in_parallel(sessions, batch, lambda s, p: _launch(s, p, tool))
+            people += batch
+    finally:
+        for session in sessions:
+            session.close()
+    return _figures(people, seconds)
+
+
+def _figures(people: list[Person], seconds: float) -> dict:
+    done = sorted(p.seconds for p in people if not p.error)
+    errors = [p.error for p in people if p.error]
+    figures: dict[str, object] = {
+        "launches_per_second": round(len(done) / seconds, 1) if seconds else 0.0,
+        "p50_ms": round(servers.percentile(done, 0.5) * 1000, 1),
+        "p95_ms": round(servers.percentile(done, 0.95) * 1000, 1),
+        "errors": len(errors)}
+    if errors:
+        figures["first_error"] = errors[0]
+    return figures
+
+
+def _in_parallel(sessions: list[requests.Session], people: list[Person],
+                 step: Callable[[requests.Session, Person], None]) -> float:
+    """Run `step` for everyone, one thread per session taking the next person in turn;
+    the wall-clock seconds it took."""
+    queue = iter(people)
+    lock = threading.Lock()
+
+    def work(session: requests.Session) -> None:
+        while True:
+            with lock:
+                person = next(queue, None)
+            if person is None:
+                return
+            if not person.error:
+                step(session, person)
+
+    threads = [threading.Thread(target=work, args=(session,)) for session in sessions]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
+def _log_in(session: requests.Session, person: Person, tool: Tool,
+            platform: PlatformDouble) -> None:
+    session.cookies = person.cookies
+    started = time.perf_counter()
+    try:
+        response = session.post(tool.base + tool.login_path, allow_redirects=False, timeout=60,
+                                data=platform.login_params(
+                                    login_hint=person.subject,
+                                    target_link_uri=tool.base + tool.launch_path))
+    except requests.RequestException as exc:
+        person.error = f"login: {exc}"
+        return
+    person.seconds += time.perf_counter() - started
+    if response.status_code != 302:
+        person.error = f"login answered {response.status_code}"
+        return
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    person.state, person.nonce = query["state"][0], query["nonce"][0]
+
+
+def _sign(platform: PlatformDouble, person: Person) -> str:
+    claims = platform.claims(person.nonce, sub=person.subject, name=f"Person {person.subject}",
+                             **{LTI + "resource_link": {"id": "1", "title": "Mentoring"}})
+    claims["exp"] = claims["iat"] + 600  # signed a batch ahead of its POST
+    return platform.sign(claims)
+
+
+def _launch(session: requests.Session, person: Person, tool: Tool) -> None:
+    session.cookies = person.cookies
+    started = time.perf_counter()
+    try:
+        response = session.post(tool.base + tool.launch_path, timeout=60,
+                                data={"id_token": person.token, "state": person.state})
+    except requests.RequestException as exc:
+        person.error = f"launch: {exc}"
+        return
+    person.seconds += time.perf_counter() - started
+    if response.status_code != 200:
+        person.error = f"launch ended on {response.status_code} at {urlsplit(response.url).path}"
+    elif f"Person {person.subject}" not in response.text:
+        person.error = f"the page at {urlsplit(response.url).path} does not name the person"
