@@ -30,7 +30,7 @@ from lti_tool.timeutil import utcnow
 from lti_tool.web.sessions import TOKEN_PARAM, WebSession, make_token
 
 BASE_URL = "http://127.0.0.1:5000"
-PAGES = {"matching": "/matching", "people": "/mentors", "roster": "/roster",
+PAGES = {"home": "/", "matching": "/matching", "people": "/mentors", "roster": "/roster",
          "dashboard": "/dashboard", "grades": "/grades"}
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "Europe/London",
          "America/Sao_Paulo", "Asia/Kolkata", "Australia/Sydney")

@@ -1,11 +1,11 @@
 """The home page for the launched person's role (see the package's docstring)."""
 
+import sqlalchemy as sa
 from flask import Blueprint, g, redirect, render_template, url_for
 
-from lti_tool.courses import services
 from lti_tool.courses.access import current_link, login_required
 from lti_tool.courses.forms import ConfirmForm
-from lti_tool.courses.models import Role
+from lti_tool.courses.models import Enrolment, Role
 from lti_tool.extensions import db
 from lti_tool.homes import setup
 from lti_tool.homes.needs import participant_needs, staff_needs
@@ -49,19 +49,29 @@ def home():
 
 
 def _staff_home(program):
-    roster = services.course_roster(g.enrolment.course)
     needs = staff_needs(program)
-    disputed = (meetings.disagreements(program)
-                if any(need.kind == "disagreements" for need in needs) else [])
     state = setup.setup_state(program) if program else None
+    db.session.commit()  # the pairs' health assessed on the way is kept for the dashboard
+    # What the page shows is loaded after the commit, which expires every row loaded before.
     person = g.enrolment.person
     mentoring = program is not None and intake.mentor_row(program, person) is not None
-    db.session.commit()  # the pairs' health assessed on the way is kept for the dashboard
-    return render_template("homes/staff.html", program=program, roster=roster,
-                           form=ConfirmForm(), disputed=disputed, needs=needs,
+    return render_template("homes/staff.html", program=program,
+                           people=role_counts(g.enrolment.course_id),
+                           form=ConfirmForm(), needs=needs,
+                           disputed=(meetings.disagreements(program)
+                                     if any(need.kind == "disagreements" for need in needs)
+                                     else []),
                            outcomes=translated(OUTCOMES), state=state,
                            checklist=setup.checklist(state) if state else [],
                            next_step=setup.next_step(state, needs) if state else None,
                            mentoring=mentoring,
                            my_profile=intake.profile_for(program, person) if mentoring else None,
                            my_pairs=pairs_of(person, program) if mentoring else [])
+
+
+def role_counts(course_id: int) -> dict[str, int]:
+    """How many of the course's people Pairwise knows in each role, in one query."""
+    counts = db.session.execute(sa.select(Enrolment.role, sa.func.count())
+                                .where(Enrolment.course_id == course_id)
+                                .group_by(Enrolment.role))
+    return {Role.MENTOR: 0, Role.LEARNER: 0, Role.STAFF: 0, **{role: n for role, n in counts}}

@@ -422,12 +422,30 @@ def attendance_by_occurrence(meeting: Meeting) -> dict[datetime, dict[int, str]]
 
 
 def disagreements(program: Program) -> list[tuple[Meeting, datetime, dict[int, str]]]:
-    """Occurrences the two members described differently, for staff."""
-    meetings = db.session.scalars(sa.select(Meeting).join(Pair, Meeting.pair_id == Pair.id)
-                                  .where(Pair.program_id == program.id))
+    """Occurrences the two members described differently, for staff: only the meetings
+    with one (`_differing`), their attendance, pair and people loaded in three queries
+    whatever the size of the program."""
+    meetings = db.session.scalars(
+        sa.select(Meeting).where(Meeting.id.in_(
+            sa.select(_differing(program).subquery().c.meeting_id)))
+        .options(sa.orm.selectinload(Meeting.attendance),
+                 sa.orm.joinedload(Meeting.pair).joinedload(Pair.mentee),
+                 sa.orm.joinedload(Meeting.pair).joinedload(Pair.mentor))
+        .order_by(Meeting.id)).unique()
     return [(meeting, start, answers) for meeting in meetings
             for start, answers in sorted(attendance_by_occurrence(meeting).items())
             if len(set(answers.values())) > 1]
+
+
+def _differing(program: Program) -> sa.Select:
+    """(meeting id, occurrence) the two members of a pair of the program described
+    differently."""
+    return (sa.select(Attendance.meeting_id, Attendance.occurrence_start)
+            .join(Meeting, Attendance.meeting_id == Meeting.id)
+            .join(Pair, Meeting.pair_id == Pair.id)
+            .where(Pair.program_id == program.id)
+            .group_by(Attendance.meeting_id, Attendance.occurrence_start)
+            .having(sa.func.count(sa.distinct(Attendance.outcome)) > 1))
 
 
 # --- Calendar messages and notifications ------------------------------------------------
@@ -620,10 +638,5 @@ def unconfirmed(person: Person, pair_ids: list[int],
 def disputed_count(program: Program) -> int:
     """How many occurrences the two members described differently (`disagreements`), in one
     query."""
-    differing = (sa.select(Attendance.meeting_id)
-                 .join(Meeting, Attendance.meeting_id == Meeting.id)
-                 .join(Pair, Meeting.pair_id == Pair.id)
-                 .where(Pair.program_id == program.id)
-                 .group_by(Attendance.meeting_id, Attendance.occurrence_start)
-                 .having(sa.func.count(sa.distinct(Attendance.outcome)) > 1))
-    return db.session.scalar(sa.select(sa.func.count()).select_from(differing.subquery())) or 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(
+        _differing(program).subquery())) or 0
