@@ -50,15 +50,17 @@ def empty() -> None:
     DELETE there too, then every sequence starts again from 1."""
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as connection:
+        quote = connection.dialect.identifier_preparer.quote
+        # As plain SQL: each test's engine is new, and compiling 68 DELETEs cost more than
+        # running them.
+        deletes = [f"DELETE FROM {quote(t.name)}" for t in tables]  # noqa: S608
         if connection.dialect.name == "postgresql":
-            quote = connection.dialect.identifier_preparer.quote
-            deletes = "; ".join(f"DELETE FROM {quote(t.name)}" for t in tables)  # noqa: S608
-            connection.exec_driver_sql(deletes)
+            connection.exec_driver_sql("; ".join(deletes))
             connection.exec_driver_sql(
                 "SELECT setval(oid::regclass, 1, false) FROM pg_class WHERE relkind = 'S'")
         else:
-            for table in tables:
-                connection.execute(table.delete())
+            for delete in deletes:
+                connection.exec_driver_sql(delete)
 
 
 def forget(url: str) -> None:
