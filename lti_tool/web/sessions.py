@@ -14,9 +14,14 @@ A session ends after `SESSION_LIFETIME_SECONDS` without use and, whatever its us
 `SESSION_MAX_HOURS` after it started (a leaked token must not keep a session alive forever);
 signing out deletes it at once. Flask's `session`, and with it Flask-WTF's CSRF tokens, work
 the same in either scope.
+
+Reading a session is one query. Its row is written only when there is something to keep: a
+new session, a change to its content, or an expiry to push forward, and that at most every
+`REFRESH_AFTER` (not per request), so a stream of page views writes nothing.
 """
 
 import contextlib
+import copy
 import logging
 import re
 import secrets
@@ -27,6 +32,7 @@ from typing import cast
 import sqlalchemy as sa
 from flask import current_app, request, session
 from flask.sessions import SessionInterface, SessionMixin
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
@@ -74,11 +80,20 @@ class ServerSession(CallbackDict, SessionMixin):
         self.unavailable = unavailable  # the database could not be read: never saved
         self.ended_sid = None
         self.modified = False
+        self.stored = sid is not None  # its row exists: written with UPDATE, not INSERT
+        # What the row holds: compared at the end, a value set again unchanged (or a nested
+        # value changed in place) is seen for what it is.
+        self.stored_data = copy.deepcopy(dict(self)) if self.stored else None
+
+    @property
+    def changed(self) -> bool:
+        return not self.stored or dict(self) != self.stored_data
 
     def ensure_sid(self) -> str:
         if self.sid is None:
             self.sid = secrets.token_urlsafe(32)
             self.started_at = self.expires_at = None
+            self.stored, self.stored_data = False, None
             self.modified = True
         return self.sid
 
@@ -166,20 +181,27 @@ class DatabaseSessionInterface(SessionInterface):
         scope = scope_of(request.path)
         sid = self._requested_sid(app, request, scope)
         try:
-            row = db.session.get(WebSession, sid) if sid else None
+            row = self._read(sid, scope) if sid else None
         except sa.exc.SQLAlchemyError as exc:
             if not database_unavailable(exc):
                 raise
             return self._unavailable(exc, scope)
-        if row is None or row.scope != scope:
+        if row is None:
             return ServerSession(scope=scope)
         started = self._started_at(app, row)
         expires = as_utc(row.expires_at)
         now = utcnow()
         if expires <= now or started + max_lifetime(app) <= now:
             return ServerSession(scope=scope)
-        return ServerSession(dict(row.data), sid=row.id, scope=scope, expires_at=expires,
+        return ServerSession(dict(row.data), sid=sid, scope=scope, expires_at=expires,
                              started_at=started)
+
+    @staticmethod
+    def _read(sid: str, scope: str):
+        """The row's columns in one query (no ORM object: nothing to track or flush)."""
+        return db.session.execute(
+            sa.select(WebSession.data, WebSession.expires_at, WebSession.started_at)
+            .where(WebSession.id == sid, WebSession.scope == scope)).first()
 
     @staticmethod
     def _requested_sid(app, request, scope: str) -> str | None:
@@ -193,7 +215,7 @@ class DatabaseSessionInterface(SessionInterface):
         return sid if sid and SESSION_ID.fullmatch(sid) else None
 
     @staticmethod
-    def _started_at(app, row: WebSession) -> datetime:
+    def _started_at(app, row) -> datetime:
         if row.started_at is not None:
             return as_utc(row.started_at)
         return as_utc(row.expires_at) - idle_lifetime(app)
@@ -228,20 +250,31 @@ class DatabaseSessionInterface(SessionInterface):
         # it (SESSION_MAX_HOURS lowered): not on every request.
         fresh = session.expires_at is not None and \
             expires - REFRESH_AFTER <= session.expires_at <= expires
-        if session.modified or not fresh:
+        if session.changed or not fresh:
             self._write(session, started, expires)
         self._set_cookie(response, cookie, session.sid, session.expires_at - now)
 
     @staticmethod
     def _write(session: ServerSession, started: datetime, expires: datetime) -> None:
+        """One INSERT or one UPDATE, without reading the row first. A row deleted meanwhile
+        (signed out in another tab) stays deleted: an UPDATE finds nothing to change."""
         session.ensure_sid()
-        row = db.session.get(WebSession, session.sid) or \
-            WebSession(id=session.sid, scope=session.scope)
-        row.data = dict(session)
-        row.started_at, row.expires_at = started, expires
-        db.session.add(row)
+        if not session.stored and session.scope == LTI and "launch_id" in session:
+            # A launch's session gets its CSRF secret now, so that the page it lands on (a
+            # form, most often) needs no second write to add it.
+            generate_csrf()
+        values: dict[str, object] = {"started_at": started, "expires_at": expires}
+        if session.changed:
+            values["data"] = dict(session)
+        if session.stored:
+            db.session.execute(
+                sa.update(WebSession).where(WebSession.id == session.sid).values(**values))
+        else:
+            db.session.execute(
+                sa.insert(WebSession).values(id=session.sid, scope=session.scope, **values))
         db.session.commit()
         session.started_at, session.expires_at = started, expires
+        session.stored, session.stored_data = True, copy.deepcopy(dict(session))
 
     @staticmethod
     def _set_cookie(response, cookie: Cookie, sid: str, remaining: timedelta) -> None:

@@ -1,7 +1,10 @@
-"""Rate limits: fixed windows counted in the database, per client IP (behind a proxy too),
-429 pages and JSON with Retry-After, a log line, housekeeping."""
+"""Rate limits: fixed windows counted in the database, per client IP (behind a proxy too) and
+per launching person, 429 pages and JSON with Retry-After, a log line, housekeeping; slices
+of the budget claimed per process (a write per slice, not per request; the limit held across
+workers), and a lecture hall behind one address that launches unrefused."""
 
 import json
+import re
 import threading
 
 import pytest
@@ -15,6 +18,7 @@ from lti_tool.security.models import RateLimitWindow
 from lti_tool.security.ratelimit import Limit
 from tests.support.clients import csrf_token
 from tests.support.platform import launch
+from tests.support.statements import StatementLog
 
 
 @pytest.fixture
@@ -211,3 +215,130 @@ def test_requests_refused_by_other_checks_count_too(limited, client):
     """The limiter runs first: sign-in attempts without a CSRF token count as well."""
     assert [client.post("/admin/sign-in", data={"token": "x"}).status_code
             for _ in range(3)] == [400, 400, 429]
+
+
+# --- Slices of the budget: no committed row per request, the limit across workers -------------
+
+@pytest.fixture
+def fixed_clock(monkeypatch):
+    """A clock in the middle of a day: no window turns over during the test."""
+    monkeypatch.setattr(ratelimit, "clock", lambda: 86400 * 20000 + 43200)
+
+
+@pytest.mark.parametrize(("limit", "size"), [(Limit(10, 60), 1), (Limit(20, 60), 1),
+                                             (Limit(300, 60), 15), (Limit(1200, 60), 50),
+                                             (Limit(100000, 60), 50)])
+def test_a_process_claims_a_twentieth_of_the_budget_at_most_50(limit, size):
+    assert limit.slice == size
+
+
+def login_statuses(app, platform, count, **environ) -> list[int]:
+    client = app.test_client(use_cookies=False)
+    return [client.post("/lti/login", data=platform.login_params(), environ_base=environ)
+            .status_code for _ in range(count)]
+
+
+def test_requests_under_the_limit_commit_once_per_slice(make_app, platform, fixed_clock):
+    app = make_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT_LOGIN="100/minute")  # slices of 5
+    with app.app_context():
+        platform.register()
+    with StatementLog() as log:
+        assert login_statuses(app, platform, 40) == [302] * 40
+    assert len(log.writes_to("security_rate_limit")) == 8
+    with app.app_context():
+        assert db.session.scalar(sa.select(RateLimitWindow.count)) == 40
+
+
+def test_refusals_once_the_budget_is_claimed_cost_no_database_write(make_app, platform,
+                                                                    fixed_clock):
+    app = make_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT_LOGIN="100/minute")
+    with app.app_context():
+        platform.register()
+    assert login_statuses(app, platform, 100) == [302] * 100
+    with StatementLog() as log:
+        refused = app.test_client().post("/lti/login", data=platform.login_params(),
+                                         headers={"Accept": "application/json"})
+        assert login_statuses(app, platform, 10) == [429] * 10
+    assert refused.status_code == 429 and refused.get_json()["error"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert log.writes_to("security_rate_limit") == [] and log.statements == []
+
+
+def test_two_workers_sharing_the_database_admit_the_limit_and_no_more(make_app, platform,
+                                                                      fixed_clock):
+    """The bound: never more than the limit in a window; the first refusal comes after at
+    least limit - (processes - 1) x (slice - 1) admissions."""
+    settings = {"RATE_LIMIT_ENABLED": True, "RATE_LIMIT_LOGIN": "100/minute"}  # slices of 5
+    first, second = make_app(**settings), make_app(**settings)  # one database
+    with first.app_context():
+        platform.register()
+    assert login_statuses(first, platform, 1) == [302]  # holds 4 unused admissions
+    statuses = login_statuses(second, platform, 120)
+    admitted_by_second = statuses.index(429)
+    assert 1 + admitted_by_second >= 100 - (2 - 1) * (5 - 1)
+    assert set(statuses[admitted_by_second:]) == {429}
+    statuses = login_statuses(first, platform, 20)
+    assert 1 + admitted_by_second + statuses.count(302) == 100
+    assert statuses == sorted(statuses)  # admitted, then refused: [302, ..., 429, ...]
+    # Another client address has a budget of its own, in either worker.
+    assert login_statuses(second, platform, 1, REMOTE_ADDR="192.0.2.9") == [302]
+
+
+def test_threads_of_one_worker_share_its_slices_exactly(app, fixed_clock):
+    limit = Limit(200, 60)  # slices of 10
+    leases = ratelimit.Leases()
+    verdicts = []
+
+    def worker():
+        with app.app_context():
+            verdicts.extend(leases.take("hall", limit) for _ in range(40))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(v.admitted for v in verdicts) == 200 and len(verdicts) == 240
+
+
+# --- A lecture hall behind one address -------------------------------------------------------
+
+def test_a_lecture_hall_of_300_behind_one_address_launches_with_the_default_limits(
+        make_app, platform):
+    app = make_app(RATE_LIMIT_ENABLED=True)
+    with app.app_context():
+        platform.register()
+    client = app.test_client(use_cookies=False)
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.80"  # the campus NAT
+    statuses = [launch(client, platform, sub=f"student-{n}").status_code for n in range(300)]
+    assert statuses == [303] * 300
+
+
+def test_a_verified_launch_counts_against_its_person(make_app, platform):
+    app = make_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT_LAUNCH_PERSON="3/minute")
+    with app.app_context():
+        platform.register()
+    looping, neighbour = (app.test_client(use_cookies=False) for _ in range(2))
+    statuses = [launch(looping, platform, sub="looping").status_code for _ in range(4)]
+    assert statuses == [303, 303, 303, 429]
+    assert launch(neighbour, platform, sub="neighbour").status_code == 303
+
+
+def test_one_person_launching_in_a_loop_is_limited_not_their_neighbours(limited):
+    limited.config["RATE_LIMIT_LAUNCH_PERSON"] = "3/minute"
+
+    def launch_as(subject):
+        with limited.test_request_context("/lti/launch", method="POST"):
+            try:
+                ratelimit.limit_launcher("https://lms.example.edu", subject)
+            except ratelimit.RateLimited as refused:
+                return refused.retry_after_seconds
+            return "ok"
+
+    with limited.app_context():
+        outcomes = [launch_as("looping") for _ in range(4)]
+        assert outcomes[:3] == ["ok"] * 3 and 1 <= outcomes[3] <= 60
+        assert launch_as("neighbour") == "ok"
+        buckets = db.session.scalars(sa.select(RateLimitWindow.bucket)).all()
+    # Hashed: an issuer and subject of any length fit the column, and none is stored.
+    assert all(re.fullmatch(r"launch_person:[0-9a-f]{32}", bucket) for bucket in buckets)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
-from flask import session, url_for
+from flask import request, session, url_for
 from werkzeug.wrappers import Response
 
 from lti_tool import create_app
@@ -25,6 +25,7 @@ from lti_tool.timeutil import as_utc, utcnow
 from lti_tool.web import sessions
 from lti_tool.web.sessions import WebSession, make_token
 from tests.support.platform import launch
+from tests.support.statements import StatementLog
 
 ADMIN_TOKEN = "testing-admin-token"  # config/testing.py
 GUNICORN_CONF = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
@@ -191,6 +192,82 @@ def test_the_cookie_lives_no_longer_than_the_session(app, platform):
                   if c.startswith("pairwise_session="))
     max_age = int(re.search(r"Max-Age=(\d+)", cookie)[1])
     assert 25 * 60 <= max_age <= 30 * 60
+
+
+# --- Written only when there is something to keep --------------------------------------------
+
+@pytest.fixture
+def probe(app):
+    """`/probe?set=value` puts `value` in the session; `/probe` only reads it."""
+    def view():
+        if "sign_out_elsewhere" in request.args:  # another tab's sign-out, during this request
+            db.session.execute(sa.delete(WebSession))
+            db.session.commit()
+        if "set" in request.args:
+            session["probe"] = request.args["set"]
+        return str(session.get("probe"))
+
+    app.add_url_rule("/probe", "probe", view)
+    return app
+
+
+def test_page_views_that_change_nothing_write_no_session_row(app, platform):
+    client, token = launched(app, platform, use_cookies=False)
+    with StatementLog() as log:
+        for _ in range(3):  # the first page (its CSRF secret came with the launch), then more
+            assert client.get(f"/intake?pw={token}").status_code == 200
+    assert log.writes_to("web_session") == []
+    assert len(log.reads_of("web_session")) == 3  # one query per request
+
+
+def test_a_launch_writes_its_session_once(app, platform):
+    with StatementLog() as log:
+        launched(app, platform, use_cookies=False)
+    assert [s.split("(")[0] for s in log.writes_to("web_session")] == \
+        ["INSERT INTO web_session "]
+    [row] = session_rows(app)
+    assert "launch_id" in row.data and row.data.get("csrf_token")
+
+
+def test_a_change_writes_the_session_once_and_the_same_value_again_not_at_all(probe, platform):
+    client, token = launched(probe, platform, use_cookies=False)
+    with StatementLog() as log:
+        assert client.get(f"/probe?pw={token}&set=blue").data == b"blue"
+    [write] = log.writes_to("web_session")
+    assert write.startswith("UPDATE web_session SET data=")
+    [row] = session_rows(probe)
+    assert row.data["probe"] == "blue"
+    with StatementLog() as log:
+        assert client.get(f"/probe?pw={token}&set=blue").data == b"blue"
+        assert client.get(f"/probe?pw={token}").data == b"blue"
+    assert log.writes_to("web_session") == []
+
+
+def test_the_idle_expiry_is_pushed_forward_when_due_not_per_request(app, platform, monkeypatch):
+    client, token = launched(app, platform, use_cookies=False)
+    [before] = session_rows(app)
+    start = utcnow()
+
+    def view_at(offset):
+        monkeypatch.setattr(sessions, "utcnow", lambda: start + offset)
+        with StatementLog() as log:
+            assert client.get(f"/intake?pw={token}").status_code == 200
+        return log.writes_to("web_session")
+
+    assert view_at(sessions.REFRESH_AFTER - timedelta(minutes=1)) == []
+    [write] = view_at(sessions.REFRESH_AFTER + timedelta(minutes=1))
+    assert write.startswith("UPDATE web_session SET expires_at=")  # the data is not rewritten
+    [after] = session_rows(app)
+    pushed = as_utc(after.expires_at) - as_utc(before.expires_at)
+    assert timedelta(minutes=5) < pushed < timedelta(minutes=7)
+    assert after.data == before.data and after.started_at == before.started_at
+    assert view_at(sessions.REFRESH_AFTER + timedelta(minutes=3)) == []
+
+
+def test_a_session_signed_out_elsewhere_meanwhile_is_not_written_back(probe, platform):
+    client, token = launched(probe, platform, use_cookies=False)
+    assert client.get(f"/probe?pw={token}&set=blue&sign_out_elsewhere=1").data == b"blue"
+    assert session_rows(probe) == []  # the change found no row to update, made none
 
 
 # --- Signing out ---------------------------------------------------------------------------
