@@ -36,6 +36,19 @@ LTI_STATE_LIFETIME_SECONDS = 300
 LTI_CLOCK_SKEW_SECONDS = 10
 # Timeout for every outbound HTTP request to a platform (JWKS, tokens, NRPS, AGS).
 LTI_HTTP_TIMEOUT_SECONDS = 10
+# Launch caches (lti_tool/lti/caches.py, issue 17): registrations and the tool's keys are
+# cached per process; a change this process commits empties them at once, other processes
+# see it within LTI_REGISTRATION_CACHE_SECONDS. A platform's JWKS is kept for its
+# Cache-Control max-age (LTI_JWKS_CACHE_SECONDS without one), between LTI_JWKS_MIN_SECONDS
+# and LTI_JWKS_MAX_SECONDS; an id_token with an unknown kid refetches it at most once per
+# LTI_JWKS_MIN_SECONDS (keys rotate; a stranger's tokens must not make us fetch per request).
+LTI_REGISTRATION_CACHE_SECONDS = 60
+LTI_JWKS_CACHE_SECONDS = 300
+LTI_JWKS_MIN_SECONDS = 30
+LTI_JWKS_MAX_SECONDS = 86400
+# A returning person's launch records when they launched (enrolment, resource link) only when
+# the last record is older than this: a launch with nothing new writes nothing.
+LAUNCH_STAMP_SECONDS = 900
 # Outbound request policy (lti_tool/lti/outbound.py), checked on every request to a
 # platform and every redirect, against the addresses a name resolves to. Lists are separated
 # by spaces or commas. Empty here: development and tests talk to the sandbox LMS on loopback;
@@ -121,8 +134,16 @@ HSTS_INCLUDE_SUBDOMAINS = True
 # NAT address launches together at the start of a lecture: keep the launch limits generous.
 # None: on, except under TESTING (the suite's tests of rate limits switch it on themselves).
 RATE_LIMIT_ENABLED = None
-RATE_LIMIT_LOGIN = "300/minute"  # /lti/login (OIDC login initiation)
-RATE_LIMIT_LAUNCH = "300/minute"  # /lti/launch (id_token validation)
+# Per client address: a lecture hall of 300 behind one NAT address logs in and launches at
+# once (with reloads and second tabs), so these two are high; they stop floods of login
+# initiations (each stores a state and nonce) and of forged id_tokens.
+RATE_LIMIT_LOGIN = "1200/minute"  # /lti/login (OIDC login initiation)
+RATE_LIMIT_LAUNCH = "1200/minute"  # /lti/launch (id_token validation)
+# Per person (issuer and subject), once the id_token is verified: one account launching in a
+# loop (each launch opens a session and writes its records), from however many addresses.
+RATE_LIMIT_LAUNCH_PERSON = "30/minute"
+# Per client address, exact (one write per attempt): registration abuse, and credential
+# stuffing of the admin sign-in.
 RATE_LIMIT_REGISTER = "30/minute"  # /lti/register (dynamic registration; fetches URLs)
 RATE_LIMIT_ADMIN_SIGN_IN = "10/minute"  # POST /admin/sign-in (guessing the admin token)
 

@@ -4,8 +4,9 @@ person never reaches another course or platform through a URL."""
 
 import functools
 
-from flask import Flask, abort, g, session
+from flask import Flask, abort, g, request, session
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from lti_tool.courses.models import Enrolment, Program, ResourceLink, Role
 from lti_tool.extensions import db
@@ -20,9 +21,13 @@ def init_app(app: Flask) -> None:
 
 def load_enrolment() -> None:
     g.enrolment = None
+    if request.blueprint == "lti":
+        return  # login, launch, JWKS, registration: a launch signs in afresh, the rest need none
     enrolment_id = session.get("enrolment_id")
     if enrolment_id is not None:
-        enrolment = db.session.get(Enrolment, enrolment_id)
+        # With the person and course every page shows: one query, not three.
+        enrolment = db.session.get(Enrolment, enrolment_id, options=[
+            joinedload(Enrolment.person), joinedload(Enrolment.course)])
         if enrolment is not None and enrolment.active:
             g.enrolment = enrolment
 
@@ -70,7 +75,8 @@ def role_required(*roles: Role):
 def current_link() -> ResourceLink | None:
     """The activity this session was launched from, if it belongs to the session's course."""
     link_id = session.get("resource_link_id")
-    link = db.session.get(ResourceLink, link_id) if link_id else None
+    link = db.session.get(ResourceLink, link_id, options=[joinedload(ResourceLink.program)]) \
+        if link_id else None
     return link if link is not None and link.course_id == g.enrolment.course_id else None
 
 

@@ -236,15 +236,20 @@ def note_launch(person: Person, link: ResourceLink, now: datetime | None = None)
         "person_id": person.id, "resource_link_id": link.id, "launched_at": now or utcnow()})
 
 
-def arrival(person: Person, link: ResourceLink | None, now: datetime | None = None
-            ) -> str | None:
+_UNREAD = object()
+
+
+def arrival(person: Person, link: ResourceLink | None, now: datetime | None = None,
+            pending: "PendingLanding | None | object" = _UNREAD) -> str | None:
     """The page this launch of `link` by `person` opens instead of the home page: the one
     they asked for by a `/go` link within LANDING_SECONDS, for this link's program (or,
     asked without a program, its course). Used once; an expired one is dropped; one for
-    another program waits for that program's launch."""
-    pending = db.session.scalars(sa.select(PendingLanding).filter_by(person_id=person.id)
-                                 ).first()
-    if pending is None or link is None:
+    another program waits for that program's launch. `pending`: the person's pending
+    landing (or None) when the launch already loaded it (courses/services.py)."""
+    if pending is _UNREAD:
+        pending = db.session.scalars(sa.select(PendingLanding).filter_by(person_id=person.id)
+                                     ).first()
+    if not isinstance(pending, PendingLanding) or link is None:
         return None
     now = now or utcnow()
     if as_utc(pending.created_at) + _landing_window() < now:

@@ -7,9 +7,18 @@ launched as Instructor and whom the roster lists without it is named `NonEditing
 the platform's role mapping (set by the administrator) may make a mentor.
 """
 
+from collections.abc import Mapping
+from typing import Protocol
+
 from lti_tool.courses.models import Enrolment
-from lti_tool.lti.models import Platform
 from lti_tool.lti.roles import NON_EDITING_TEACHER, Role, mapped_role, short_names
+
+
+class HasRoleMapping(Protocol):
+    """A platform (its row, or the launch's cached `Registered`)."""
+
+    @property
+    def role_mapping(self) -> Mapping[str, str]: ...
 
 
 def lms_role_names(enrolment: Enrolment) -> set[str]:
@@ -24,10 +33,16 @@ def lms_role_names(enrolment: Enrolment) -> set[str]:
     return launch | roster
 
 
-def settle_role(enrolment: Enrolment, platform: Platform) -> Role | None:
+def role_for(enrolment: Enrolment, platform: HasRoleMapping) -> Role | None:
+    """The enrolment's role from its LMS roles through the platform's mapping; None when
+    none of them has a place in Pairwise."""
+    return mapped_role(lms_role_names(enrolment), platform.role_mapping)
+
+
+def settle_role(enrolment: Enrolment, platform: HasRoleMapping) -> Role | None:
     """Set the enrolment's role from its LMS roles through the platform's mapping; None (and
     the role left as it was) when none of them has a place in Pairwise."""
-    role = mapped_role(lms_role_names(enrolment), platform.role_mapping)
-    if role is not None:
+    role = role_for(enrolment, platform)
+    if role is not None and enrolment.role != role:
         enrolment.role = role
     return role

@@ -1,20 +1,38 @@
 """Recording a launch: platform → course → person → enrolment → resource link, in the
-caller's transaction, so that a launch that fails later leaves nothing behind."""
+caller's transaction, so that a launch that fails later leaves nothing behind.
+
+A launch reads what exists in two queries (the course with the launched link and its
+program; the person with their enrolment in that course, their pending landing and when they
+last launched the link) and writes only what changed: a returning person whose claims are
+the same causes no write but, at most every LAUNCH_STAMP_SECONDS, the time of the launch."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool.courses import landing
-from lti_tool.courses.models import Course, Enrolment, Person, Program, ResourceLink, Role
-from lti_tool.courses.roles import settle_role
+from lti_tool.courses.models import (
+    Course,
+    Enrolment,
+    LaunchedLink,
+    PendingLanding,
+    Person,
+    Program,
+    ResourceLink,
+    Role,
+)
+from lti_tool.courses.roles import role_for
 from lti_tool.extensions import db
+from lti_tool.lti import caches
 from lti_tool.lti.context import PROGRAM_PARAM, SUBSTITUTIONS, LaunchContext
-from lti_tool.lti.models import Deployment, Platform
-from lti_tool.lti.registrations import find_platform
+from lti_tool.lti.models import Platform
+from lti_tool.lti.registrations import Registered, registration
 from lti_tool.lti.rejections import LaunchRejected
-from lti_tool.timeutil import utcnow
+from lti_tool.timeutil import as_utc, utcnow
 
 # Staff first, then mentors, then learners.
 ROLE_ORDER = sa.case({Role.STAFF.value: 0, Role.MENTOR.value: 1, Role.LEARNER.value: 2},
@@ -25,95 +43,174 @@ ROLE_ORDER = sa.case({Role.STAFF.value: 0, Role.MENTOR.value: 1, Role.LEARNER.va
 class RecordedLaunch:
     enrolment: Enrolment
     resource_link: ResourceLink | None
+    # The page a `/go` link asked for, as loaded with the person (courses/landing.py).
+    pending: PendingLanding | None = None
+    # The person's first launch on this platform: they have answered nothing yet.
+    new_person: bool = False
 
 
-def record_launch(ctx: LaunchContext) -> RecordedLaunch:
-    platform = find_platform(ctx.issuer, ctx.client_id)
+@dataclass
+class _Found:
+    """What the database already holds for this launch."""
+
+    course: Course | None = None
+    link: ResourceLink | None = None
+    person: Person | None = None
+    enrolment: Enrolment | None = None
+    pending: PendingLanding | None = None
+    launched: LaunchedLink | None = None
+
+
+def record_launch(ctx: LaunchContext, platform: Registered | None = None) -> RecordedLaunch:
+    """Record the launch; `platform` is the registration the launch was validated against
+    (looked up again when not given)."""
+    platform = platform or registration(ctx.issuer, ctx.client_id)
     if platform is None or not ctx.context_id:
         raise LaunchRejected(400, "no_context", "Pairwise opens from inside a course.",
                              "Add the tool as an activity in a course, not at site level.")
     _note_platform(platform, ctx)
-    course = _upsert_course(platform, ctx)
-    person = _upsert_person(platform, ctx)
-    enrolment = _upsert_enrolment(platform, course, person, ctx)
-    link = _upsert_resource_link(course, platform, ctx) if ctx.resource_link_id else None
+    found = _existing(platform, ctx)
+    now = utcnow()
+    course = _update_course(found.course or _new(Course(platform_id=platform.id,
+                                                        context_id=ctx.context_id)), ctx)
+    person = _update_person(found.person or _new(Person(platform_id=platform.id,
+                                                        subject=ctx.subject)), ctx)
+    enrolment = _update_enrolment(found.enrolment or _new(Enrolment(course=course,
+                                                                    person=person)),
+                                  platform, ctx, now)
+    link = None
+    if ctx.resource_link_id:
+        link = _update_resource_link(
+            found.link or _new(ResourceLink(course=course, link_id=ctx.resource_link_id)),
+            course, platform, ctx)
     db.session.flush()
+    if link is not None and _stale(found.launched.launched_at if found.launched else None,
+                                   now):
+        landing.note_launch(person, link, now)
+    return RecordedLaunch(enrolment, link, found.pending, new_person=found.person is None)
+
+
+def _new(row):
+    db.session.add(row)
+    return row
+
+
+def _existing(platform: Registered, ctx: LaunchContext) -> _Found:
+    found = _Found()
+    found.course, found.link = _existing_course(platform, ctx)
+    row = db.session.execute(
+        sa.select(Person, Enrolment, PendingLanding, LaunchedLink)
+        .outerjoin(Enrolment, sa.and_(Enrolment.person_id == Person.id,
+                                      Enrolment.course_id == _id(found.course)))
+        .outerjoin(PendingLanding, PendingLanding.person_id == Person.id)
+        .outerjoin(LaunchedLink, sa.and_(LaunchedLink.person_id == Person.id,
+                                         LaunchedLink.resource_link_id == _id(found.link)))
+        .where(Person.platform_id == platform.id, Person.subject == ctx.subject)
+    ).first()
+    if row is not None:
+        found.person, found.enrolment, found.pending, found.launched = row
+        if found.enrolment is not None:
+            # Loaded together: set as loaded, or their lazy loads would query again.
+            set_committed_value(found.enrolment, "person", found.person)
+            set_committed_value(found.enrolment, "course", found.course)
+    return found
+
+
+def _existing_course(platform: Registered, ctx: LaunchContext
+                     ) -> tuple[Course | None, ResourceLink | None]:
+    """The course, with the launched link and its program when there is one."""
+    where = (Course.platform_id == platform.id, Course.context_id == ctx.context_id)
+    if not ctx.resource_link_id:
+        return db.session.scalars(sa.select(Course).where(*where)).first(), None
+    row = db.session.execute(
+        sa.select(Course, ResourceLink, Program)
+        .outerjoin(ResourceLink, sa.and_(ResourceLink.course_id == Course.id,
+                                         ResourceLink.link_id == ctx.resource_link_id))
+        .outerjoin(Program, Program.id == ResourceLink.program_id)
+        .where(*where)).first()
+    if row is None:
+        return None, None
+    course, link, program = row
     if link is not None:
-        landing.note_launch(person, link)
-    return RecordedLaunch(enrolment, link)
+        set_committed_value(link, "course", course)
+        set_committed_value(link, "program", program)
+    return course, link
 
 
-def _note_platform(platform: Platform, ctx: LaunchContext) -> None:
+def _id(row: Course | ResourceLink | None) -> int | None:
+    return row.id if row is not None else None
+
+
+def _stale(stamp: datetime | None, now: datetime) -> bool:
+    """Whether a launch time recorded at `stamp` is worth writing again at `now`."""
+    interval = timedelta(seconds=current_app.config["LAUNCH_STAMP_SECONDS"])
+    return stamp is None or as_utc(stamp) + interval <= now
+
+
+def _note_platform(platform: Registered, ctx: LaunchContext) -> None:
     if ctx.product_family and platform.product_family != ctx.product_family:
-        platform.product_family = ctx.product_family
+        db.session.execute(sa.update(Platform).where(Platform.id == platform.id)
+                           .values(product_family=ctx.product_family))
+        caches.note_change(db.session)
 
 
 def _one(model, **keys):
     return db.session.scalars(sa.select(model).filter_by(**keys)).first()
 
 
-def _upsert_course(platform: Platform, ctx: LaunchContext) -> Course:
-    course = _one(Course, platform_id=platform.id, context_id=ctx.context_id)
-    if course is None:
-        course = Course(platform_id=platform.id, context_id=ctx.context_id)
-        db.session.add(course)
-    course.label = ctx.context_label or course.label or ""
-    course.title = ctx.context_title or course.title or ""
-    course.nrps_url = ctx.nrps_url or course.nrps_url
+def _set(row, name: str, value) -> None:
+    """Assign only a different value: an equal one must not make the row dirty."""
+    if getattr(row, name) != value:
+        setattr(row, name, value)
+
+
+def _update_course(course: Course, ctx: LaunchContext) -> Course:
+    _set(course, "label", ctx.context_label or course.label or "")
+    _set(course, "title", ctx.context_title or course.title or "")
+    _set(course, "nrps_url", ctx.nrps_url or course.nrps_url)
     return course
 
 
-def _upsert_person(platform: Platform, ctx: LaunchContext) -> Person:
-    person = _one(Person, platform_id=platform.id, subject=ctx.subject)
-    if person is None:
-        person = Person(platform_id=platform.id, subject=ctx.subject)
-        db.session.add(person)
+def _update_person(person: Person, ctx: LaunchContext) -> Person:
     # Platforms send names and e-mail only when their privacy settings allow: keep what we had.
     for field in ("name", "given_name", "family_name", "email", "username", "locale",
                   "timezone"):
         value = getattr(ctx, field)
         if value:
-            setattr(person, field, value)
+            _set(person, field, value)
     return person
 
 
-def _upsert_enrolment(platform: Platform, course: Course, person: Person,
-                      ctx: LaunchContext) -> Enrolment:
-    db.session.flush()
-    enrolment = _one(Enrolment, course_id=course.id, person_id=person.id)
-    if enrolment is None:
-        enrolment = Enrolment(course=course, person=person)
-        db.session.add(enrolment)
-    enrolment.lis_roles = list(ctx.lis_roles)
-    enrolment.active = True
-    enrolment.source = "launch"
-    enrolment.last_launch_at = utcnow()
+def _update_enrolment(enrolment: Enrolment, platform: Registered, ctx: LaunchContext,
+                      now: datetime) -> Enrolment:
+    _set(enrolment, "lis_roles", list(ctx.lis_roles))
+    _set(enrolment, "active", True)
+    _set(enrolment, "source", "launch")
+    if _stale(enrolment.last_launch_at, now):
+        enrolment.last_launch_at = now
     # The launch's roles with what the roster said and the platform's mapping (roles.py).
-    if settle_role(enrolment, platform) is None and ctx.role is not None:
-        enrolment.role = ctx.role
+    role = role_for(enrolment, platform) or ctx.role
+    if role is not None:
+        _set(enrolment, "role", role)
     if ctx.groups is not None:
-        enrolment.groups = list(ctx.groups)
+        _set(enrolment, "groups", list(ctx.groups))
     return enrolment
 
 
-def _upsert_resource_link(course: Course, platform: Platform, ctx: LaunchContext) -> ResourceLink:
-    deployment = _one(Deployment, platform_id=platform.id, deployment_id=ctx.deployment_id)
-    link = _one(ResourceLink, course_id=course.id, link_id=ctx.resource_link_id)
-    if link is None:
-        link = ResourceLink(course=course, link_id=ctx.resource_link_id)
-        db.session.add(link)
-    link.deployment = deployment
-    link.title = ctx.resource_link_title or link.title or ""
+def _update_resource_link(link: ResourceLink, course: Course, platform: Registered,
+                          ctx: LaunchContext) -> ResourceLink:
+    _set(link, "deployment_id", platform.deployments.get(ctx.deployment_id))
+    _set(link, "title", ctx.resource_link_title or link.title or "")
     # The activity's own parameters; the substituted ones describe the person, not the link.
-    link.custom = {k: v for k, v in ctx.custom.items() if k not in SUBSTITUTIONS}
+    _set(link, "custom", {k: v for k, v in ctx.custom.items() if k not in SUBSTITUTIONS})
     # Where the LMS's pages are, for the links e-mails send back to it (courses/landing.py).
-    link.lms_web_root = landing.web_root(ctx.issuer, ctx.return_url,
-                                         ctx.product_family or platform.product_family) \
-        or link.lms_web_root
+    _set(link, "lms_web_root", landing.web_root(ctx.issuer, ctx.return_url,
+                                                ctx.product_family or platform.product_family)
+         or link.lms_web_root)
     if ctx.ags:
-        link.ags_lineitems_url = ctx.ags.lineitems_url
-        link.ags_lineitem_url = ctx.ags.lineitem_url
-        link.ags_scopes = list(ctx.ags.scopes)
+        _set(link, "ags_lineitems_url", ctx.ags.lineitems_url)
+        _set(link, "ags_lineitem_url", ctx.ags.lineitem_url)
+        _set(link, "ags_scopes", list(ctx.ags.scopes))
     if link.program is None:
         link.program = _program_for(course, ctx)
     return link

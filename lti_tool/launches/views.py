@@ -10,8 +10,10 @@ from pylti1p3.contrib.flask import FlaskRequest
 
 from lti_tool.courses import landing
 from lti_tool.courses.access import sign_in
-from lti_tool.courses.services import record_launch
+from lti_tool.courses.models import Role
+from lti_tool.courses.services import RecordedLaunch, record_launch
 from lti_tool.extensions import csrf, db
+from lti_tool.intake import services as intake
 from lti_tool.launches.landing import landing_redirect
 from lti_tool.lti import dynamic_registration as registering
 from lti_tool.lti import keys, rejections
@@ -19,7 +21,7 @@ from lti_tool.lti.context import LaunchContext
 from lti_tool.lti.protocol import ToolMessageLaunch, ToolOIDCLogin
 from lti_tool.lti.registrations import base_url, tool_urls
 from lti_tool.lti.tool_conf import DatabaseToolConf
-from lti_tool.security import audit
+from lti_tool.security import audit, ratelimit
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("lti", __name__, url_prefix="/lti")
@@ -43,25 +45,32 @@ def login():
 @blueprint.post("/launch")
 @csrf.exempt  # the id_token is the proof; it is validated below
 def launch():
-    message = ToolMessageLaunch(FlaskRequest(), DatabaseToolConf())
+    """Validate the id_token, record the launch and sign the person in, then send them to
+    the page they need (no detour through the home page's redirects). The launch's writes
+    and the new session are committed together, once, when the session is saved
+    (web/sessions.py): a launch whose session cannot be saved leaves nothing behind."""
+    conf = DatabaseToolConf()
+    message = ToolMessageLaunch(FlaskRequest(), conf)
     try:
         claims = message.get_launch_data()
         ctx = LaunchContext.from_claims(claims)
     except Exception as exc:
         raise rejections.classify(exc) from exc
+    ratelimit.limit_launcher(ctx.issuer, ctx.subject)  # one account in a loop, not a hall
     if ctx.role is None:
         raise rejections.LaunchRejected(
             403, "no_role", _("Pairwise is for the course's staff, mentors and learners."),
             _("Your role in this course (for example Observer) has no place in a mentoring "
               "program. Ask your instructor if you think this is wrong."))
-    recorded = record_launch(ctx)
+    recorded = record_launch(ctx, conf.registered(ctx.issuer, ctx.client_id))
     link_id = recorded.resource_link.id if recorded.resource_link else None
     sign_in(recorded.enrolment, message.get_launch_id(), link_id,
             deep_linking=ctx.is_deep_linking, embedded=ctx.embedded, locale=ctx.locale)
     # The page an e-mail's link asked for a few minutes ago (courses/landing.py), used once.
     destination = None if ctx.is_deep_linking else \
-        landing.arrival(recorded.enrolment.person, recorded.resource_link)
-    db.session.commit()
+        landing.arrival(recorded.enrolment.person, recorded.resource_link,
+                        pending=recorded.pending)
+    db.session.flush()
     log.info("lti launch: iss=%s client_id=%s deployment=%s context=%s sub=%s role=%s type=%s",
              ctx.issuer, ctx.client_id, ctx.deployment_id, ctx.context_id, ctx.subject,
              ctx.role, ctx.message_type)
@@ -70,12 +79,24 @@ def launch():
     if destination:
         log.info("lti launch lands on an e-mail's page: %s", destination)
         return landing_redirect(destination)
-    return redirect(url_for("homes.home"), code=303)
+    return redirect(_first_page(recorded), code=303)
+
+
+def _first_page(recorded: RecordedLaunch) -> str:
+    """Where the home page (homes/views.py `home`) would send this person: a learner or
+    mentor of a program without an intake answers it first; everyone else gets the home."""
+    enrolment, link = recorded.enrolment, recorded.resource_link
+    program = link.program if link else None
+    if enrolment.role != Role.STAFF and program is not None and \
+            (recorded.new_person or intake.profile_for(program, enrolment.person) is None):
+        return url_for("intake.intake")
+    return url_for("homes.home")
 
 
 @blueprint.get("/jwks")
 def jwks():
-    keys.ensure_key()
+    keys.current_signing_key()  # from this process's cache; made on first use, committed here
+    db.session.commit()
     response = jsonify(keys.jwks())
     response.cache_control.max_age = 300
     response.cache_control.public = True

@@ -3,6 +3,7 @@ grace period so that platforms holding the old key's tokens keep verifying them.
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography.hazmat.primitives import serialization
@@ -11,6 +12,7 @@ from flask import current_app
 from jwcrypto.jwk import JWK
 
 from lti_tool.extensions import db
+from lti_tool.lti import caches
 from lti_tool.lti.models import ToolKey
 from lti_tool.timeutil import as_utc, utcnow
 
@@ -44,6 +46,32 @@ def signing_key() -> ToolKey:
     return key or generate_key()
 
 
+@dataclass(frozen=True)
+class SigningKey:
+    """The signing key's parts, cached per process (lti/caches.py: a rotation committed here
+    is seen at once, one committed elsewhere within LTI_REGISTRATION_CACHE_SECONDS; the old
+    key stays published for days, so tokens signed with it in between still verify)."""
+
+    kid: str
+    private_pem: str
+    public_pem: str
+
+
+def current_signing_key() -> SigningKey:
+    """`signing_key()` from this process's cache. A key generated here is flushed, not
+    committed: it is cached only once a commit makes it everyone's (that commit empties the
+    cache, and the next call reads it back)."""
+    cache = caches.cache("tool_keys", size=2)
+    found = cache.get("signing")
+    if found is None:
+        read_at = caches.generation()
+        key = signing_key()
+        found = SigningKey(key.kid, key.private_pem, key.public_pem)
+        if not caches.uncommitted_change(db.session):
+            cache.put("signing", found, read_at=read_at)
+    return found
+
+
 def ensure_key() -> ToolKey:
     key = signing_key()
     db.session.commit()
@@ -74,4 +102,12 @@ def published_keys() -> list[ToolKey]:
 
 
 def jwks() -> dict:
-    return {"keys": [public_jwk(k) for k in published_keys()]}
+    """The published keys as a JWKS, cached per process like the signing key."""
+    cache = caches.cache("tool_keys", size=2)
+    found = cache.get("jwks")
+    if found is None:
+        read_at = caches.generation()
+        found = {"keys": [public_jwk(k) for k in published_keys()]}
+        if not caches.uncommitted_change(db.session):
+            cache.put("jwks", found, read_at=read_at)
+    return {"keys": [dict(key) for key in found["keys"]]}

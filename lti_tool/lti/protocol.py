@@ -10,36 +10,51 @@ OIDC third-party initiated login (LTI 1.3 core §5.1.1, Security Framework §5.1
 4. `ToolMessageLaunch.validate` checks, in this order: the state is one we issued and is
    still fresh; the token's format; the registration (iss + client_id), which must be the one
    the login was for (another registered platform's token is refused even with this login's
-   nonce and a valid signature of its own); the signature against
-   the platform's JWKS (refetched once if the kid is unknown: keys rotate), exp/iat with a
-   small leeway; the audience (and azp); the deployment; the message's required claims; and
-   only then the nonce, which must equal the state's and is consumed with it: an id_token is
-   accepted exactly once (pylti1p3 alone never consumes nonces).
+   nonce and a valid signature of its own); the signature against the platform's JWKS
+   (refetched if the kid is unknown, at most once per interval: keys rotate), exp/iat with
+   a small leeway; the audience (and azp); the deployment; the message's required claims; and
+   only then the nonce, which must equal the state's; the state is then marked used (a row
+   only one launch can insert): an id_token is accepted exactly once (pylti1p3 alone never
+   consumes nonces).
+
+The registration comes from the process's cache (lti/caches.py) and the platform's keys from
+its cached JWKS (lti/platform_keys.py): a warm launch reads no registration or key row and
+fetches nothing.
 
 The state cookie pylti1p3 sets is not required: in an iframe with third-party cookies
 blocked it never arrives, and the server-side state plus single-use nonce stand in for it.
 """
 
-import hashlib
 import hmac
 import logging
 
 import jwt
 from flask import current_app
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin
+from pylti1p3.contrib.flask.session import FlaskSessionService
 from pylti1p3.exception import LtiKeyException, LtiMessageValidationException
 
-from lti_tool.lti import rejections
+from lti_tool.lti import platform_keys, rejections
 from lti_tool.lti.connector import ToolServiceConnector, http_session
 from lti_tool.lti.storage import DatabaseLaunchDataStorage
 
 log = logging.getLogger(__name__)
 
 
+class StateBoundSessionService(FlaskSessionService):
+    """The nonce is stored inside the state's parameters (`ToolOIDCLogin._generate_nonce`),
+    where `validate_nonce` reads it: pylti1p3's separate nonce row is never read, so it is
+    not written."""
+
+    def save_nonce(self, nonce: str) -> None:
+        return None
+
+
 class ToolOIDCLogin(FlaskOIDCLogin):
     def __init__(self, request, tool_conf):
         storage = DatabaseLaunchDataStorage()
-        super().__init__(request, tool_conf, launch_data_storage=storage)
+        super().__init__(request, tool_conf, launch_data_storage=storage,
+                         session_service=StateBoundSessionService(request))
         self.set_launch_data_storage(storage)
         self.set_launch_data_lifetime(current_app.config["LTI_STATE_LIFETIME_SECONDS"])
         self.pass_params_to_launch(
@@ -69,7 +84,6 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             service_connector_cls=ToolServiceConnector,
         )
         self.set_launch_data_lifetime(current_app.config["SESSION_LIFETIME_SECONDS"])
-        self.set_public_key_caching(self._storage, cache_lifetime=3600)
         self._bound_state: dict = {}
 
     @classmethod
@@ -105,9 +119,12 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         if not state:
             raise LtiMessageValidationException("Missing state param")
-        params = self._session_service.get_state_params(state)
-        if self._storage.check_value(_used_key(state)):
+        # The state's parameters and its used-marker in one read.
+        state_key = self._session_service._get_key(state)
+        found = self._storage.get_values([state_key, _used_key(state)])
+        if _used_key(state) in found:
             raise rejections.replayed()
+        params = found.get(state_key)
         # A state without a bound issuer predates the binding (at most LTI_STATE_LIFETIME_SECONDS).
         if not isinstance(params, dict) or not {"nonce", "iss", "client_id"} <= params.keys():
             raise rejections.state_not_found()
@@ -140,16 +157,19 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self
 
     def get_public_key(self):
-        try:
-            return super().get_public_key()
-        except LtiKeyException as exc:
-            if "Unable to find public key" not in str(exc):
-                raise
-            # The platform may have rotated its keys since its JWKS was cached: fetch it again.
-            url = self._registration.get_key_set_url()
-            self._storage.consume("key-set-url-" + hashlib.md5(url.encode()).hexdigest())  # noqa: S324 - pylti1p3's cache key
-            self._registration.set_key_set(None)
-            return super().get_public_key()
+        """The platform's key for this token, from the process's JWKS cache
+        (lti/platform_keys.py: fetched again when it expires or, at most once per interval,
+        when the token's kid is unknown: keys rotate)."""
+        header = self._jwt.get("header", {})
+        kid, alg = header.get("kid"), header.get("alg")
+        if not kid:
+            raise LtiKeyException("JWT KID not found")
+        if not alg:
+            raise LtiKeyException("JWT ALG not found")
+        key = platform_keys.public_key(self._registration.platform_id,
+                                       self._registration.get_key_set_url() or "",
+                                       kid, alg, self._requests_session)
+        return key, alg
 
     def validate_claim_shapes(self):
         """Claims pylti1p3 reads without checking their type (an audience that is not a
@@ -185,11 +205,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LtiMessageValidationException('The "nonce" field is empty.')
         if not hmac.compare_digest(nonce, self._bound_state["nonce"]):
             raise rejections.nonce_mismatch()
-        state_key = self._session_service._get_key(self._bound_state["state"])
-        if not self._storage.consume(state_key):
-            raise rejections.replayed()
+        # The state is used once: its used-marker is inserted by exactly one launch, even
+        # when two race (the other finds the key taken and is refused as a replay).
         lifetime = current_app.config["LTI_STATE_LIFETIME_SECONDS"]
-        self._storage.set_value(_used_key(self._bound_state["state"]), True, exp=lifetime)
+        if not self._storage.claim(_used_key(self._bound_state["state"]), exp=lifetime):
+            raise rejections.replayed()
         return self
 
     def save_launch_data(self):

@@ -1,13 +1,15 @@
 """Registering platforms (manual, CLI and dynamic registration all end here) and the URLs an
 LMS admin pastes into the platform."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from flask import current_app, request, url_for
 from flask_babel import gettext
+from sqlalchemy.orm import selectinload
 
 from lti_tool.extensions import db
-from lti_tool.lti import issuers
+from lti_tool.lti import caches, issuers
 from lti_tool.lti.models import Deployment, Platform
 
 
@@ -110,6 +112,66 @@ def add_deployment(platform: Platform, deployment_id: str) -> None:
 def find_platform(issuer: str, client_id: str | None) -> Platform | None:
     """The registration for (issuer, client_id); without a client_id, the issuer's only one."""
     query = db.select(Platform).where(Platform.issuer == issuer)
+    if client_id:
+        return db.session.scalars(query.where(Platform.client_id == client_id)).first()
+    candidates = db.session.scalars(query.limit(2)).all()
+    return candidates[0] if len(candidates) == 1 else None
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What a launch needs of a registration, read once and cached per process
+    (lti/caches.py): no ORM object, so it outlives the request that read it."""
+
+    id: int
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    auth_audience: str | None
+    key_set_url: str
+    product_family: str
+    role_mapping: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    # deployment id -> the Deployment row's id
+    deployments: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def deployment_ids(self) -> list[str]:
+        return list(self.deployments)
+
+    @classmethod
+    def of(cls, platform: Platform) -> "Registered":
+        return cls(id=platform.id, issuer=platform.issuer, client_id=platform.client_id,
+                   auth_login_url=platform.auth_login_url,
+                   auth_token_url=platform.auth_token_url,
+                   auth_audience=platform.auth_audience, key_set_url=platform.key_set_url,
+                   product_family=platform.product_family or "",
+                   role_mapping=MappingProxyType(dict(platform.role_mapping or {})),
+                   deployments=MappingProxyType({d.deployment_id: d.id
+                                                 for d in platform.deployments}))
+
+
+def registration(issuer: str, client_id: str | None) -> Registered | None:
+    """`find_platform`'s answer as a `Registered`, from this process's cache when it has it.
+    The key is exactly (issuer, client_id): one platform's entry never answers for another.
+    Unknown pairs are not cached (anyone may send any issuer)."""
+    cache = caches.cache("registrations", size=512)
+    key = (issuer, client_id)
+    found = cache.get(key)
+    if found is None:
+        read_at = caches.generation()
+        platform = _find_platform_with_deployments(issuer, client_id)
+        if platform is None:
+            return None
+        found = Registered.of(platform)
+        if not caches.uncommitted_change(db.session):
+            cache.put(key, found, read_at=read_at)
+    return found
+
+
+def _find_platform_with_deployments(issuer: str, client_id: str | None) -> Platform | None:
+    query = db.select(Platform).where(Platform.issuer == issuer) \
+        .options(selectinload(Platform.deployments))
     if client_id:
         return db.session.scalars(query.where(Platform.client_id == client_id)).first()
     candidates = db.session.scalars(query.limit(2)).all()

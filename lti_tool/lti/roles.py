@@ -8,6 +8,7 @@ context roles, falling back to institution/system roles only when there are none
 """
 
 import enum
+from collections.abc import Mapping
 
 
 class Role(enum.StrEnum):
@@ -75,7 +76,7 @@ DEFAULT_ROLES = {**{name: Role.STAFF for name in STAFF_ROLES | {NON_EDITING_TEAC
 RANK = {Role.STAFF: 0, Role.MENTOR: 1, Role.LEARNER: 2}
 
 
-def mapped_role(names: set[str], mapping: dict[str, str] | None = None) -> Role | None:
+def mapped_role(names: set[str], mapping: Mapping[str, str] | None = None) -> Role | None:
     """The highest Pairwise role the names give, each through the platform's mapping first
     (LMS role name → "staff" | "mentor" | "learner"), else the default."""
     mapping = mapping or {}

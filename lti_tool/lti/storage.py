@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.util import identity_key
 
 from lti_tool.dbutil import rowcount, upsert
@@ -40,6 +41,24 @@ class DatabaseLaunchDataStorage(LaunchDataStorage[Any]):
         cached = db.session.identity_map.get(identity_key(LaunchData, key))
         if cached is not None:
             db.session.expire(cached)  # the row changed under the ORM
+
+    def get_values(self, keys: list[str]) -> dict[str, Any]:
+        """{key: value} of those `keys` that are stored and fresh, in one query."""
+        prepared = {self._prepare_key(key): key for key in keys}
+        rows = db.session.scalars(sa.select(LaunchData).where(LaunchData.key.in_(prepared)))
+        return {prepared[row.key]: row.value for row in rows if not _expired(row)}
+
+    def claim(self, key: str, exp: int) -> bool:
+        """Store `key` (True) unless it is already stored: True for exactly one caller, even
+        when two race for it (the second waits on the first's unique key, then finds it)."""
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # RETURNING, not the rowcount: an ORM-enabled INSERT's rowcount is not the driver's.
+        inserted = db.session.execute(
+            insert(LaunchData).values(key=self._prepare_key(key), value=True,
+                                      expires_at=utcnow() + timedelta(seconds=exp))
+            .on_conflict_do_nothing(index_elements=["key"]).returning(LaunchData.key))
+        return inserted.first() is not None
 
     def check_value(self, key: str) -> bool:
         return self.get_value(key) is not None

@@ -104,7 +104,7 @@ def test_a_launch_of_another_program_leaves_it_waiting(app, platform, pair: Publ
     _follow(app, _link_for(app, "10", hub))
     other = _launch_lena(app, platform, **{
         LTI + "resource_link": {"id": "2", "title": "Another program"}})
-    assert _lands_on(other) == "/"
+    assert _lands_on(other) == "/intake"  # a new program: its intake first, not the link's page
     assert _pending(app) == [("10", hub)]
     assert _lands_on(_launch_lena(app, platform)) == hub
 
