@@ -45,7 +45,7 @@ class Query:
                    show=_one_of(args.get("show"), SHOWS),
                    mentor=args.get("mentor", type=int),
                    group=args.get("group", "").strip()[:200],
-                   health=_health_status(args.get("health")),
+                   health=health_status(args.get("health")),
                    below=min(100, max(0, args.get("below", LOW_SCORE, type=int))),
                    sort=_one_of(args.get("sort"), SORTS),
                    page=max(1, args.get("page", 1, type=int)),
@@ -62,9 +62,26 @@ class Query:
         return bool(self.q or self.show != "all" or self.mentor or self.group or self.health)
 
 
-def _health_status(value: str | None) -> str:
+def health_status(value: str | None) -> str:
+    """A status the health source knows, or "" (no filter)."""
     source = health_source.current()
     return value if source and value in source.statuses else ""
+
+
+def health_options() -> list[tuple[str, str]]:
+    """The health filter's (status, label) choices; none without a health source."""
+    source = health_source.current()
+    return [(status, source.label(status)) for status in source.statuses] if source else []
+
+
+def mentors_in_health(program: Program, status: str) -> set[int]:
+    """The person ids of the mentors with an active pair of this health status (the
+    mentors page's filter), in one query beside the source's."""
+    source = health_source.current()
+    pair_ids = [pair_id for pair_id, found in (source.of_program(program) if source else {})
+                .items() if found == status]
+    return set(db.session.scalars(sa.select(Pair.mentor_id).where(Pair.id.in_(pair_ids)))) \
+        if pair_ids else set()
 
 
 def _one_of(value: str | None, allowed: tuple[str, ...]) -> str:
@@ -121,9 +138,7 @@ class Context:
                    self.health_label(health))
 
     def health_options(self) -> list[tuple[str, str]]:
-        """The health filter's (status, label) choices; none without a health source."""
-        source = self.health_source
-        return [(status, source.label(status)) for status in source.statuses] if source else []
+        return health_options()
 
     def health_label(self, status: str | None) -> str:
         return self.health_source.label(status) if self.health_source and status else ""

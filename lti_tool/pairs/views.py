@@ -309,6 +309,10 @@ def mentors():
                   and e.person_id not in mentor_ids]
     search = request.args.get("q", "").strip()[:100]
     shown = [m for m in rows if search.casefold() in m.person.display_name.casefold()]
+    health = listing.health_status(request.args.get("health"))
+    if health:  # mentors with a pair in this state: whom to call first
+        in_health = listing.mentors_in_health(program, health)
+        shown = [m for m in shown if m.person_id in in_health]
     page = max(1, request.args.get("page", 1, type=int))
     pages = max(1, -(-len(shown) // listing.PAGE_SIZE))
     page = min(page, pages)
@@ -316,6 +320,7 @@ def mentors():
     places = figures.places(rows)
     return render_template("pairs/mentors.html", program=program, mentors=rows,
                            shown=shown[start:start + listing.PAGE_SIZE], search=search,
+                           health=health, health_options=listing.health_options(),
                            page=page, pages=pages, token=session_token(),
                            candidates=candidates, places=places,
                            places_left=sum(places[m.id].left_here for m in rows if m.approved),
