@@ -64,6 +64,20 @@ class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
+    def labelled_options(self) -> Markup:
+        """`<label><input ...> label</label>` for every choice: the HTML of WTForms' option
+        fields rendered one by one, in one pass (the intake's lists were half its rendering
+        time; tests/intake checks the two agree)."""
+        if self.render_kw or self.flags.required:
+            return Markup("".join(  # noqa: S704 - WTForms' HTML, the labels escaped
+                f"<label>{option()} {escape(option.label.text)}</label>" for option in self))
+        parts = []
+        for index, (value, label, checked, _render_kw) in enumerate(self.iter_choices()):
+            parts.append(f'<label><input {"checked " if checked else ""}id="{self.id}-{index}" '
+                         f'name="{escape(self.name)}" type="checkbox" value="{escape(value)}">'
+                         f" {escape(label)}</label>")
+        return Markup("".join(parts))  # noqa: S704 - every part is escaped above
+
 
 def slot_value(day: int, hour: int) -> str:
     return f"{day}-{hour:02d}"
