@@ -9,10 +9,10 @@ FLASK := $(BIN)/flask --app wsgi
 .PHONY: venv lock setup run test test-sqlite test-postgres lint bench clean
 
 # Python packages come pinned, with their hashes, from lock files that `make lock` writes
-# from pyproject.toml: requirements/dev.txt (the runtime dependencies and the sandbox, test,
-# browser and dev extras) for development and CI, requirements/runtime.txt for production,
-# requirements/bench.txt (dev.txt and the bench extra) for the benchmarks. The project itself
-# is installed on top without dependencies, so nothing comes in unpinned.
+# from pyproject.toml: requirements/dev.txt (the runtime dependencies and every extra:
+# sandbox, test, browser, bench, dev) for development and CI, so that the tests that run each
+# benchmark tiny never skip; requirements/runtime.txt for production. The project itself is
+# installed on top without dependencies, so nothing comes in unpinned.
 LOCK := requirements/dev.txt
 UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command 'make lock'
@@ -26,13 +26,11 @@ $(VENV)/.installed: $(LOCK) pyproject.toml
 	touch $@
 
 # After changing dependencies in pyproject.toml: keeps the other pins (`make lock
-# UPGRADE=1` moves every package to its newest allowed release). bench.txt, the largest set,
-# is resolved first; the other two are held to its versions, so the three files agree.
+# UPGRADE=1` moves every package to its newest allowed release). dev.txt, the larger set, is
+# resolved first; runtime.txt is held to its versions, so the two files agree.
 lock: venv
-	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) --all-extras -o requirements/bench.txt
-	$(UV_COMPILE) --extra sandbox --extra test --extra browser --extra dev \
-	  -c requirements/bench.txt -o requirements/dev.txt
-	$(UV_COMPILE) -c requirements/bench.txt -o requirements/runtime.txt
+	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) --all-extras -o requirements/dev.txt
+	$(UV_COMPILE) -c requirements/dev.txt -o requirements/runtime.txt
 
 setup: venv
 	$(FLASK) db upgrade

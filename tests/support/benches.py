@@ -14,10 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def require(*modules: str) -> None:
-    """Skip unless each module is importable (the bench extra: requirements/bench.txt)."""
+    """Skip unless each module is importable (the bench extra, in requirements/dev.txt); in
+    CI (PAIRWISE_REQUIRE_BENCH=1) a missing one is a failure: a bench must not break
+    unseen."""
     missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing and os.environ.get("PAIRWISE_REQUIRE_BENCH"):
+        pytest.fail(f"{', '.join(missing)} not installed: make venv installs requirements/dev.txt")
     if missing:
-        pytest.skip(f"{', '.join(missing)} not installed: the benches need requirements/bench.txt")
+        pytest.skip(f"{', '.join(missing)} not installed: the benches need the bench extra")
 
 
 def run_bench(module: str, *args: str, timeout: float = 90) -> list[dict]:
