@@ -21,8 +21,9 @@ The registration comes from the process's cache (lti/caches.py) and the platform
 its cached JWKS (lti/platform_keys.py): a warm launch reads no registration or key row and
 fetches nothing.
 
-The state cookie pylti1p3 sets is not required: in an iframe with third-party cookies
-blocked it never arrives, and the server-side state plus single-use nonce stand in for it.
+pylti1p3's state cookie (`lti1p3-state-...`, 5 minutes) is not set: in an iframe with
+third-party cookies blocked it never arrives, the server-side state plus single-use nonce
+stand in for it, and a new one per login piled up in a browser that relaunched often.
 """
 
 import hmac
@@ -30,7 +31,7 @@ import logging
 
 import jwt
 from flask import current_app
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin
+from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin
 from pylti1p3.contrib.flask.session import FlaskSessionService
 from pylti1p3.exception import LtiKeyException, LtiMessageValidationException
 
@@ -50,11 +51,19 @@ class StateBoundSessionService(FlaskSessionService):
         return None
 
 
+class NoStateCookie(FlaskCookieService):
+    """Nothing reads the state cookie (see the module's docstring): it is not set."""
+
+    def set_cookie(self, name, value, exp=3600) -> None:
+        return None
+
+
 class ToolOIDCLogin(FlaskOIDCLogin):
     def __init__(self, request, tool_conf):
         storage = DatabaseLaunchDataStorage()
         super().__init__(request, tool_conf, launch_data_storage=storage,
-                         session_service=StateBoundSessionService(request))
+                         session_service=StateBoundSessionService(request),
+                         cookie_service=NoStateCookie(request))
         self.set_launch_data_storage(storage)
         self.set_launch_data_lifetime(current_app.config["LTI_STATE_LIFETIME_SECONDS"])
         self.pass_params_to_launch(

@@ -66,6 +66,15 @@ def test_login_initiation_works_by_get_and_post(client, platform):
         assert state and nonce
 
 
+def test_login_sets_no_state_cookie(client, platform):
+    """Nothing reads pylti1p3's 5-minute state cookie (the state is checked server-side), and
+    one per login piled up in a browser that relaunched often."""
+    for _ in range(3):
+        response, _state, _nonce = start_login(client, platform)
+        assert not [c for c in response.headers.getlist("Set-Cookie") if "lti1p3-" in c]
+    assert launch(client, platform).status_code == 303
+
+
 def test_launch_works_without_any_cookie(app, platform):
     """Third-party cookies blocked: the signed session token in the URL carries the session."""
     client = app.test_client(use_cookies=False)
