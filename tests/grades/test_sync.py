@@ -4,7 +4,6 @@ nothing and never regress a score, two workers, one token, the line item found o
 people who left the course."""
 
 import json
-import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -32,6 +31,7 @@ from lti_tool.sandbox import grades as lms_grades
 from lti_tool.sandbox.models import LineItem, Membership
 from lti_tool.timeutil import as_utc, utcnow
 from tests.support.grades import SCORES_PATH, build_cohort, gradebook, hold_meetings, relaxed
+from tests.support.racing import race
 
 
 def program_of(cohort) -> Program:
@@ -211,21 +211,7 @@ def test_two_workers_never_post_the_same_change_twice(grading):
                 assert services.queue_recompute(pair) == 1
         db.session.commit()
         assert len(rows(PENDING)) == 72
-    reports, errors = [], []
-
-    def work():
-        try:
-            with grading.app.app_context():
-                reports.append(sync.sync_due(limit=100))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-
-    workers = [threading.Thread(target=work) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not errors
+    reports = race(grading.app, lambda: sync.sync_due(limit=100), workers=2, timeout=120)
     posts = [json.loads(p.body)["userId"] for p in grading.traffic.score_posts()]
     assert len(posts) == len(set(posts)) == 24  # one post per learner: the newest change
     assert sum(r.sent for r in reports) == 24 and sum(r.superseded for r in reports) == 48

@@ -17,6 +17,7 @@ from lti_tool.grades.models import CONFLICT, PENDING, SENDING, SENT, SUPERSEDED,
 from lti_tool.pairs.models import Pair
 from lti_tool.timeutil import as_utc, utcnow
 from tests.support.grades import build_cohort, hold_meetings
+from tests.support.racing import race
 
 
 def on_fast(fast_ags, learners: int, mentors: int = 1):
@@ -184,21 +185,7 @@ def test_two_workers_racing_post_each_person_once_with_the_newest_score(grading,
         newer_change(cohort, days=1)
         newer_change(cohort, days=8)
         assert statuses().count(PENDING) == 180
-    reports, errors = [], []
-
-    def work():
-        try:
-            with grading.app.app_context():
-                reports.append(sync.sync_due(limit=100))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-
-    workers = [threading.Thread(target=work) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not errors
+    reports = race(grading.app, lambda: sync.sync_due(limit=100), workers=2, timeout=120)
     users = [s["userId"] for s in fast_ags.counts.posted]
     assert len(users) == len(set(users)) == 60
     assert {s["scoreGiven"] for s in fast_ags.counts.posted} == {20}

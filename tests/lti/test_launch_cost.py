@@ -16,9 +16,10 @@ from lti_tool.lti.storage import DatabaseLaunchDataStorage
 from lti_tool.timeutil import as_utc, utcnow
 from tests.support.admin import sign_in_admin
 from tests.support.clients import csrf_token
-from tests.support.launch_cost import FakeClock, SqlLog, signed_launch
+from tests.support.launch_cost import FakeClock, signed_launch
 from tests.support.platform import LTI, new_rsa_key, public_jwk, start_login
 from tests.support.racing import race
+from tests.support.statements import StatementLog
 
 # Upper bounds of the launch request's own statements: the launch state (read, mark used,
 # keep the claims), the course and the person (two reads), what is new (a new learner: the
@@ -43,7 +44,7 @@ def _warm(client, platform) -> None:
         assert signed_launch(client, platform, sub=f"warm-{n}").response.status_code == 303
 
 
-def _own(log: SqlLog) -> list[str]:
+def _own(log: StatementLog) -> list[str]:
     return [s for s in log.statements if "web_session" not in s]
 
 

@@ -27,6 +27,14 @@ class StatementLog:
         pattern = re.compile(rf"^SELECT .* FROM \"?{table}\"?\b", re.I)  # noqa: S608 - a regex
         return [s for s in self.statements if pattern.match(s)]
 
+    def of_kind(self, kind: str) -> list[str]:
+        """The statements that start with `kind` (SELECT, INSERT, UPDATE, DELETE)."""
+        return [s for s in self.statements if s.upper().startswith(kind)]
+
+    def touching(self, table: str) -> list[str]:
+        pattern = re.compile(rf"(FROM|INTO|UPDATE) \"?{table}\"?\b", re.I)
+        return [s for s in self.statements if pattern.search(s)]
+
     def clear(self) -> None:
         self.statements.clear()
         self.commits = 0
