@@ -169,13 +169,17 @@ def _messages_page(pair: Pair, form: MessageForm, status: int = 200):
     thread = services.thread(pair)
     if status == 200:
         services.mark_read(pair, viewer)
-        db.session.commit()
-    return render_template(
+    page = render_template(
         "journal/messages.html", pair=pair, viewer=viewer, other=other, thread=thread,
         unread_from=unread_from, form=form, email_form=EmailForm(), emailed=state.email,
         privacy=PRIVACY.format(other=other.display_name, shared=""),
         when=lambda moment: for_viewer(as_utc(moment), zone).text(),
-        closed=pair.status != "active"), status
+        closed=pair.status != "active")
+    # Committed once the page is rendered: a commit expires every row loaded, and the
+    # template would read each message again, one query apiece.
+    if status == 200:
+        db.session.commit()
+    return page, status
 
 
 @blueprint.post("/pairs/<int:pair_id>/messages")

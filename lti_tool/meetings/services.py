@@ -114,6 +114,8 @@ def meetings_of(person: Person, statuses=("scheduled",)) -> list[Meeting]:
         sa.select(Meeting).join(Pair, Meeting.pair_id == Pair.id)
         .where(sa.or_(Pair.mentee_id == person.id, Pair.mentor_id == person.id),
                Meeting.status.in_(statuses))
+        .options(sa.orm.contains_eager(Meeting.pair).joinedload(Pair.mentee),
+                 sa.orm.contains_eager(Meeting.pair).joinedload(Pair.mentor))
         .order_by(Meeting.start_at)))
 
 

@@ -79,6 +79,9 @@ def pair_meetings(pair_id: int):
 
 
 def _page(pair: Pair, propose_form: ProposeForm, status: int = 200):
+    # First: a first visit makes (and commits) the viewer's feed, and a commit expires every
+    # row loaded before it; the page's rows, loaded after, are read once.
+    feed_url = _feed_url(g.enrolment.person)
     viewer = g.enrolment.person
     other = services.other_member(pair, viewer)
     program = pair.program
@@ -104,7 +107,7 @@ def _page(pair: Pair, propose_form: ProposeForm, status: int = 200):
         respond_form=RespondForm(), reschedule_form=RescheduleForm(),
         cancel_form=CancelForm(), attendance_form=AttendanceForm(), confirm=ConfirmForm(),
         modalities=translated(MODALITY_LABELS), outcomes=translated(OUTCOMES),
-        feed_url=_feed_url(viewer), agenda=agenda.for_pair(pair),
+        feed_url=feed_url, agenda=agenda.for_pair(pair),
         grid=_week_grid(pair, viewer, mine)), status
 
 
