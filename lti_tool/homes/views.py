@@ -42,10 +42,13 @@ def home():
         "needs": participant_needs(person, program, pairs),
         "stories": stories.published(program, limit=3) if program else [],
     }
-    db.session.commit()  # lapsed requests are recorded as such
-    return render_template("homes/participant.html", program=program, profile=profile,
+    page = render_template("homes/participant.html", program=program, profile=profile,
                            pairs=pairs, request_form=RequestForm(), answer_form=AnswerForm(),
                            **context)
+    # Lapsed requests are recorded as such; after rendering, as a commit expires every row
+    # the page would otherwise read again.
+    db.session.commit()
+    return page
 
 
 def _staff_home(program):
