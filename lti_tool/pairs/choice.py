@@ -26,7 +26,7 @@ RECOMMENDATIONS = 3
 
 def recommendations(program: Program, mentee: Person) -> list[dict]:
     """Up to three feasible mentors with places left, best first, with reasons."""
-    cohort = services.gather(program)
+    cohort = services.gather(program, mentee_ids={mentee.id})
     me = next((p for p in cohort.mentees if p.id == mentee.id), None)
     mentors = [m for m in cohort.mentors if m.capacity > 0 and m.id != mentee.id]
     if me is None or not mentors:

@@ -4,7 +4,7 @@ assign by hand, exclude, re-run around locked pairs), and publish in one transac
 The algorithms are pure (lti_tool/matching); this module turns intakes into their inputs and
 their results into rows."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -84,13 +84,24 @@ def remaining_capacity(mentor: Mentor) -> int:
     return figures.remaining_capacity(mentor)
 
 
-def gather(program: Program) -> Cohort:
+def gather(program: Program, mentee_ids: Collection[int] | None = None) -> Cohort:
+    """The program's unpaired mentees and approved mentors as matching sees them. With
+    `mentee_ids`, only those mentees are built (the others are still counted as missing an
+    intake or of unknown groups): a page that shows figures, or one mentee's
+    recommendations, loads no one else's intake."""
     intake.refresh_mentors(program)
-    profiles_by_person = {p.person_id: p for p in db.session.scalars(
-        sa.select(Profile).filter_by(program_id=program.id))}
-    paired = {p.mentee_id for p in active_pairs(program)}
-    groups = {e.person_id: e.groups for e in db.session.scalars(
-        sa.select(Enrolment).filter_by(course_id=program.course_id))}
+    profiles = sa.select(Profile).filter_by(program_id=program.id)
+    if mentee_ids is not None:
+        mentors = sa.select(Mentor.person_id).filter_by(program_id=program.id)
+        profiles = profiles.where(sa.or_(Profile.person_id.in_(list(mentee_ids)),
+                                         Profile.person_id.in_(mentors)))
+    profiles_by_person = {p.person_id: p for p in db.session.scalars(profiles)}
+    with_intake = set(profiles_by_person) if mentee_ids is None else set(db.session.scalars(
+        sa.select(Profile.person_id).filter_by(program_id=program.id)))
+    paired = set(db.session.scalars(sa.select(Pair.mentee_id).where(
+        Pair.program_id == program.id, Pair.status == "active")))
+    groups = dict(db.session.execute(sa.select(Enrolment.person_id, Enrolment.groups)
+                                      .filter_by(course_id=program.course_id)).all())
     cohort = Cohort(already_paired=len(paired))
 
     def add(people: list, person: Person, profile: Profile, as_mentor: bool, capacity=1):
@@ -99,13 +110,15 @@ def gather(program: Program) -> Cohort:
         people.append(as_person(profile, as_mentor, capacity, groups.get(person.id)))
 
     for enrolment in intake.mentees_of(program):
-        profile = profiles_by_person.get(enrolment.person_id)
-        if enrolment.person_id in paired:
+        person = enrolment.person
+        if person.id in paired:
             continue
-        if profile is None:
-            cohort.missing_intake.append(enrolment.person)
-        else:
-            add(cohort.mentees, enrolment.person, profile, as_mentor=False)
+        if person.id not in with_intake:
+            cohort.missing_intake.append(person)
+        elif mentee_ids is None or person.id in mentee_ids:
+            add(cohort.mentees, person, profiles_by_person[person.id], as_mentor=False)
+        elif groups.get(person.id) is None:
+            cohort.groups_unknown.append(person)
     approved = intake.mentors_of(program, approved_only=True)
     places = figures.places(approved)  # one batch, the same figures the pages show
     for mentor in approved:

@@ -80,11 +80,10 @@ def matching():
     program = current_program()
     everyone = _course_people(program)  # kept: rows below find their person without a query
     run = services.latest_run(program)
-    cohort = services.gather(program)
-    db.session.commit()  # mentors found through LMS roles are remembered
+    cohort = services.gather(program, mentee_ids=())  # the figures and the mentors only
     assign_form = AssignForm()
     assign_form.mentor_id.choices = choices((str(m.id), m.name) for m in cohort.mentors)
-    return render_template(
+    page = render_template(
         "pairs/matching.html", program=program, run=run, cohort=cohort,
         waiting=figures.waiting(program), people=_people_of(run) if run else {},
         propose_form=ProposeForm(policy=program.policy), assign_form=assign_form,
@@ -92,6 +91,10 @@ def matching():
         history=services.history(program), avoided=services.avoided(program),
         avoid_form=_avoid_form(program), day=_day, course_people=everyone,
         **_tables(program, run))
+    # Mentors found through LMS roles are remembered; after rendering, as a commit expires
+    # every row the page would otherwise read again.
+    db.session.commit()
+    return page
 
 
 def _tables(program, run: MatchRun | None) -> dict:
