@@ -90,14 +90,7 @@ def gather(program: Program, mentee_ids: Collection[int] | None = None) -> Cohor
     intake or of unknown groups): a page that shows figures, or one mentee's
     recommendations, loads no one else's intake."""
     intake.refresh_mentors(program)
-    profiles = sa.select(Profile).filter_by(program_id=program.id)
-    if mentee_ids is not None:
-        mentors = sa.select(Mentor.person_id).filter_by(program_id=program.id)
-        profiles = profiles.where(sa.or_(Profile.person_id.in_(list(mentee_ids)),
-                                         Profile.person_id.in_(mentors)))
-    profiles_by_person = {p.person_id: p for p in db.session.scalars(profiles)}
-    with_intake = set(profiles_by_person) if mentee_ids is None else set(db.session.scalars(
-        sa.select(Profile.person_id).filter_by(program_id=program.id)))
+    profiles_by_person, with_intake = _intakes(program, mentee_ids)
     paired = set(db.session.scalars(sa.select(Pair.mentee_id).where(
         Pair.program_id == program.id, Pair.status == "active")))
     groups = dict(db.session.execute(sa.select(Enrolment.person_id, Enrolment.groups)
@@ -128,6 +121,22 @@ def gather(program: Program, mentee_ids: Collection[int] | None = None) -> Cohor
         else:
             add(cohort.mentors, mentor.person, profile, True, places[mentor.id].left_here)
     return cohort
+
+
+def _intakes(program: Program, mentee_ids: Collection[int] | None
+             ) -> tuple[dict[int, Profile], set[int]]:
+    """The intakes to build people from (every one, or those mentees' and the mentors'), and
+    who has one at all."""
+    profiles = sa.select(Profile).filter_by(program_id=program.id)
+    if mentee_ids is not None:
+        mentors = sa.select(Mentor.person_id).filter_by(program_id=program.id)
+        profiles = profiles.where(sa.or_(Profile.person_id.in_(list(mentee_ids)),
+                                         Profile.person_id.in_(mentors)))
+    by_person = {p.person_id: p for p in db.session.scalars(profiles)}
+    if mentee_ids is None:
+        return by_person, set(by_person)
+    return by_person, set(db.session.scalars(
+        sa.select(Profile.person_id).filter_by(program_id=program.id)))
 
 
 def latest_run(program: Program) -> MatchRun | None:
