@@ -46,7 +46,7 @@ timeout, as if the worker had been killed there.
 import logging
 import secrets
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Self, TypeVar
@@ -248,14 +248,8 @@ class Outbox:
     def drain(self, limit: int, handle: Callable[[int, str], None]) -> int:
         """Claim up to `limit` units, a chunk at a time, and call `handle(unit_id, token)` for
         each; `handle` commits its outcome. Returns how many units were handed over."""
-        started = self.now()  # the run takes on what is due now, not what falls due meanwhile
-        if not self.queue.idempotent:
-            self.give_up_stalled()
         handled = 0
-        while handled < limit:
-            claim = self.claim(min(self.queue.chunk, limit - handled), as_of=started)
-            if not claim.ids:
-                break
+        for claim in self._claims(limit):
             for n, unit_id in enumerate(claim.ids):
                 try:
                     handle(unit_id, claim.token)
@@ -263,23 +257,16 @@ class Outbox:
                     db.session.rollback()
                     self.release(claim.token, claim.ids[n + 1:])
                     raise
-                handled += 1
+            handled += len(claim.ids)
         return handled
-
 
     def drain_chunks(self, limit: int, handle: Callable[[Claim], None]) -> int:
         """Like `drain`, but hands over a whole claimed chunk at a time: `handle(claim)`
         records the outcome of every unit of it (committing as it goes). If it raises, the
         units with no row in flight ("sending" under this claim) are given back; the others
         keep their claim until the timeout, as if the worker had been killed there."""
-        started = self.now()
-        if not self.queue.idempotent:
-            self.give_up_stalled()
         handled = 0
-        while handled < limit:
-            claim = self.claim(min(self.queue.chunk, limit - handled), as_of=started)
-            if not claim.ids:
-                break
+        for claim in self._claims(limit):
             try:
                 handle(claim)
             except BaseException:
@@ -288,6 +275,20 @@ class Outbox:
                 raise
             handled += len(claim.ids)
         return handled
+
+    def _claims(self, limit: int) -> Iterator[Claim]:
+        """Claims of up to `limit` units in all, a chunk at a time, each taken once the one
+        before is handled."""
+        started = self.now()  # the run takes on what is due now, not what falls due meanwhile
+        if not self.queue.idempotent:
+            self.give_up_stalled()
+        claimed = 0
+        while claimed < limit:
+            claim = self.claim(min(self.queue.chunk, limit - claimed), as_of=started)
+            if not claim.ids:
+                return
+            yield claim
+            claimed += len(claim.ids)
 
     def _idle(self, claim: Claim) -> list[int]:
         """The claim's units with no row in flight under it."""
