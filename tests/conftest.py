@@ -14,7 +14,7 @@ import os
 import pytest
 
 from tests.support import database, keys
-from tests.support.apps import LiveServer, dispose, make_app
+from tests.support.apps import dispose, live, make_app
 from tests.support.pairs import PublishedPair, published_pair
 from tests.support.platform import PlatformDouble
 from tests.support.servers import ThreadedServer
@@ -76,21 +76,7 @@ def pair(app, platform) -> PublishedPair:
 
 @pytest.fixture
 def live_server(database_url, tmp_path):
-    holder = {}
-    server = ThreadedServer(lambda env, start: holder["app"](env, start))
-    port = server.port
-    app = make_app(
-        database_url,
-        tmp_path,
-        BASE_URL=f"http://127.0.0.1:{port}",
-        SANDBOX_URL=f"http://localhost:{port}/sandbox",
-    )
-    holder["app"] = app
-    try:
-        yield LiveServer(app, port)
-    finally:
-        server.close()
-        dispose(app)
+    yield from live(ThreadedServer, database_url, tmp_path)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from lti_tool.extensions import db
 from lti_tool.lti import keys
 from lti_tool.sandbox import platform
-from tests.support.apps import LiveServer, dispose, make_app
+from tests.support.apps import live
 from tests.support.fast_ags import FastAGS
 from tests.support.grades import Cohort, Traffic, build_cohort
 from tests.support.keepalive import KeepAliveWSGIServer
@@ -19,17 +19,7 @@ from tests.support.keepalive import KeepAliveWSGIServer
 @pytest.fixture
 def live_server(database_url, tmp_path):
     """tests/conftest.py's live server, on an HTTP/1.1 server that keeps connections alive."""
-    holder = {}
-    server = KeepAliveWSGIServer(lambda env, start: holder["app"](env, start))
-    port = server.port
-    app = make_app(database_url, tmp_path, BASE_URL=f"http://127.0.0.1:{port}",
-                   SANDBOX_URL=f"http://localhost:{port}/sandbox")
-    holder["app"] = app
-    try:
-        yield LiveServer(app, port)
-    finally:
-        server.close()
-        dispose(app)
+    yield from live(KeepAliveWSGIServer, database_url, tmp_path)
 
 
 @pytest.fixture
@@ -76,3 +66,15 @@ def grading(live_sandbox) -> Grading:
 def cohort(grading) -> Cohort:
     with grading.app.app_context():
         return build_cohort(learners=3, mentors=1)
+
+
+@pytest.fixture
+def small_cohort(app):
+    """Two learners and a mentor graded in the app's own database, with no live server;
+    grades follow the activity only when a test recomputes them."""
+    from lti_tool.sandbox.setup import setup_sandbox
+
+    app.config["GRADES_FOLLOW_ACTIVITY"] = False
+    with app.app_context():
+        setup_sandbox("http://127.0.0.1:5000")
+        yield build_cohort(learners=2, mentors=1)

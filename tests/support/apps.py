@@ -2,6 +2,8 @@
 its tables emptied: tests/support/database.py), `dispose` lets its connections go, and
 `LiveServer` describes one served over real HTTP."""
 
+from collections.abc import Iterator
+
 from lti_tool import create_app
 from lti_tool.extensions import db
 from tests.support import database
@@ -32,3 +34,19 @@ class LiveServer:
         self.port = port
         self.tool_url = f"http://127.0.0.1:{port}"
         self.sandbox_url = f"http://localhost:{port}/sandbox"
+
+
+def live(server_class, database_url: str, tmp_path) -> Iterator["LiveServer"]:
+    """An app on empty tables served over real HTTP by `server_class` (tests/support/
+    servers.py, keepalive.py) until the generator is closed: the live-server fixtures."""
+    holder = {}
+    server = server_class(lambda env, start: holder["app"](env, start))
+    port = server.port
+    app = make_app(database_url, tmp_path, BASE_URL=f"http://127.0.0.1:{port}",
+                   SANDBOX_URL=f"http://localhost:{port}/sandbox")
+    holder["app"] = app
+    try:
+        yield LiveServer(app, port)
+    finally:
+        server.close()
+        dispose(app)

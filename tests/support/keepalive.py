@@ -17,9 +17,10 @@ from io import BytesIO
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
+from tests.support.servers import ThreadedServer
+
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.05  # shutdown() waits for the next poll
 IDLE_SECONDS = 30  # an idle connection is closed after this long
 
 
@@ -121,6 +122,10 @@ class KeepAliveServer(ThreadingMixIn, WSGIServer):
         with self._lock:
             self._connections.discard(connection)
 
+    def server_close(self) -> None:
+        self.close_connections()
+        super().server_close()
+
     def close_connections(self) -> None:
         """Hang up on idle keep-alive clients, so their threads end with the server."""
         with self._lock:
@@ -132,19 +137,10 @@ class KeepAliveServer(ThreadingMixIn, WSGIServer):
                 pass
 
 
-class KeepAliveWSGIServer:
+class KeepAliveWSGIServer(ThreadedServer):
     """`app` served on an ephemeral loopback port in a thread; `close()` stops it."""
 
     def __init__(self, app, host: str = "127.0.0.1"):
-        self.server = KeepAliveServer((host, 0), KeepAliveHandler)
-        self.server.set_app(app)
-        self.port = self.server.server_port
-        self._thread = threading.Thread(target=self.server.serve_forever,
-                                        kwargs={"poll_interval": POLL_SECONDS}, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self._thread.join(timeout=10)
-        self.server.close_connections()
-        self.server.server_close()
+        server = KeepAliveServer((host, 0), KeepAliveHandler)
+        server.set_app(app)
+        self._serve(server)

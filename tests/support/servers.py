@@ -11,9 +11,12 @@ POLL_SECONDS = 0.05
 
 class ThreadedServer:
     def __init__(self, app, host: str = "127.0.0.1", **options):
-        self.server = make_server(host, 0, app, threaded=True, **options)
-        self.port = self.server.server_port
-        self._thread = threading.Thread(target=self.server.serve_forever,
+        self._serve(make_server(host, 0, app, threaded=True, **options))
+
+    def _serve(self, server) -> None:
+        self.server = server
+        self.port = server.server_port
+        self._thread = threading.Thread(target=server.serve_forever,
                                         kwargs={"poll_interval": POLL_SECONDS}, daemon=True)
         self._thread.start()
 
