@@ -14,17 +14,7 @@ from lti_tool.grades import facts, services
 from lti_tool.grades.models import GradeRecord, GradeSync
 from lti_tool.meetings.models import Attendance
 from lti_tool.pairs.models import Pair
-from tests.support.grades import build_cohort, hold_meetings
-
-
-@pytest.fixture
-def cohort(app):
-    from lti_tool.sandbox.setup import setup_sandbox
-
-    app.config["GRADES_FOLLOW_ACTIVITY"] = False  # these tests call recompute themselves
-    with app.app_context():
-        setup_sandbox("http://127.0.0.1:5000")
-        yield build_cohort(learners=2, mentors=1)
+from tests.support.grades import hold_meetings
 
 
 @pytest.fixture
@@ -33,19 +23,19 @@ def without_optional(monkeypatch):
     monkeypatch.setattr(facts, "optional", lambda module, name: None)
 
 
-def pairs(cohort) -> list[Pair]:
-    return [db.session.get(Pair, pair_id) for pair_id in cohort.pair_ids]
+def pairs(small_cohort) -> list[Pair]:
+    return [db.session.get(Pair, pair_id) for pair_id in small_cohort.pair_ids]
 
 
-def test_a_meeting_counts_when_both_members_confirmed_it(cohort):
-    first, second = pairs(cohort)
+def test_a_meeting_counts_when_both_members_confirmed_it(small_cohort):
+    first, second = pairs(small_cohort)
     hold_meetings(first, 2)
     hold_meetings(second, 1, confirmed_by="mentor")
     [missed] = hold_meetings(second, 1, start=datetime(2030, 3, 4, 9, tzinfo=UTC))
     db.session.execute(sa.update(Attendance).where(Attendance.meeting_id == missed.id,
                                                    Attendance.person_id == second.mentor_id)
                        .values(outcome="missed"))
-    held = facts.held_meetings(program_id=cohort.program_id)
+    held = facts.held_meetings(program_id=small_cohort.program_id)
     assert held[first.id][0] == 2 and first.id in held
     assert second.id not in held  # one said held, the other missed or said nothing
     mentee = db.session.get(Person, first.mentee_id)
@@ -53,16 +43,16 @@ def test_a_meeting_counts_when_both_members_confirmed_it(cohort):
     assert got.meetings_held == 2 and got.last_met == date(2030, 1, 14)
 
 
-def test_missing_modules_leave_facts_untracked(cohort, without_optional):
-    first, _ = pairs(cohort)
+def test_missing_modules_leave_facts_untracked(small_cohort, without_optional):
+    first, _ = pairs(small_cohort)
     got = facts.pair_facts(first, db.session.get(Person, first.mentee_id))
     assert (got.agreement_signed, got.goals_set, got.recaps, got.actions_done,
             got.surveys_answered, got.reflection_submitted) == (None,) * 6
     assert set(services.untracked()) == set(services.FACT_LABELS.values()) - {"meetings held"}
 
 
-def test_installed_modules_are_picked_up_by_name(cohort, monkeypatch):
-    first, _ = pairs(cohort)
+def test_installed_modules_are_picked_up_by_name(small_cohort, monkeypatch):
+    first, _ = pairs(small_cohort)
     mentee = db.session.get(Person, first.mentee_id)
     fake = types.ModuleType("lti_tool.workspace.services")
     fake.agreement_signed = lambda pair: datetime(2030, 1, 1, tzinfo=UTC)
@@ -99,11 +89,11 @@ def test_a_broken_module_is_an_error_not_a_missing_one(monkeypatch):
     assert facts.optional.__wrapped__("lti_tool.workspace.services", "goals_of") is None
 
 
-def test_queue_recompute_queues_only_what_moved(cohort, without_optional):
-    program = db.session.get(services.Program, cohort.program_id)
+def test_queue_recompute_queues_only_what_moved(small_cohort, without_optional):
+    program = db.session.get(services.Program, small_cohort.program_id)
     assert services.queue_recompute(program) == 2
     assert services.queue_recompute(program) == 0
-    first, second = pairs(cohort)
+    first, second = pairs(small_cohort)
     hold_meetings(first, 1)
     assert services.queue_recompute(first) == 1  # the pair's mentee only
     assert services.queue_recompute(second) == 0
@@ -118,8 +108,8 @@ def test_queue_recompute_queues_only_what_moved(cohort, without_optional):
     assert mentor.facts["meetings_held"] == 0  # 1 meeting over 2 pairs, rounded down
 
 
-def test_policy_defaults_follow_the_programs_maximum(cohort):
-    program = db.session.get(services.Program, cohort.program_id)
+def test_policy_defaults_follow_the_programs_maximum(small_cohort):
+    program = db.session.get(services.Program, small_cohort.program_id)
     program.score_maximum = 60
     db.session.flush()
     policy = services.policy_of(program)

@@ -10,27 +10,17 @@ from lti_tool.grades import rubric, services
 from lti_tool.grades.models import MENTOR, GradeRecord, GradeSync
 from lti_tool.grades.rubric import COMPLETED, IN_PROGRESS, ParticipationFacts, Rubric
 from lti_tool.pairs.models import Pair
-from tests.support.grades import build_cohort, hold_meetings, relaxed
+from tests.support.grades import hold_meetings, relaxed
 
 NOT_COMPLETE = "not complete yet"
 
 
-@pytest.fixture
-def cohort(app):
-    from lti_tool.sandbox.setup import setup_sandbox
-
-    app.config["GRADES_FOLLOW_ACTIVITY"] = False  # these tests call recompute themselves
-    with app.app_context():
-        setup_sandbox("http://127.0.0.1:5000")
-        yield build_cohort(learners=2, mentors=1)
+def program_of(small_cohort):
+    return db.session.get(services.Program, small_cohort.program_id)
 
 
-def program_of(cohort):
-    return db.session.get(services.Program, cohort.program_id)
-
-
-def pairs(cohort) -> list[Pair]:
-    return [db.session.get(Pair, pair_id) for pair_id in cohort.pair_ids]
+def pairs(small_cohort) -> list[Pair]:
+    return [db.session.get(Pair, pair_id) for pair_id in small_cohort.pair_ids]
 
 
 def record_of(pair: Pair, mentor: bool = False) -> GradeRecord:
@@ -49,10 +39,10 @@ def staff_of(record):
 
 # --- Overrides and completion ---------------------------------------------------------------
 
-def test_an_override_that_reaches_the_grade_to_pass_completes_the_comment(cohort):
-    program = program_of(cohort)
+def test_an_override_that_reaches_the_grade_to_pass_completes_the_comment(small_cohort):
+    program = program_of(small_cohort)
     relaxed(program)
-    first = pairs(cohort)[0]
+    first = pairs(small_cohort)[0]
     hold_meetings(first, 1)
     services.recompute(program)
     record = record_of(first)
@@ -70,10 +60,10 @@ def test_an_override_that_reaches_the_grade_to_pass_completes_the_comment(cohort
     assert cleared.comment.endswith(NOT_COMPLETE) and cleared.activity_progress == IN_PROGRESS
 
 
-def test_an_override_below_the_grade_to_pass_is_not_complete(cohort):
-    program = program_of(cohort)
+def test_an_override_below_the_grade_to_pass_is_not_complete(small_cohort):
+    program = program_of(small_cohort)
     relaxed(program, min_meetings=1)
-    first = pairs(cohort)[0]
+    first = pairs(small_cohort)[0]
     hold_meetings(first, 1)
     services.recompute(program)
     record = record_of(first)
@@ -83,10 +73,10 @@ def test_an_override_below_the_grade_to_pass_is_not_complete(cohort):
     assert row.activity_progress == IN_PROGRESS
 
 
-def test_without_the_grade_to_pass_rule_an_override_leaves_completion_to_the_rubric(cohort):
-    program = program_of(cohort)
+def test_without_the_grade_to_pass_rule_an_override_leaves_completion_to_the_rubric(small_cohort):
+    program = program_of(small_cohort)
     relaxed(program, gate_pass=False)
-    first = pairs(cohort)[0]
+    first = pairs(small_cohort)[0]
     services.recompute(program)
     record = record_of(first)
     row = services.override(record, staff_of(record), 90, "Extra work")
@@ -94,10 +84,10 @@ def test_without_the_grade_to_pass_rule_an_override_leaves_completion_to_the_rub
     assert row.activity_progress != COMPLETED
 
 
-def test_the_outbox_queues_once_per_change_with_an_override(cohort):
-    program = program_of(cohort)
+def test_the_outbox_queues_once_per_change_with_an_override(small_cohort):
+    program = program_of(small_cohort)
     relaxed(program)
-    first = pairs(cohort)[0]
+    first = pairs(small_cohort)[0]
     assert services.recompute(program) == 2
     record = record_of(first)
     assert services.override(record, staff_of(record), 75, "Met outside") is not None
@@ -111,22 +101,22 @@ def test_the_outbox_queues_once_per_change_with_an_override(cohort):
 
 # --- Grading mentors ------------------------------------------------------------------------
 
-def test_mentors_are_not_graded_by_default(cohort):
-    program = program_of(cohort)
-    hold_meetings(pairs(cohort)[0], 2)
+def test_mentors_are_not_graded_by_default(small_cohort):
+    program = program_of(small_cohort)
+    hold_meetings(pairs(small_cohort)[0], 2)
     services.recompute(program)
     roles = {r.person_id: r.role for r in db.session.scalars(sa.select(GradeRecord))}
-    assert pairs(cohort)[0].mentor_id not in roles
+    assert pairs(small_cohort)[0].mentor_id not in roles
     assert sorted(roles.values()) == ["mentee", "mentee"]
 
 
-def test_graded_mentors_get_their_own_rubric(cohort):
-    program = program_of(cohort)
+def test_graded_mentors_get_their_own_rubric(small_cohort):
+    program = program_of(small_cohort)
     relaxed(program)
     policy = services.policy_of(program)
     policy.grade_mentors = True
     policy.mentor_rubric = {**policy.mentor_rubric, "min_meetings": 4, "points_per_meeting": 8}
-    first, second = pairs(cohort)
+    first, second = pairs(small_cohort)
     hold_meetings(first, 4)
     hold_meetings(second, 2)
     services.recompute(program)
@@ -147,8 +137,8 @@ def test_graded_mentors_get_their_own_rubric(cohort):
     assert len(rows(mentor)) == 1
 
 
-def test_the_rubric_form_saves_the_mentors_rubric(app, cohort):
-    program = program_of(cohort)
+def test_the_rubric_form_saves_the_mentors_rubric(app, small_cohort):
+    program = program_of(small_cohort)
     values = {name: getattr(services.policy_of(program), name)
               for name in services.GradingPolicy.RUBRIC_FIELDS}
     services.update_policy(program, None, {**values, "grade_mentors": True,
