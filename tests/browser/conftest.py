@@ -4,7 +4,13 @@ cookies blocked."""
 
 import pytest
 
-from tests.support.browser import BASE_ARGS, BLOCK_THIRD_PARTY_COOKIES, CHROMIUM, require_browser
+from tests.support.browser import (
+    BASE_ARGS,
+    BLOCK_THIRD_PARTY_COOKIES,
+    CHROMIUM,
+    chromium_page,
+    require_browser,
+)
 
 
 @pytest.fixture(scope="session")
@@ -26,14 +32,7 @@ def static_browser(playwright_instance):
 
 @pytest.fixture(params=["default cookies", "third-party cookies blocked"])
 def browser_page(request, playwright_instance):
-    args = list(BASE_ARGS)
-    if request.param == "third-party cookies blocked":
-        args.append(BLOCK_THIRD_PARTY_COOKIES)
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=args)
-    context = browser.new_context(viewport={"width": 1200, "height": 1400})
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    page.cookie_mode = request.param
-    yield page
-    context.close()
-    browser.close()
+    blocked = request.param == "third-party cookies blocked"
+    with chromium_page(playwright_instance, request.param, 1200, 1400,
+                       args=(BLOCK_THIRD_PARTY_COOKIES,) if blocked else ()) as page:
+        yield page

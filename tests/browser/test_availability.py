@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from lti_tool.extensions import db
 from tests.support.axe import report, require_axe, serious_violations
-from tests.support.browser import BASE_ARGS, CHROMIUM, screenshot
+from tests.support.browser import chromium_page, screenshot
 from tests.support.journeys import (
     TOOL_FRAME,
     add_sandbox_activity,
@@ -40,14 +40,8 @@ _NO_SIDEWAYS_SCROLL = """() => document.documentElement.scrollWidth
 @pytest.fixture(params=list(WIDTHS))
 def page(request, playwright_instance):
     require_axe()
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
-    context = browser.new_context(viewport={"width": WIDTHS[request.param], "height": 900})
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    page.cookie_mode = request.param
-    yield page
-    context.close()
-    browser.close()
+    with chromium_page(playwright_instance, request.param, WIDTHS[request.param]) as page:
+        yield page
 
 
 def _cell(frame, day: int, hour: int):
@@ -162,18 +156,10 @@ def test_a_learner_drags_types_and_copies_their_week(live_sandbox, page):
 
 def test_a_browser_that_names_an_alias_gets_the_current_zone(live_sandbox, playwright_instance):
     """Chromium in India says Asia/Calcutta, which the list shows as Asia/Kolkata."""
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
-    context = browser.new_context(viewport={"width": 1000, "height": 900},
-                                  timezone_id="Asia/Calcutta")
-    context.set_default_timeout(15000)
-    try:
-        page = context.new_page()
+    with chromium_page(playwright_instance, "india", 1000, timezone_id="Asia/Calcutta") as page:
         add_sandbox_activity(live_sandbox, "Availability")
         frame = open_course_page(page, live_sandbox)
         launch_in_frame(page, "Lena Learner")
         frame.get_by_role("heading", name="Tell us about yourself").wait_for()
         expect(frame.get_by_label("Your time zone")).to_have_value("Asia/Kolkata")
         expect(frame.locator("#zone-now")).to_contain_text("(UTC+05:30)")
-    finally:
-        context.close()
-        browser.close()

@@ -54,3 +54,21 @@ def static_page(browser, html: str, width: int) -> Iterator:
         yield page
     finally:
         context.close()
+
+
+@contextlib.contextmanager
+def chromium_page(playwright, label: str, width: int, height: int = 900,
+                  args: tuple[str, ...] = (), **context_options) -> Iterator:
+    """A page in a Chromium of its own (`args` beside BASE_ARGS), `width` x `height`, with
+    the browser tests' 15-s timeout; `label` names it in screenshots (`page.cookie_mode`)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*BASE_ARGS, *args])
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  **context_options)
+    context.set_default_timeout(15000)
+    try:
+        page = context.new_page()
+        page.cookie_mode = label
+        yield page
+    finally:
+        context.close()
+        browser.close()
