@@ -48,6 +48,7 @@ from tests.support.journeys import (
     launch_over_http,
     link_in,
     pair_mona_with_lena,
+    press,
     query,
     weekly_hours,
 )
@@ -125,7 +126,7 @@ def _fill_the_workspace(server) -> dict:
 
 def _launch_in_frame(page, name, heading):
     page.goto(page.sandbox_url + "/")
-    page.get_by_role("button", name=f"Launch as {name}").first.click()
+    press(page.get_by_role("button", name=f"Launch as {name}").first)
     page.frame_locator("iframe[name=tool-frame]").get_by_role(
         "heading", name=heading).first.wait_for()
 
@@ -210,7 +211,7 @@ def test_every_page_has_no_serious_accessibility_violation(live_sandbox, page):
 
     _launch_in_frame(page, "Lucia Learner", "Tell us about yourself")
     sweep.check("new learner's intake")
-    _tool_frame(page).get_by_role("button", name="Save my answers").click()
+    press(_tool_frame(page).get_by_role("button", name="Save my answers"))
     _tool_frame(page).get_by_role("alert").wait_for()
     sweep.check("intake with errors")
 

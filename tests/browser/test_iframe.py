@@ -5,6 +5,7 @@ cookie rules to every request the tool's frame makes."""
 import pytest
 
 from tests.support.browser import screenshot
+from tests.support.journeys import press
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ def test_deep_linking_and_launches_inside_the_iframe(live_sandbox, browser_page)
 
     # The instructor launches it, opens the roster and reads it from the platform (a POST
     # with a CSRF token, inside the frame).
-    page.get_by_role("button", name="Launch as Iris Instructor").first.click()
+    press(page.get_by_role("button", name="Launch as Iris Instructor").first)
     frame.get_by_role("heading", name="Autumn mentoring").wait_for()
     frame.get_by_role("link", name="See the roster").click()
     frame.get_by_role("button", name="Read the roster from the platform").click()
@@ -35,12 +36,12 @@ def test_deep_linking_and_launches_inside_the_iframe(live_sandbox, browser_page)
     screenshot(page, "roster-in-iframe")
 
     # A learner launches it: the intake comes first, filled in inside the frame.
-    page.get_by_role("button", name="Launch as Lena Learner").first.click()
+    press(page.get_by_role("button", name="Launch as Lena Learner").first)
     frame.get_by_role("heading", name="Tell us about yourself").wait_for()
     frame.get_by_label("Leadership").check()
     frame.get_by_label("English").check()
     frame.get_by_label("Tuesday 18:00 to 19:00").check()
-    frame.get_by_role("button", name="Save my answers").click()
+    press(frame.get_by_role("button", name="Save my answers"))
     frame.get_by_role("heading", name="Welcome, Lena").wait_for()
     frame.get_by_text("Autumn mentoring").first.wait_for()
     screenshot(page, "learner-in-iframe")

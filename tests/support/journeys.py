@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 
 import requests
 import sqlalchemy as sa
-from playwright.sync_api import FrameLocator, Page, expect
+from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from lti_tool.extensions import db
 from lti_tool.pairs.models import Pair
@@ -142,7 +142,7 @@ def open_course_page(page: Page, server) -> FrameLocator:
 def launch_in_frame(page: Page, name: str) -> None:
     """Press the course page's "Launch as <name>" (of its first activity): the tool opens in
     the iframe. Wait for what the launch shows before going on."""
-    page.get_by_role("button", name=f"Launch as {name}").first.click()
+    press(page.get_by_role("button", name=f"Launch as {name}").first)
 
 
 def fill_intake_in_frame(frame: FrameLocator, *, ticks, timezone: str,
@@ -163,8 +163,17 @@ def fill_intake_in_frame(frame: FrameLocator, *, ticks, timezone: str,
 
 def save_intake_in_frame(frame: FrameLocator, first_name: str) -> None:
     """Save the intake; the person lands on their program home page."""
-    frame.get_by_role("button", name="Save my answers").click()
+    press(frame.get_by_role("button", name="Save my answers"))
     frame.get_by_role("heading", name=f"Welcome, {first_name}").wait_for()
+
+
+def press(button: Locator) -> None:
+    """Activate a button from the keyboard (focus, then Enter), for the buttons that start a
+    launch or save a form. On a busy machine a mouse click on them, in the iframe or beside
+    it, was now and then lost (no request left the browser: the click landed while the
+    layout moved), and failed 15 s later as a missing heading. Enter on a focused button
+    does not depend on where it is drawn."""
+    button.press("Enter")
 
 
 def assert_no_tool_cookie_if_blocked(page: Page, server) -> None:
