@@ -107,7 +107,10 @@ def _not_sandbox(obj, name, type_, reflected, compare_to) -> bool:
 
 
 def _sqlite_pragmas(app: Flask) -> None:
-    """WAL and a busy timeout let the tool and the sandbox (one process) share SQLite."""
+    """WAL and a busy timeout let the tool and the sandbox (one process) share SQLite. With
+    WAL, synchronous=NORMAL (SQLite's advice) syncs at checkpoints, not at every commit: a
+    crash of the app loses nothing, a power cut only the last commits; a launch commits
+    twice and spent 1.5 of its 13 ms waiting for the disk."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
@@ -121,6 +124,7 @@ def _sqlite_pragmas(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
