@@ -8,7 +8,8 @@ id_token cannot be signed before its login: launches run in batches, each batch'
 the given concurrency (timed), then its id_tokens signed (not timed: signing is the
 platform's work), then its launches at the same concurrency (timed). A launch's time is its
 login's plus its POST's and pages'; launches per second counts timed seconds only. Every
-client thread keeps one connection alive across its requests.
+client thread reuses its connection where the server keeps it open (gunicorn.conf.py closes
+each, the same for both tools).
 """
 
 import json

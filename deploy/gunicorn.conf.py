@@ -22,10 +22,18 @@ threads = int(os.environ.get("PAIRWISE_THREADS", "4"))
 # A launch may wait LTI_HTTP_TIMEOUT_SECONDS (10) for the platform's JWKS: leave room.
 timeout = int(os.environ.get("PAIRWISE_TIMEOUT", "30"))
 graceful_timeout = 30
-keepalive = 5  # nginx keeps upstream connections open (keepalive in its upstream block)
-# Recycle workers now and then (slow leaks in long-lived processes), not all at once.
-max_requests = 2000
-max_requests_jitter = 200
+# No keep-alive: a gthread worker accepts every connection it can, and a kept-alive connection
+# stays with the worker that accepted it, so a few busy connections (nginx's upstream pool, a
+# hall's browsers) could all land on one worker while the other idled. Measured with
+# bench/load.py at 16 users: 73-148 requests/s from run to run with keep-alive, 138-145
+# without. A new connection on loopback costs far less than a core left idle.
+keepalive = int(os.environ.get("PAIRWISE_KEEPALIVE", "0"))
+# Recycle workers now and then (slow leaks in long-lived processes), not all at once. Not
+# too often: a new worker imports the app again and starts with cold caches (keys, JWKS,
+# compiled templates and SQL), and at 2,000 requests a lecture hall's load (100-150 requests a
+# second, bench/load.py) restarted both workers every 30 s, a latency spike each time.
+max_requests = int(os.environ.get("PAIRWISE_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
 # Heartbeat files in memory, not on a disk that may stall.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - mkstemp
 proc_name = "pairwise"
