@@ -1,11 +1,14 @@
-"""Statements both SQLite and PostgreSQL run the same way, and telling a database that
-cannot be reached from a bug."""
+"""Statements both SQLite and PostgreSQL run the same way, telling a database that cannot be
+reached from a bug, and reads a request makes once."""
 
 import sqlite3
-from typing import Any, cast
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar, cast
 
+import sqlalchemy as sa
 from sqlalchemy import CursorResult, Result
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
 
 from lti_tool.extensions import db
 
@@ -60,3 +63,28 @@ def upsert(model, keys: list[str], values: dict[str, Any]) -> None:
     db.session.execute(statement.on_conflict_do_update(
         index_elements=keys,
         set_={name: statement.excluded[name] for name in values if name not in keys}))
+
+
+# --- Reads a request repeats ------------------------------------------------------------------
+
+_READS = "pairwise.reads"
+T = TypeVar("T")
+
+
+def read_once(key: Hashable, load: Callable[[], list[T]]) -> list[T]:
+    """`load()`'s rows, loaded once until the session next writes or ends its transaction:
+    a page that asks several of its parts for the same list (the course's enrolments, the
+    program's mentors) reads and decodes the rows once. A flush may have changed what was
+    read, and a commit or rollback expires the rows themselves, so each forgets them all."""
+    reads = db.session.info.setdefault(_READS, {})
+    if key not in reads:
+        reads[key] = load()
+    return list(reads[key])
+
+
+def _forget_reads(session: Session, *_args) -> None:
+    session.info.pop(_READS, None)
+
+
+for _event in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    sa.event.listen(Session, _event, _forget_reads)

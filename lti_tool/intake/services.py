@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from lti_tool.courses.models import Enrolment, Person, Program, Role
+from lti_tool.dbutil import read_once
 from lti_tool.extensions import db
 from lti_tool.intake.models import Mentor, MentorPool, Profile, Question
 from lti_tool.lti.roles import short_names
@@ -115,6 +116,12 @@ def mentor_row(program: Program, person: Person) -> Mentor | None:
 
 
 def mentors_of(program: Program, approved_only: bool = False) -> list[Mentor]:
+    """The program's mentors by family name (read once per request: dbutil.read_once)."""
+    return read_once(("mentors", program.id, approved_only),
+                     lambda: _mentors_of(program, approved_only))
+
+
+def _mentors_of(program: Program, approved_only: bool) -> list[Mentor]:
     query = sa.select(Mentor).join(Person, Mentor.person_id == Person.id).where(
         Mentor.program_id == program.id).order_by(Person.family_name, Person.given_name)
     if approved_only:
@@ -144,8 +151,9 @@ def set_capacity(mentor: Mentor, capacity: int) -> None:
 
 
 def _active_enrolments(program: Program) -> list[Enrolment]:
-    return list(db.session.scalars(sa.select(Enrolment).where(
-        Enrolment.course_id == program.course_id, Enrolment.active.is_(True))))
+    return read_once(("active enrolments", program.course_id), lambda: list(db.session.scalars(
+        sa.select(Enrolment).where(Enrolment.course_id == program.course_id,
+                                   Enrolment.active.is_(True)))))
 
 
 def mentees_of(program: Program) -> list[Enrolment]:
