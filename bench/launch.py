@@ -17,9 +17,9 @@ and the same load (bench/hall.py): `--launches` new people launching at each con
 launch login -> redirect -> id_token POST -> first page, each virtual user with its own cookies,
 each client thread reusing its connection where the server allows. Prints one JSON line per
 concurrency: {"concurrency", "pairwise": {...}, "minimal": {...}, "ratio"} with
-launches_per_second, p50_ms, p95_ms and errors per tool; ratio is Pairwise's launches/s over the minimal tool's. SQLite in a
-temporary folder unless `--postgres` (a throwaway cluster from `.ci/with-postgres`) or
-`--database-url`.
+launches_per_second, p50_ms, p95_ms and errors per tool; ratio is Pairwise's launches/s over
+the minimal tool's. SQLite in a temporary folder unless `--postgres` (a throwaway cluster from
+`.ci/with-postgres`) or `--database-url`.
 """
 
 import argparse
