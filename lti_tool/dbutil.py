@@ -71,15 +71,24 @@ _READS = "pairwise.reads"
 T = TypeVar("T")
 
 
-def read_once(key: Hashable, load: Callable[[], list[T]]) -> list[T]:
-    """`load()`'s rows, loaded once until the session next writes or ends its transaction:
-    a page that asks several of its parts for the same list (the course's enrolments, the
-    program's mentors) reads and decodes the rows once. A flush may have changed what was
-    read, and a commit or rollback expires the rows themselves, so each forgets them all."""
-    reads = db.session.info.setdefault(_READS, {})
-    if key not in reads:
-        reads[key] = load()
-    return list(reads[key])
+def read_once(key: Hashable, load: Callable[[], T]) -> T:
+    """`load()`'s result, loaded once until the session next writes or ends its transaction:
+    a page whose parts ask for the same rows (the course's enrolments, the program's mentors,
+    a person's intake) reads and decodes them once. A flush may have changed what was read,
+    and a commit or rollback expires the rows themselves, so each forgets every read. Pending
+    changes are flushed first, as a query would autoflush them. Callers must not change what
+    they get (copy a list before changing it)."""
+    session = db.session()
+    if not session.autoflush:
+        return load()
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    reads = session.info.get(_READS, {})
+    if key in reads:
+        return reads[key]
+    value = load()  # which may flush writes of its own, forgetting the reads before it
+    session.info.setdefault(_READS, {})[key] = value
+    return value
 
 
 def _forget_reads(session: Session, *_args) -> None:

@@ -11,8 +11,8 @@ from tests.support.statements import StatementLog
 
 
 def _issuers() -> list[str]:
-    return read_once("issuers", lambda: list(db.session.scalars(
-        sa.select(Platform.issuer).order_by(Platform.issuer))))
+    return list(read_once("issuers", lambda: list(db.session.scalars(
+        sa.select(Platform.issuer).order_by(Platform.issuer)))))
 
 
 def test_a_second_ask_reads_nothing_and_gets_its_own_list(app):
@@ -42,6 +42,27 @@ def test_a_flush_commit_or_rollback_forgets_what_was_read(app):
         with StatementLog() as log:
             assert _issuers() == ["https://a.example", "https://c.example"]
         assert len(log.reads_of("lti_platform")) == 1
+
+
+def test_a_pending_change_is_flushed_before_reading(app):
+    with app.app_context():
+        db.session.add(platform_row(issuer="https://a.example"))
+        db.session.commit()
+        assert _issuers() == ["https://a.example"]
+        platform = db.session.scalars(sa.select(Platform)).one()
+        platform.issuer = "https://renamed.example"  # not flushed yet
+        assert _issuers() == ["https://renamed.example"]
+        db.session.add(Platform(issuer="https://b.example", client_id="client-2",
+                                auth_login_url="x", auth_token_url="x", key_set_url="x"))
+        assert _issuers() == ["https://b.example", "https://renamed.example"]
+
+
+def test_without_autoflush_it_reads_every_time(app):
+    with app.app_context(), db.session.no_autoflush:
+        with StatementLog() as log:
+            _issuers()
+            _issuers()
+        assert len(log.reads_of("lti_platform")) == 2
 
 
 def test_each_request_reads_afresh(app):

@@ -15,9 +15,10 @@ DEFAULT_POOL_CAPACITY = 3
 
 
 def profile_for(program: Program, person: Person) -> Profile | None:
-    return db.session.scalars(
-        sa.select(Profile).filter_by(program_id=program.id, person_id=person.id)
-    ).first()
+    """The person's intake in the program (read once per request: a meetings page asks for
+    both members' zones and availability several times)."""
+    return read_once(("profile", program.id, person.id), lambda: db.session.scalars(
+        sa.select(Profile).filter_by(program_id=program.id, person_id=person.id)).first())
 
 
 def zone_of(person: Person, program: Program) -> str:
@@ -117,8 +118,8 @@ def mentor_row(program: Program, person: Person) -> Mentor | None:
 
 def mentors_of(program: Program, approved_only: bool = False) -> list[Mentor]:
     """The program's mentors by family name (read once per request: dbutil.read_once)."""
-    return read_once(("mentors", program.id, approved_only),
-                     lambda: _mentors_of(program, approved_only))
+    return list(read_once(("mentors", program.id, approved_only),
+                          lambda: _mentors_of(program, approved_only)))
 
 
 def _mentors_of(program: Program, approved_only: bool) -> list[Mentor]:
@@ -151,9 +152,9 @@ def set_capacity(mentor: Mentor, capacity: int) -> None:
 
 
 def _active_enrolments(program: Program) -> list[Enrolment]:
-    return read_once(("active enrolments", program.course_id), lambda: list(db.session.scalars(
-        sa.select(Enrolment).where(Enrolment.course_id == program.course_id,
-                                   Enrolment.active.is_(True)))))
+    return list(read_once(("active enrolments", program.course_id), lambda: list(
+        db.session.scalars(sa.select(Enrolment).where(Enrolment.course_id == program.course_id,
+                                                      Enrolment.active.is_(True))))))
 
 
 def mentees_of(program: Program) -> list[Enrolment]:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from lti_tool.courses.models import Person, Program
+from lti_tool.dbutil import read_once
 from lti_tool.extensions import db
 from lti_tool.matching import explain, scoring
 from lti_tool.pairs import messages, services
@@ -44,15 +45,22 @@ def recommendations(program: Program, mentee: Person) -> list[dict]:
 
 
 def requests_of(program: Program, mentee: Person) -> list[MentorRequest]:
-    lapse_overdue(program)
-    return list(db.session.scalars(sa.select(MentorRequest).filter_by(
-        program_id=program.id, mentee_id=mentee.id).order_by(MentorRequest.id)))
+    """The mentee's requests, oldest first (read once per request: a home page's list and
+    its "What needs you" both ask)."""
+    def load() -> list[MentorRequest]:
+        lapse_overdue(program)
+        return list(db.session.scalars(sa.select(MentorRequest).filter_by(
+            program_id=program.id, mentee_id=mentee.id).order_by(MentorRequest.id)))
+    return list(read_once(("requests of", program.id, mentee.id), load))
 
 
 def requests_to(program: Program, mentor: Person) -> list[MentorRequest]:
-    lapse_overdue(program)
-    return list(db.session.scalars(sa.select(MentorRequest).filter_by(
-        program_id=program.id, mentor_id=mentor.id, status="pending")))
+    """The requests waiting for the mentor's answer (read once per request)."""
+    def load() -> list[MentorRequest]:
+        lapse_overdue(program)
+        return list(db.session.scalars(sa.select(MentorRequest).filter_by(
+            program_id=program.id, mentor_id=mentor.id, status="pending")))
+    return list(read_once(("requests to", program.id, mentor.id), load))
 
 
 def ask(program: Program, mentee: Person, mentor_id: int, message: str) -> MentorRequest:
