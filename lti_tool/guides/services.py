@@ -10,6 +10,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext
+from sqlalchemy.orm import selectinload
 
 from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
@@ -193,7 +194,7 @@ check_member = members.checker(
 def uses_of(pair: Pair) -> list[GuideUse]:
     """The pair's chosen guides, open ones first, then those covered, latest first."""
     return list(db.session.scalars(
-        sa.select(GuideUse).filter_by(pair_id=pair.id)
+        sa.select(GuideUse).filter_by(pair_id=pair.id).options(selectinload(GuideUse.guide))
         .order_by(GuideUse.covered_at.is_not(None), GuideUse.covered_at.desc(),
                   GuideUse.chosen_at.desc(), GuideUse.id.desc())))
 

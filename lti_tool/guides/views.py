@@ -53,7 +53,6 @@ def pair_guides(pair_id: int):
     pair = member_pair(pair_id)
     viewer = g.enrolment.person
     guides = services.guides_for(pair.program)
-    db.session.commit()  # the program's first visit copied the library in
     other = meetings.other_member(pair, viewer)
     zone = meetings.zone_of(viewer, pair.program)
     when: dict[int, str] = {}  # meeting id -> its next time, as the viewer reads it
@@ -63,11 +62,15 @@ def pair_guides(pair_id: int):
     latest: dict[int, GuideUse] = {}  # guide id -> its open use, else its latest covered one
     for use in uses:
         latest.setdefault(use.guide_id, use)
-    return render_template(
+    page = render_template(
         "guides/pair.html", pair=pair, viewer=viewer, other=other, guides=guides,
         uses=uses, latest=latest, when=when, choose_form=ChooseForm(), confirm=ConfirmForm(),
         meeting_options=[("", _("No particular meeting")), *when.items()],
         closed=pair.status != "active", week_now=services.pair_week(pair))
+    # The program's first visit copied the library in. Committed after rendering: a commit
+    # expires every row, and the page would read each guide again, one query per guide.
+    db.session.commit()
+    return page
 
 
 def _scheduled(pair: Pair, viewer) -> list[Meeting]:
