@@ -4,9 +4,11 @@ person never reaches another course or platform through a URL."""
 
 import functools
 
+import sqlalchemy as sa
 from flask import Flask, abort, g, request, session
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool.courses.models import Enrolment, Program, ResourceLink, Role
 from lti_tool.extensions import db
@@ -24,12 +26,23 @@ def load_enrolment() -> None:
     if request.blueprint == "lti":
         return  # login, launch, JWKS, registration: a launch signs in afresh, the rest need none
     enrolment_id = session.get("enrolment_id")
-    if enrolment_id is not None:
-        # With the person and course every page shows: one query, not three.
-        enrolment = db.session.get(Enrolment, enrolment_id, options=[
-            joinedload(Enrolment.person), joinedload(Enrolment.course)])
-        if enrolment is not None and enrolment.active:
-            g.enrolment = enrolment
+    if enrolment_id is None:
+        return
+    # With the person and course every page shows, and the launched activity with its
+    # program that most pages ask for (current_link): one query, not five.
+    row = db.session.execute(
+        sa.select(Enrolment, ResourceLink, Program)
+        .options(joinedload(Enrolment.person), joinedload(Enrolment.course))
+        .outerjoin(ResourceLink, sa.and_(ResourceLink.id == session.get("resource_link_id"),
+                                         ResourceLink.course_id == Enrolment.course_id))
+        .outerjoin(Program, Program.id == ResourceLink.program_id)
+        .where(Enrolment.id == enrolment_id)).first()
+    if row is None or not row[0].active:
+        return
+    enrolment, link, program = row
+    if link is not None:
+        set_committed_value(link, "program", program)  # loaded: no lazy load to query again
+    g.enrolment, g.resource_link = enrolment, link
 
 
 def sign_in(enrolment: Enrolment, launch_id: str, resource_link_id: int | None,
@@ -44,6 +57,7 @@ def sign_in(enrolment: Enrolment, launch_id: str, resource_link_id: int | None,
     session["embedded"] = embedded
     session["locale"] = locale
     g.enrolment = enrolment
+    g.pop("resource_link", None)  # loaded for the session before this one, if any
     g.pop("session_token", None)
 
 
@@ -75,8 +89,11 @@ def role_required(*roles: Role):
 def current_link() -> ResourceLink | None:
     """The activity this session was launched from, if it belongs to the session's course."""
     link_id = session.get("resource_link_id")
-    link = db.session.get(ResourceLink, link_id, options=[joinedload(ResourceLink.program)]) \
-        if link_id else None
+    if "resource_link" in g:  # load_enrolment's, for this session
+        link = g.resource_link
+    else:
+        link = db.session.get(ResourceLink, link_id,
+                              options=[joinedload(ResourceLink.program)]) if link_id else None
     return link if link is not None and link.course_id == g.enrolment.course_id else None
 
 

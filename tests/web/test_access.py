@@ -4,6 +4,7 @@ import pytest
 
 from tests.support.clients import Participant
 from tests.support.platform import LTI, launch
+from tests.support.statements import StatementLog
 
 STAFF_ONLY = [("get", "/roster"), ("post", "/roster/sync"), ("get", "/deep-link"),
               ("post", "/deep-link")]
@@ -80,3 +81,15 @@ def test_roster_lists_staff_then_mentors_then_learners(app, platform):
     with app.app_context():
         course = db.session.scalars(db.select(Course)).one()
         assert [e.person.subject for e in course_roster(course)] == ["2", "3", "1"]
+
+
+def test_who_is_asking_and_from_which_activity_is_one_query(app, platform):
+    """The enrolment with its person and course, and the launched activity with its
+    program, come in one statement on every page (courses/access.py load_enrolment)."""
+    learner = Participant(app, platform, "10", "Learner", "Lena Learner")
+    with StatementLog() as log:
+        page = learner.get("/intake")
+    assert page.status_code == 200
+    assert log.reads_of("resource_link") == [] and log.reads_of("program") == []
+    [who] = log.reads_of("enrolment")
+    assert "JOIN resource_link" in who and "JOIN program" in who
