@@ -158,3 +158,21 @@ def test_health_reasons_are_shown_in_the_page_language(app):
     with app.test_request_context(), force_locale("fr"):
         words = _in_words((first,))
     assert words == "aucune rencontre 25 jours après le jumelage, et aucune de prévue"
+
+
+def test_templates_follow_a_forced_language_and_return_to_the_pages(app):
+    """The templates' texts come from translations kept for the request (i18n.py
+    `_translations`): an e-mail written in its reader's language in the middle of an English
+    page is in that language, and the page goes on in English after it."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ _('Skip to content') }} · {% trans %}Tell us about yourself{% endtrans %}"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert render_template_string(template) == "Skip to content · Tell us about yourself"
+        with force_locale("fr"):
+            assert render_template_string(template) == \
+                "Aller au contenu · Parlez-nous de vous"
+        assert render_template_string(template) == "Skip to content · Tell us about yourself"
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert render_template_string(template) == "Aller au contenu · Parlez-nous de vous"
