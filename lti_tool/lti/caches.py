@@ -1,5 +1,6 @@
 """Per-process caches of what a launch reads but rarely changes: registrations, the tool's
-keys, platforms' JWKS (lti/platform_keys.py).
+keys, platforms' JWKS (lti/platform_keys.py). The pages' CSP origins (security/headers.py)
+follow the same `generation()`.
 
 Each cache is bounded (least recently used entries go first), lives in the app's extensions
 (one per app: tests make many apps in one process) and keeps an entry for at most its

@@ -28,10 +28,10 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from lti_tool.dbutil import database_unavailable
 from lti_tool.extensions import db
+from lti_tool.lti import caches
 from lti_tool.lti.models import Platform
 
 log = logging.getLogger(__name__)
@@ -43,10 +43,6 @@ _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]
                    r"|[0-9a-f:.]*:[0-9a-f:.]*)")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CACHE_KEY = "pairwise.csp_origins"
-_CHANGED = "pairwise.platforms_changed"
-
-# Bumped when any session commits a change to a Platform; older caches then reload.
-_generation = 0
 
 SANDBOX_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
                   "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -113,8 +109,9 @@ def platform_origins() -> tuple[str, ...]:
     cache = current_app.extensions[_CACHE_KEY]
     ttl = current_app.config["CSP_PLATFORM_CACHE_SECONDS"]
     now = time.monotonic()
-    if cache["generation"] != _generation or now - cache["loaded"] > ttl:
-        generation = _generation
+    # A commit of this process that changes a registration bumps the generation (lti/caches.py).
+    if cache["generation"] != caches.generation() or now - cache["loaded"] > ttl:
+        generation = caches.generation()
         try:
             urls = _platform_urls()
         except SQLAlchemyError as exc:
@@ -144,25 +141,3 @@ def _development_origins() -> tuple[str, ...]:
     found = (origin(config.get("SANDBOX_URL") or ""), origin(config.get("BASE_URL") or ""))
     return tuple(dict.fromkeys(o for o in found if o))
 
-
-def forget_origins() -> None:
-    """Make every process-local cache reload on its next use."""
-    global _generation
-    _generation += 1
-
-
-@sa.event.listens_for(Session, "after_flush")
-def _note_platform_change(session, _flush_context) -> None:
-    if any(isinstance(obj, Platform) for obj in (*session.new, *session.dirty, *session.deleted)):
-        session.info[_CHANGED] = True
-
-
-@sa.event.listens_for(Session, "after_commit")
-def _refresh_after_commit(session) -> None:
-    if session.info.pop(_CHANGED, False):
-        forget_origins()
-
-
-@sa.event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session) -> None:
-    session.info.pop(_CHANGED, None)

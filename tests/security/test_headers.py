@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from lti_tool.extensions import db
-from lti_tool.lti import registration_links
+from lti_tool.lti import caches, registration_links
 from lti_tool.lti.models import Platform
 from lti_tool.lti.registrations import PlatformDetails, register_platform
 from lti_tool.security import headers
@@ -99,7 +99,7 @@ def test_registration_changes_refresh_the_origins_at_once(app, client):
 
 def test_a_rolled_back_registration_does_not_refresh(app, client):
     client.get("/admin/sign-in")
-    generation = headers._generation
+    generation = caches.generation()
     with app.app_context():
         db.session.add(Platform(issuer="https://rolled.example", client_id="x",
                                 auth_login_url="https://rolled.example/a",
@@ -107,7 +107,7 @@ def test_a_rolled_back_registration_does_not_refresh(app, client):
                                 key_set_url="https://rolled.example/k"))
         db.session.flush()
         db.session.rollback()
-    assert headers._generation == generation
+    assert caches.generation() == generation
 
 
 def test_another_process_s_registration_shows_after_the_cache_time(app, client, monkeypatch):
@@ -129,7 +129,7 @@ def test_another_process_s_registration_shows_after_the_cache_time(app, client, 
 
 def test_configured_extra_origins_are_added(app, client):
     app.config["CSP_EXTRA_ORIGINS"] = "https://school.instructure.com, https://x.example:444/path"
-    headers.forget_origins()
+    caches.forget_all()
     policy = directives(client.get("/admin/sign-in"))
     assert policy["frame-ancestors"].endswith(
         "https://school.instructure.com https://x.example:444")
@@ -256,7 +256,7 @@ def test_an_unreadable_registration_table_keeps_the_last_origins(app, client, pl
         raise OperationalError("SELECT", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(headers, "_platform_urls", broken)
-    headers.forget_origins()
+    caches.forget_all()
     response = client.get("/admin/sign-in")
     assert response.status_code == 200
     assert response.headers["Content-Security-Policy"] == first
