@@ -32,9 +32,8 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
 from tests.support.platform import LTI, PlatformDouble, start_login
+from tests.support.queries import QueryCounter
 
 
 def run(launches: int) -> dict:
@@ -52,7 +51,7 @@ def run(launches: int) -> dict:
         client = app.test_client(use_cookies=False)
         timings: list[float] = []
         statements: dict[str, int] = defaultdict(int)
-        with StatementCounter() as counter:
+        with QueryCounter() as counter:
             for n in range(launches):
                 started = time.perf_counter()
                 _launch_counted(client, platform, n, counter, statements)
@@ -70,7 +69,7 @@ def run(launches: int) -> dict:
     }
 
 
-def _launch_counted(client, platform: PlatformDouble, n: int, counter: "StatementCounter",
+def _launch_counted(client, platform: PlatformDouble, n: int, counter: QueryCounter,
                     statements: dict[str, int]) -> None:
     """One launch, the SQL statements of each of its requests added to `statements`."""
     counter.count = 0
@@ -89,23 +88,6 @@ def _launch_counted(client, platform: PlatformDouble, n: int, counter: "Statemen
         response = client.get(location)
         statements["GET " + location.split("?")[0]] += counter.count
     assert response.status_code == 200, response.status_code
-
-
-class StatementCounter:
-    """Counts the SQL statements sent while it listens."""
-
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *_args) -> None:
-        self.count += 1
-
-    def __enter__(self) -> "StatementCounter":
-        sa.event.listen(sa.engine.Engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", self)
 
 
 def compare(database_url: str | None, levels: list[int], launches: int, workers: int,

@@ -20,38 +20,19 @@ import tempfile
 import time
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 from lti_tool import create_app
 from lti_tool.extensions import db
 from lti_tool.sandbox.seed import SeedOptions, SeedResult, seed_cohort
 from lti_tool.sandbox.setup import setup_sandbox
 from lti_tool.timeutil import utcnow
 from lti_tool.web.sessions import TOKEN_PARAM, WebSession, make_token
+from tests.support.queries import QueryCounter
 
 BASE_URL = "http://127.0.0.1:5000"
 PAGES = {"home": "/", "matching": "/matching", "people": "/mentors", "roster": "/roster",
          "dashboard": "/dashboard", "grades": "/grades"}
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "Europe/London",
          "America/Sao_Paulo", "Asia/Kolkata", "Australia/Sydney")
-
-
-class QueryCounter:
-    """Counts the SQL statements sent while it listens."""
-
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *_args) -> None:
-        self.count += 1
-
-    def __enter__(self) -> "QueryCounter":
-        self.count = 0
-        sa.event.listen(sa.engine.Engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", self)
 
 
 def staff_token(seeded: SeedResult) -> str:
