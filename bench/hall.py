@@ -171,19 +171,29 @@ def _in_parallel(sessions: list[requests.Session], people: list[Person],
     return time.perf_counter() - started
 
 
-def _log_in(session: requests.Session, person: Person, tool: Tool,
-            platform: PlatformDouble) -> None:
+def _timed_post(session: requests.Session, person: Person, step: str, url: str,
+                **options) -> requests.Response | None:
+    """POST in `person`'s cookie jar, its time added to theirs; None (their error set) when
+    the request itself failed."""
     session.cookies = person.cookies
     started = time.perf_counter()
     try:
-        response = session.post(tool.base + tool.login_path, allow_redirects=False, timeout=60,
-                                data=platform.login_params(
-                                    login_hint=person.subject,
-                                    target_link_uri=tool.base + tool.launch_path))
+        response = session.post(url, timeout=60, **options)
     except requests.RequestException as exc:
-        person.error = f"login: {exc}"
-        return
+        person.error = f"{step}: {exc}"
+        return None
     person.seconds += time.perf_counter() - started
+    return response
+
+
+def _log_in(session: requests.Session, person: Person, tool: Tool,
+            platform: PlatformDouble) -> None:
+    response = _timed_post(session, person, "login", tool.base + tool.login_path,
+                           allow_redirects=False, data=platform.login_params(
+                               login_hint=person.subject,
+                               target_link_uri=tool.base + tool.launch_path))
+    if response is None:
+        return
     if response.status_code != 302:
         person.error = f"login answered {response.status_code}"
         return
@@ -199,15 +209,10 @@ def _sign(platform: PlatformDouble, person: Person) -> str:
 
 
 def _launch(session: requests.Session, person: Person, tool: Tool) -> None:
-    session.cookies = person.cookies
-    started = time.perf_counter()
-    try:
-        response = session.post(tool.base + tool.launch_path, timeout=60,
-                                data={"id_token": person.token, "state": person.state})
-    except requests.RequestException as exc:
-        person.error = f"launch: {exc}"
+    response = _timed_post(session, person, "launch", tool.base + tool.launch_path,
+                           data={"id_token": person.token, "state": person.state})
+    if response is None:
         return
-    person.seconds += time.perf_counter() - started
     if response.status_code != 200:
         person.error = f"launch ended on {response.status_code} at {urlsplit(response.url).path}"
     elif f"Person {person.subject}" not in response.text:
