@@ -29,7 +29,7 @@ def load_enrolment() -> None:
     if enrolment_id is None:
         return
     # With the person and course every page shows, and the launched activity with its
-    # program that most pages ask for (current_link): one query, not five.
+    # program that most pages ask for (current_link): one query, not two.
     row = db.session.execute(
         sa.select(Enrolment, ResourceLink, Program)
         .options(joinedload(Enrolment.person), joinedload(Enrolment.course))
@@ -88,10 +88,10 @@ def role_required(*roles: Role):
 
 def current_link() -> ResourceLink | None:
     """The activity this session was launched from, if it belongs to the session's course."""
-    link_id = session.get("resource_link_id")
     if "resource_link" in g:  # load_enrolment's, for this session
         link = g.resource_link
     else:
+        link_id = session.get("resource_link_id")
         link = db.session.get(ResourceLink, link_id,
                               options=[joinedload(ResourceLink.program)]) if link_id else None
     return link if link is not None and link.course_id == g.enrolment.course_id else None
