@@ -84,6 +84,7 @@ def register_extensions(app: Flask) -> None:
     from lti_tool.extensions import csrf, db, migrate
     from lti_tool.web.sessions import DatabaseSessionInterface
 
+    _gate_sqlite_writers(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "lti_tool" / "migrations"),
                      render_as_batch=True, include_object=_not_sandbox)
@@ -104,6 +105,22 @@ def _not_sandbox(obj, name, type_, reflected, compare_to) -> bool:
     """Migrations manage the tool's schema; the sandbox LMS creates its own tables."""
     table = obj if type_ == "table" else getattr(obj, "table", None)
     return not (table is not None and table.name.startswith("sandbox_"))
+
+
+def _gate_sqlite_writers(app: Flask) -> None:
+    """A file database's writers take turns without SQLite's busy-wait (sqlite_writes.py)."""
+    from sqlalchemy.engine import make_url
+
+    from lti_tool.sqlite_writes import connection_factory
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or \
+            url.database.startswith("file:"):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["connect_args"] = {**options.get("connect_args", {}),
+                               "factory": connection_factory(url.database)}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _sqlite_pragmas(app: Flask) -> None:
