@@ -1,7 +1,7 @@
 """How long a full LTI launch takes: OIDC login initiation, signed id_token validation,
-recording the launch, and the page the person lands on (redirects followed: a new learner's
-home sends them on to the intake), with the platform's JWKS fetched (then cached) over HTTP on
-loopback.
+recording the launch, and the page the person lands on (a new learner's launch answers with
+the intake; any redirect is followed), with the platform's JWKS fetched (then cached) over
+HTTP on loopback.
 
     python -m bench.launch [--launches N]
     python -m bench.launch --compare [--levels 1 4 16] [--launches N] [--workers 2]

@@ -2,7 +2,8 @@
 reached from a bug, and reads a request makes once."""
 
 import sqlite3
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -69,6 +70,20 @@ def upsert(model, keys: list[str], values: dict[str, Any]) -> None:
 
 _READS = "pairwise.reads"
 T = TypeVar("T")
+
+
+@contextmanager
+def commits_keep_loaded() -> Iterator[None]:
+    """Commits in the block leave the rows the session holds as loaded, not expired: for a
+    page rendered right after committing what it shows (a launch's rows), which would
+    otherwise read each of them again."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
 
 
 def read_once(key: Hashable, load: Callable[[], T]) -> T:

@@ -1,4 +1,11 @@
 // Small behaviours kept out of inline scripts (so a strict Content-Security-Policy can apply).
+
+// A page a launch answered with shows its own address (templates/base.html): a reload or a
+// bookmark then asks for the page, not the launch's POST again (its id_token is used).
+(function () {
+  var url = document.body && document.body.dataset.pageUrl;
+  if (url && window.history && history.replaceState) { history.replaceState(null, "", url); }
+})();
 document.addEventListener("DOMContentLoaded", function () {
   // Forms that hand a signed message to the platform submit themselves.
   document.querySelectorAll("form[data-autosubmit]").forEach(function (form) { form.submit(); });

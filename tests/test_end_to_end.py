@@ -60,8 +60,9 @@ def test_deep_linking_creates_the_activity_and_its_grade_item(live_sandbox):
 def test_launches_as_instructor_mentor_and_learner(live_sandbox):
     activity_id = add_activity(live_sandbox)
     _, learner = launch_as(live_sandbox, LEARNER, activity_id)
-    # First launches lead to the intake.
-    assert learner.url.startswith(live_sandbox.tool_url + "/intake?pw=")
+    # A first launch answers with the intake, at the intake's own address.
+    assert learner.url == live_sandbox.tool_url + "/lti/launch"
+    assert re.search(r'<body data-page-url="/intake\?pw=[^"]+"', learner.text)
     assert "Tell us about yourself" in learner.text and "Spring mentoring" in learner.text
     _, mentor = launch_as(live_sandbox, MENTOR, activity_id)
     assert "What can you help others with?" in mentor.text

@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 from lti_tool.extensions import babel
 from lti_tool.i18n import match_locale, normalise
 from tests.support.apps import dispose, make_app
-from tests.support.platform import LTI, launch
+from tests.support.platform import LTI, start_login
 
 ROOT = Path(__file__).resolve().parent.parent
 POT = ROOT / "lti_tool" / "translations" / "messages.pot"
@@ -98,10 +98,12 @@ def app(database_url, tmp_path):
 
 
 def _first_page(client, platform, locale, **headers):
-    response = launch(client, platform, **{
-        LTI + "launch_presentation": {"locale": locale, "document_target": "iframe"}})
-    assert response.status_code == 303
-    page = client.get(response.headers["Location"], headers=headers, follow_redirects=True)
+    """The intake a new learner's launch answers with; `headers`: the browser's."""
+    _, state, nonce = start_login(client, platform)
+    token = platform.sign(platform.claims(nonce, **{
+        LTI + "launch_presentation": {"locale": locale, "document_target": "iframe"}}))
+    page = client.post("/lti/launch", data={"id_token": token, "state": state},
+                       headers=headers)
     assert page.status_code == 200
     return page.get_data(as_text=True)
 

@@ -45,19 +45,18 @@ def load_enrolment() -> None:
     g.enrolment, g.resource_link = enrolment, link
 
 
-def sign_in(enrolment: Enrolment, launch_id: str, resource_link_id: int | None,
+def sign_in(enrolment: Enrolment, launch_id: str, link: ResourceLink | None,
             deep_linking: bool = False, embedded: bool = False, locale: str = "") -> None:
     """A fresh session for this launch; its token keeps each browser tab on its own launch.
     `locale` is the launch's own claim: the pages' language (lti_tool/i18n.py)."""
     this_session().regenerate()
     session["enrolment_id"] = enrolment.id
     session["launch_id"] = launch_id
-    session["resource_link_id"] = resource_link_id
+    session["resource_link_id"] = link.id if link is not None else None
     session["deep_linking"] = deep_linking
     session["embedded"] = embedded
     session["locale"] = locale
-    g.enrolment = enrolment
-    g.pop("resource_link", None)  # loaded for the session before this one, if any
+    g.enrolment, g.resource_link = enrolment, link  # for a page the launch answers with
     g.pop("session_token", None)
 
 

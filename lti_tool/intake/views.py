@@ -31,34 +31,50 @@ def intake():
     if g.enrolment.role == Role.STAFF and \
             services.mentor_row(program, g.enrolment.person) is None:
         abort(403)  # staff fill the intake only as a mentor staff designated
-    person = g.enrolment.person
-    profile = services.profile_for(program, person)
+    profile = services.profile_for(program, g.enrolment.person)
+    if request.method == "GET":
+        return _page(program, profile)
     is_mentor, is_mentee = _person_roles(program)
-    questions = services.questions_for(program)
-    form = build_intake_form(program, is_mentor, is_mentee, questions,
-                             obj=profile if request.method == "GET" else None)
-    if request.method == "GET" and is_mentor:
-        form.capacity.data = services.pool_capacity(person)
-    lms_timezone = profile is None and bool(person.timezone)
-    if request.method == "GET" and lms_timezone:
-        form.timezone.data = person.timezone  # the LMS profile's zone beats the browser's
-    if request.method == "GET" and profile is not None:
-        for question in questions:
-            answer = profile.answers.get(str(question.id), [])
-            getattr(form, f"q_{question.id}").data = answer if question.multiple else (
-                answer[0] if answer else None)
-    # Both checks run on a POST so that every problem is shown at once.
-    if request.method == "POST" and form.validate_on_submit() & check_role_fields(form):
-        services.save_intake(program, person, form)
+    form = build_intake_form(program, is_mentor, is_mentee, services.questions_for(program))
+    # Both checks run so that every problem is shown at once.
+    if form.validate_on_submit() & check_role_fields(form):
+        services.save_intake(program, g.enrolment.person, form)
         db.session.commit()
         flash(_("Thank you: your answers are saved. You can change them at any time."), "success")
         return redirect(url_for("homes.home"), code=303)
-    if request.method == "POST":
-        db.session.rollback()
-    status = 400 if request.method == "POST" else 200
+    db.session.rollback()
+    return _page(program, profile, form), 400
+
+
+def first_page(program):
+    """A new participant's intake as the answer to their launch (launches/views.py): the page
+    a GET shows, with the intake's own address for the browser to show and reload
+    (templates/base.html `page_url`)."""
+    g.page_url = url_for("intake.intake")
+    return _page(program, None)
+
+
+def _page(program, profile, form=None):
+    """The intake page: `form` as sent back for another look, or a new one with what is
+    known (the saved answers, the LMS profile's time zone, the mentor's capacity)."""
+    person = g.enrolment.person
+    lms_timezone = profile is None and bool(person.timezone)
+    if form is None:
+        is_mentor, is_mentee = _person_roles(program)
+        questions = services.questions_for(program)
+        # formdata=None: a launch's POST (first_page) is not this form's sending.
+        form = build_intake_form(program, is_mentor, is_mentee, questions, obj=profile,
+                                 formdata=None)
+        if is_mentor:
+            form.capacity.data = services.pool_capacity(person)
+        if lms_timezone:
+            form.timezone.data = person.timezone  # the LMS profile's zone beats the browser's
+        for question in questions if profile is not None else ():
+            answer = profile.answers.get(str(question.id), [])
+            getattr(form, f"q_{question.id}").data = answer if question.multiple else (
+                answer[0] if answer else None)
     return render_template("intake/form.html", form=form, program=program, days=DAYS,
                            hours=GRID_HOURS, slot_value=slot_value,
                            is_new=profile is None, browser_timezone=not lms_timezone,
-                           allow_volunteer=is_mentee and "volunteer" in program.mentor_sources
-                           ), status
+                           allow_volunteer=form.is_mentee and "volunteer" in program.mentor_sources)
 

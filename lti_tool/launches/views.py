@@ -14,6 +14,7 @@ from lti_tool.courses.models import Role
 from lti_tool.courses.services import RecordedLaunch, record_launch
 from lti_tool.extensions import csrf, db
 from lti_tool.intake import services as intake
+from lti_tool.intake import views as intake_views
 from lti_tool.launches.landing import landing_redirect
 from lti_tool.lti import dynamic_registration as registering
 from lti_tool.lti import keys, rejections
@@ -22,6 +23,7 @@ from lti_tool.lti.protocol import ToolMessageLaunch, ToolOIDCLogin
 from lti_tool.lti.registrations import base_url, tool_urls
 from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.security import audit, ratelimit
+from lti_tool.web.sessions import commit_with_session
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("lti", __name__, url_prefix="/lti")
@@ -63,8 +65,7 @@ def launch():
             _("Your role in this course (for example Observer) has no place in a mentoring "
               "program. Ask your instructor if you think this is wrong."))
     recorded = record_launch(ctx, conf.registered(ctx.issuer, ctx.client_id))
-    link_id = recorded.resource_link.id if recorded.resource_link else None
-    sign_in(recorded.enrolment, message.get_launch_id(), link_id,
+    sign_in(recorded.enrolment, message.get_launch_id(), recorded.resource_link,
             deep_linking=ctx.is_deep_linking, embedded=ctx.embedded, locale=ctx.locale)
     # The page an e-mail's link asked for a few minutes ago (courses/landing.py), used once.
     destination = None if ctx.is_deep_linking else \
@@ -79,18 +80,20 @@ def launch():
     if destination:
         log.info("lti launch lands on an e-mail's page: %s", destination)
         return landing_redirect(destination)
-    return redirect(_first_page(recorded), code=303)
+    return _first_page(recorded)
 
 
-def _first_page(recorded: RecordedLaunch) -> str:
+def _first_page(recorded: RecordedLaunch):
     """Where the home page (homes/views.py `home`) would send this person: a learner or
-    mentor of a program without an intake answers it first; everyone else gets the home."""
+    mentor of a program without an intake answers it first, in this launch's own answer (a
+    lecture hall's first launches make one request fewer each); everyone else is sent home."""
     enrolment, link = recorded.enrolment, recorded.resource_link
     program = link.program if link else None
     if enrolment.role != Role.STAFF and program is not None and \
             (recorded.new_person or intake.profile_for(program, enrolment.person) is None):
-        return url_for("intake.intake")
-    return url_for("homes.home")
+        commit_with_session()  # not held while the page renders: SQLite has one writer
+        return intake_views.first_page(program)
+    return redirect(url_for("homes.home"), code=303)
 
 
 @blueprint.get("/jwks")

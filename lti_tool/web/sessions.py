@@ -37,7 +37,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
-from lti_tool.dbutil import database_unavailable, rowcount
+from lti_tool.dbutil import commits_keep_loaded, database_unavailable, rowcount
 from lti_tool.extensions import Model, db
 from lti_tool.timeutil import as_utc, utcnow
 
@@ -243,16 +243,20 @@ class DatabaseSessionInterface(SessionInterface):
                                        partitioned=cookie.partitioned)
             db.session.commit()
             return
+        self.write_if_due(app, session)
+        self._set_cookie(response, cookie, session.sid, session.expires_at - utcnow())
+
+    def write_if_due(self, app, session: ServerSession) -> None:
+        """Write the row (and commit) when the session is new or changed, or its expiry is
+        due to be pushed forward: REFRESH_AFTER short of the new one, or past it
+        (SESSION_MAX_HOURS lowered), not on every request."""
         now = utcnow()
         started = session.started_at or now
         expires = min(now + idle_lifetime(app), started + max_lifetime(app))
-        # Written again when its expiry falls REFRESH_AFTER short of the new one, or is past
-        # it (SESSION_MAX_HOURS lowered): not on every request.
         fresh = session.expires_at is not None and \
             expires - REFRESH_AFTER <= session.expires_at <= expires
         if session.changed or not fresh:
             self._write(session, started, expires)
-        self._set_cookie(response, cookie, session.sid, session.expires_at - now)
 
     @staticmethod
     def _write(session: ServerSession, started: datetime, expires: datetime) -> None:
@@ -288,6 +292,20 @@ class DatabaseSessionInterface(SessionInterface):
             samesite=cookie.samesite,
             partitioned=cookie.partitioned,
         )
+
+
+def commit_with_session() -> None:
+    """Write this request's session and commit it with the request's other changes now, not
+    after the response is made: a launch that answers with a page (launches/views.py) ends
+    its transaction before rendering (SQLite lets one writer at a time), and keeps what it
+    loaded. The response's save then writes nothing more unless the page changes the
+    session."""
+    session = this_session()
+    with commits_keep_loaded():
+        if not session.unavailable:
+            cast(DatabaseSessionInterface, current_app.session_interface).write_if_due(
+                current_app, session)
+        db.session.commit()
 
 
 def purge_expired() -> int:

@@ -2,6 +2,8 @@
 `localhost`, the tool on `127.0.0.1` (another site), so the browser applies its third-party
 cookie rules to every request the tool's frame makes."""
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.support.browser import screenshot
@@ -58,3 +60,29 @@ def test_deep_linking_and_launches_inside_the_iframe(live_sandbox, browser_page)
     frame.get_by_role("button", name="Sign out").click()
     frame.get_by_role("heading", name="You are signed out").wait_for()
     assert page.context.request.get(welcome_url).status == 401
+
+
+def test_a_reload_after_a_launch_asks_for_the_page_not_the_launch(live_sandbox, browser_page):
+    """A new learner's launch answers with the intake itself: the frame is told the intake's
+    own address (static/pairwise.js), so a reload asks for the intake instead of posting the
+    used id_token again (which the tool would refuse as a replay)."""
+    from lti_tool.sandbox.setup import add_activity
+
+    with live_sandbox.app.app_context():
+        add_activity("Reload check")
+    page = browser_page
+    page.goto(live_sandbox.sandbox_url + "/")
+    frame = page.frame_locator("iframe[name=tool-frame]")
+    press(page.get_by_role("button", name="Launch as Lena Learner").first)
+    frame.get_by_role("heading", name="Tell us about yourself").wait_for()
+    tool = page.frame("tool-frame")
+    assert urlsplit(tool.url).path == "/intake" and "pw=" in tool.url
+
+    tool.evaluate("location.reload()")
+    frame.get_by_role("heading", name="Tell us about yourself").wait_for()
+    tool = page.frame("tool-frame")
+    assert urlsplit(tool.url).path == "/intake"
+    assert "could not open" not in tool.content()
+    # The form posts to the intake, whatever address the frame shows.
+    action = frame.locator("form.stack").first.get_attribute("action")
+    assert urlsplit(action).path == "/intake"

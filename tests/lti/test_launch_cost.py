@@ -17,16 +17,19 @@ from lti_tool.timeutil import as_utc, utcnow
 from tests.support.admin import sign_in_admin
 from tests.support.clients import csrf_token
 from tests.support.launch_cost import FakeClock, signed_launch
-from tests.support.platform import LTI, new_rsa_key, public_jwk, start_login
+from tests.support.platform import LTI, landed_at, new_rsa_key, public_jwk, start_login
 from tests.support.racing import race
 from tests.support.statements import StatementLog
 
 # Upper bounds of the launch request's own statements: the launch state (read, mark used,
 # keep the claims), the course and the person (two reads), what is new (a new learner: the
 # person, the enrolment, when they launched the link), the intake answered or not (a
-# returning learner). The session's own statements (web/sessions.py) come on top, at most:
+# returning learner). A launch of someone yet to answer the intake answers with the intake,
+# whose page reads INTAKE_PAGE more (is the person a program's mentor, the program's own
+# questions). The session's own statements (web/sessions.py) come on top, at most:
 NEW_LEARNER_LAUNCH = 8
 RETURNING_LAUNCH = 6
+INTAKE_PAGE = 2
 SESSION_STATEMENTS = 3
 LTI_TABLES = ("lti_platform", "lti_deployment", "lti_tool_key")
 
@@ -41,7 +44,7 @@ def _warm(client, platform) -> None:
     """Launches that fill this process's caches (the first one records the platform's
     product family, a registration change that empties them)."""
     for n in range(2):
-        assert signed_launch(client, platform, sub=f"warm-{n}").response.status_code == 303
+        assert signed_launch(client, platform, sub=f"warm-{n}").response.status_code == 200
 
 
 def _own(log: StatementLog) -> list[str]:
@@ -52,10 +55,12 @@ def test_a_new_learners_launch_is_bounded_and_commits_once(client, platform):
     _warm(client, platform)
     steps = signed_launch(client, platform, sub="new-1")
 
-    assert steps.response.status_code == 303
-    assert steps.response.headers["Location"].startswith("/intake?")  # no detour through /
-    assert len(_own(steps.launch)) <= NEW_LEARNER_LAUNCH, steps.launch.statements
-    assert len(steps.launch.statements) <= NEW_LEARNER_LAUNCH + SESSION_STATEMENTS
+    # The intake is the launch's own answer (no redirect to follow), at the intake's address.
+    assert steps.response.status_code == 200
+    assert landed_at(steps.response).startswith("/intake?")
+    assert len(_own(steps.launch)) <= NEW_LEARNER_LAUNCH + INTAKE_PAGE, steps.launch.statements
+    assert len(steps.launch.statements) <= \
+        NEW_LEARNER_LAUNCH + INTAKE_PAGE + SESSION_STATEMENTS
     assert steps.launch.commits == 1
     for table in LTI_TABLES:  # the registration, deployments and keys come from the cache
         assert steps.launch.touching(table) == []
@@ -69,9 +74,9 @@ def test_a_returning_learner_with_the_same_claims_writes_nothing_new(app, client
     signed_launch(client, platform, sub="back-1")
     steps = signed_launch(client, platform, sub="back-1")
 
-    assert steps.response.status_code == 303
-    assert len(_own(steps.launch)) <= RETURNING_LAUNCH, steps.launch.statements
-    assert len(steps.launch.statements) <= RETURNING_LAUNCH + SESSION_STATEMENTS
+    assert steps.response.status_code == 200  # the intake is still to answer
+    assert len(_own(steps.launch)) <= RETURNING_LAUNCH + INTAKE_PAGE, steps.launch.statements
+    assert len(steps.launch.statements) <= RETURNING_LAUNCH + INTAKE_PAGE + SESSION_STATEMENTS
     assert steps.launch.commits == 1
     assert steps.launch.of_kind("UPDATE") == [], steps.launch.of_kind("UPDATE")
     inserted = {s.split()[2].strip('"') for s in steps.launch.of_kind("INSERT")}
@@ -121,7 +126,7 @@ def test_staff_land_on_home(client, platform):
 
 def test_the_platforms_jwks_is_fetched_once_for_many_launches(client, platform):
     for n in range(6):
-        assert signed_launch(client, platform, sub=f"many-{n}").response.status_code == 303
+        assert signed_launch(client, platform, sub=f"many-{n}").response.status_code == 200
     assert platform.jwks_requests == 1
 
 
@@ -150,7 +155,7 @@ def test_unknown_kids_refetch_the_jwks_at_most_once_per_interval(app, client, pl
     platform.key, platform.kid = new_rsa_key(), "rotated"
     platform.jwks = {"keys": [public_jwk(platform.key, "rotated")]}
     clock.advance(app.config["LTI_JWKS_MIN_SECONDS"])
-    assert signed_launch(client, platform, sub="kid-1").response.status_code == 303
+    assert signed_launch(client, platform, sub="kid-1").response.status_code == 200
     assert platform.jwks_requests == 3
 
 
@@ -202,7 +207,7 @@ def test_an_admins_edit_of_a_platform_applies_to_the_next_launch(app, client, pl
     assert refused.response.status_code == 403
     assert b"unknown_deployment" in refused.response.data
     allowed = signed_launch(client, platform, sub="after-edit", **{LTI + "deployment_id": "2"})
-    assert allowed.response.status_code == 303
+    assert allowed.response.status_code == 200
 
 
 def test_a_removed_platform_is_refused_at_once(app, client, platform):
@@ -237,8 +242,8 @@ def test_each_registration_of_an_issuer_has_its_own_entry(app, client, platform)
     try:
         with app.app_context():
             other.register()
-        assert signed_launch(client, platform, sub="a").response.status_code == 303
-        assert signed_launch(client, other, sub="b").response.status_code == 303
+        assert signed_launch(client, platform, sub="a").response.status_code == 200
+        assert signed_launch(client, other, sub="b").response.status_code == 200
         crossed = signed_launch(client, other, sub="c", **{LTI + "deployment_id": "1"})
         assert crossed.response.status_code == 403
         with app.app_context():

@@ -74,8 +74,7 @@ def test_registered_platforms_may_frame_the_tool_and_receive_its_forms(app, clie
 
 
 def test_a_launched_page_carries_the_platform_origin(app, client, platform):
-    response = launch(client, platform)
-    page = client.get(response.headers["Location"], follow_redirects=True)
+    page = launch(client, platform)  # answered with the intake
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert "https://moodle.example.test" in directives(page)["frame-ancestors"].split()
 
@@ -226,7 +225,7 @@ def test_production_session_cookie_works_in_a_cross_site_iframe(production_app):
                            data={"id_token": double.sign(double.claims(nonce)), "state": state})
     finally:
         double.close()
-    assert page.status_code == 303, page.text
+    assert page.status_code == 200, page.text
     cookie = page.headers["Set-Cookie"]
     for attribute in ("Secure", "HttpOnly", "SameSite=None", "Partitioned", "Path=/"):
         assert attribute in cookie

@@ -25,7 +25,7 @@ from lti_tool.extensions import db
 from lti_tool.lti.context import LaunchContext
 from lti_tool.timeutil import utcnow
 from lti_tool.web.sessions import TOKEN_PARAM, WebSession, make_token
-from tests.support.platform import LTI, PlatformDouble, launch
+from tests.support.platform import LTI, PlatformDouble, landed_at, launch
 
 ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 CSRF = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -49,7 +49,7 @@ class Participant:
             claims[LTI + "context"] = context
         if launch:
             self.response = _launched(self.client, platform, claims)
-            self.token = self.response.headers["Location"].split(f"{TOKEN_PARAM}=")[1]
+            self.token = landed_at(self.response).split(f"{TOKEN_PARAM}=")[1]
             self._csrf = None
         else:
             self.response = None

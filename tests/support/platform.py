@@ -5,7 +5,9 @@ The sandbox LMS (lti_tool/sandbox) is the full platform; this double exists to s
 *broken* tokens (tampered, expired, unsigned, wrong audience...) that a real platform won't.
 """
 
+import html
 import json
+import re
 import secrets
 import time
 from pathlib import Path
@@ -22,6 +24,7 @@ from tests.support.servers import ThreadedServer
 # Copied from shared/moodle/: decoded id_tokens a real Moodle 5.1 signed.
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "moodle"
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+_PAGE_URL = re.compile(r'<body[^>]* data-page-url="([^"]+)"')
 
 
 def moodle_fixture(name: str) -> dict:
@@ -168,6 +171,25 @@ def launch(client, platform: PlatformDouble, fixture="resource-link-launch", **c
     _, state, nonce = start_login(client, platform)
     token = platform.sign(platform.claims(nonce, fixture, **claim_overrides))
     return client.post("/lti/launch", data={"id_token": token, "state": state})
+
+
+def opened(client, response):
+    """The page a launch showed the person: the page it answered with (a new participant's
+    intake), or the one its redirects lead to."""
+    if response.status_code == 200:
+        return response
+    assert response.status_code == 303, response.status_code
+    return client.get(response.headers["Location"], follow_redirects=True)
+
+
+def landed_at(response) -> str:
+    """The address a launch left the person at: its redirect's, or that of the page it
+    answered with (a new participant's intake: templates/base.html `data-page-url`)."""
+    if response.status_code in (302, 303):
+        return response.headers["Location"]
+    found = _PAGE_URL.search(response.get_data(as_text=True))
+    assert found, f"{response.status_code}: neither a redirect nor a page's address"
+    return html.unescape(found.group(1))
 
 
 def unsigned_token(claims: dict) -> str:
