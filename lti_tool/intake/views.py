@@ -1,6 +1,8 @@
 """The intake page: learners and mentors fill it on first launch and may edit it later; so
 do staff whom the program's staff designated as mentors (a teaching assistant, say)."""
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -46,33 +48,44 @@ def intake():
     return _page(program, profile, form), 400
 
 
-def first_page(program):
-    """A new participant's intake as the answer to their launch (launches/views.py): the page
-    a GET shows, with the intake's own address for the browser to show and reload
+def first_page(program) -> Callable[[], str]:
+    """A new participant's intake as the answer to their launch (launches/views.py): what
+    the page shows is read now, in the launch's transaction; the page is rendered by the
+    callable returned, once the launch has committed (no second transaction for its reads).
+    The page gives the intake's own address for the browser to show and reload
     (templates/base.html `page_url`)."""
+    form = _new_form(program, None)
     g.page_url = url_for("intake.intake")
-    return _page(program, None)
+    return lambda: _render(program, None, form)
 
 
-def _page(program, profile, form=None):
-    """The intake page: `form` as sent back for another look, or a new one with what is
-    known (the saved answers, the LMS profile's time zone, the mentor's capacity)."""
+def _page(program, profile, form=None) -> str:
+    """The intake page: `form` as sent back for another look, or a new one."""
+    return _render(program, profile, form or _new_form(program, profile))
+
+
+def _new_form(program, profile):
+    """The intake's form with what is known: the saved answers, the LMS profile's time zone,
+    the mentor's capacity."""
     person = g.enrolment.person
-    lms_timezone = profile is None and bool(person.timezone)
-    if form is None:
-        is_mentor, is_mentee = _person_roles(program)
-        questions = services.questions_for(program)
-        # formdata=None: a launch's POST (first_page) is not this form's sending.
-        form = build_intake_form(program, is_mentor, is_mentee, questions, obj=profile,
-                                 formdata=None)
-        if is_mentor:
-            form.capacity.data = services.pool_capacity(person)
-        if lms_timezone:
-            form.timezone.data = person.timezone  # the LMS profile's zone beats the browser's
-        for question in questions if profile is not None else ():
-            answer = profile.answers.get(str(question.id), [])
-            getattr(form, f"q_{question.id}").data = answer if question.multiple else (
-                answer[0] if answer else None)
+    is_mentor, is_mentee = _person_roles(program)
+    questions = services.questions_for(program)
+    # formdata=None: a launch's POST (first_page) is not this form's sending.
+    form = build_intake_form(program, is_mentor, is_mentee, questions, obj=profile,
+                             formdata=None)
+    if is_mentor:
+        form.capacity.data = services.pool_capacity(person)
+    if profile is None and person.timezone:
+        form.timezone.data = person.timezone  # the LMS profile's zone beats the browser's
+    for question in questions if profile is not None else ():
+        answer = profile.answers.get(str(question.id), [])
+        getattr(form, f"q_{question.id}").data = answer if question.multiple else (
+            answer[0] if answer else None)
+    return form
+
+
+def _render(program, profile, form) -> str:
+    lms_timezone = profile is None and bool(g.enrolment.person.timezone)
     return render_template("intake/form.html", form=form, program=program, days=DAYS,
                            hours=GRID_HOURS, slot_value=slot_value,
                            is_new=profile is None, browser_timezone=not lms_timezone,

@@ -91,8 +91,9 @@ def _first_page(recorded: RecordedLaunch):
     program = link.program if link else None
     if enrolment.role != Role.STAFF and program is not None and \
             (recorded.new_person or intake.profile_for(program, enrolment.person) is None):
+        page = intake_views.first_page(program)  # its reads, in this transaction
         commit_with_session()  # not held while the page renders: SQLite has one writer
-        return intake_views.first_page(program)
+        return page()
     return redirect(url_for("homes.home"), code=303)
 
 

@@ -100,6 +100,11 @@ class HostList:
         return any(address in network for network in self.networks)
 
 
+_SETTINGS = ("OUTBOUND_BLOCKED_HOSTS", "OUTBOUND_ALLOWED_HOSTS", "OUTBOUND_ALLOWED_PORTS",
+             "OUTBOUND_HTTPS_ONLY")
+_PARSED: dict[str, "OutboundPolicy"] = {}
+
+
 @dataclass(frozen=True)
 class OutboundPolicy:
     blocked: HostList = HostList()
@@ -109,11 +114,24 @@ class OutboundPolicy:
 
     @classmethod
     def from_config(cls, config) -> "OutboundPolicy":
+        """The policy of `config`'s OUTBOUND_* settings, parsed once per distinct value (every
+        launch asks; the production block list alone is 35 networks)."""
+        values = tuple(config.get(name) for name in _SETTINGS)
+        key = repr(values)
+        policy = _PARSED.get(key)
+        if policy is None:
+            if len(_PARSED) >= 64:  # settings changed at run time (tests): keep it bounded
+                _PARSED.clear()
+            policy = _PARSED[key] = cls._parse(*values)
+        return policy
+
+    @classmethod
+    def _parse(cls, blocked, allowed, ports, https_only) -> "OutboundPolicy":
         return cls(
-            blocked=HostList.parse(config.get("OUTBOUND_BLOCKED_HOSTS"), "OUTBOUND_BLOCKED_HOSTS"),
-            allowed=HostList.parse(config.get("OUTBOUND_ALLOWED_HOSTS"), "OUTBOUND_ALLOWED_HOSTS"),
-            ports=frozenset(_ports(config.get("OUTBOUND_ALLOWED_PORTS"))),
-            https_only=_flag(config.get("OUTBOUND_HTTPS_ONLY")),
+            blocked=HostList.parse(blocked, "OUTBOUND_BLOCKED_HOSTS"),
+            allowed=HostList.parse(allowed, "OUTBOUND_ALLOWED_HOSTS"),
+            ports=frozenset(_ports(ports)),
+            https_only=_flag(https_only),
         )
 
     def target_refusal(self, scheme: str, host: str, port: int) -> str | None:
