@@ -58,7 +58,13 @@ def launch():
         ctx = LaunchContext.from_claims(claims)
     except Exception as exc:
         raise rejections.classify(exc) from exc
-    ratelimit.limit_launcher(ctx.issuer, ctx.subject)  # one account in a loop, not a hall
+    try:
+        ratelimit.limit_launcher(ctx.issuer, ctx.subject)  # one account in a loop, not a hall
+    except ratelimit.RateLimited:
+        # The id_token is spent all the same: its state's used mark (and the count) are kept,
+        # or it could be posted again once the person's window has passed.
+        db.session.commit()
+        raise
     if ctx.role is None:
         raise rejections.LaunchRejected(
             403, "no_role", _("Pairwise is for the course's staff, mentors and learners."),

@@ -6,6 +6,7 @@ workers), and a lecture hall behind one address that launches unrefused."""
 import json
 import re
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from lti_tool.security import ratelimit
 from lti_tool.security.models import RateLimitWindow
 from lti_tool.security.ratelimit import Limit
 from tests.support.clients import csrf_token
-from tests.support.platform import launch
+from tests.support.platform import launch, start_login
 from tests.support.statements import StatementLog
 
 
@@ -322,6 +323,25 @@ def test_a_verified_launch_counts_against_its_person(make_app, platform):
     statuses = [launch(looping, platform, sub="looping").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert launch(neighbour, platform, sub="neighbour").status_code == 200
+
+
+def test_a_launch_refused_for_its_person_spends_its_id_token(make_app, platform, monkeypatch):
+    """The refusal comes after the id_token is verified and its state marked used: that mark
+    is kept, so the same id_token cannot be replayed once the person's window has passed."""
+    app = make_app(RATE_LIMIT_ENABLED=True, RATE_LIMIT_LAUNCH_PERSON="1/minute")
+    with app.app_context():
+        platform.register()
+    client = app.test_client(use_cookies=False)
+    assert launch(client, platform, sub="looping").status_code == 200
+    _, state, nonce = start_login(client, platform)
+    token = platform.sign(platform.claims(nonce, sub="looping"))
+    refused = client.post("/lti/launch", data={"id_token": token, "state": state})
+    assert refused.status_code == 429
+
+    monkeypatch.setattr(ratelimit, "clock", lambda: time.time() + 120)  # the next window
+    replayed = client.post("/lti/launch", data={"id_token": token, "state": state})
+    assert replayed.status_code == 400, replayed.status_code
+    assert b"reason: <code>" in replayed.data
 
 
 def test_one_person_launching_in_a_loop_is_limited_not_their_neighbours(limited):
