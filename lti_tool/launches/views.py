@@ -47,10 +47,10 @@ def login():
 @blueprint.post("/launch")
 @csrf.exempt  # the id_token is the proof; it is validated below
 def launch():
-    """Validate the id_token, record the launch and sign the person in, then send them to
-    the page they need (no detour through the home page's redirects). The launch's writes
-    and the new session are committed together, once, when the session is saved
-    (web/sessions.py): a launch whose session cannot be saved leaves nothing behind."""
+    """Validate the id_token, record the launch and sign the person in, then answer with the
+    page they need, or send them to it (no detour through the home page's redirects). The
+    launch's writes and the new session are committed together, once, when the session is
+    saved (web/sessions.py): a launch whose session cannot be saved leaves nothing behind."""
     conf = DatabaseToolConf()
     message = ToolMessageLaunch(FlaskRequest(), conf)
     try:
