@@ -116,28 +116,40 @@ def test_scores_posted_through_ags_reach_the_gradebook(live_sandbox):
 
 
 def test_a_restored_launch_has_working_services(live_sandbox):
-    """pylti1p3's from_cache would hand back a connector that cannot get tokens."""
+    """A deep-linking launch is restored to answer it (lti/deep_linking.py); pylti1p3's
+    from_cache would hand back a connector that cannot get tokens."""
     from pylti1p3.contrib.flask import FlaskRequest
 
     from lti_tool.lti.protocol import ToolMessageLaunch
     from lti_tool.lti.tool_conf import DatabaseToolConf
     from lti_tool.web.sessions import WebSession
 
-    activity_id = add_activity(live_sandbox)
-    launch_as(live_sandbox, LEARNER, activity_id)
+    add_activity(live_sandbox)
     app = live_sandbox.app
     with app.app_context():
-        learner = db.session.scalars(
-            sa.select(Enrolment).where(Enrolment.role == Role.LEARNER)).one()
+        instructor = db.session.scalars(
+            sa.select(Enrolment).where(Enrolment.role == Role.STAFF)).one()
         sessions = db.session.scalars(sa.select(WebSession)).all()
         launch_id = next(s.data["launch_id"] for s in sessions
-                         if s.data.get("enrolment_id") == learner.id)
+                         if s.data.get("enrolment_id") == instructor.id)
     with app.test_request_context("/"):
         message = ToolMessageLaunch.restore(launch_id, FlaskRequest(), DatabaseToolConf())
         members = message.get_nrps().get_members()
         assert len(members) == len(DEMO_PEOPLE) and all(m["roles"] for m in members)
-        lineitem = message.get_ags().get_lineitem()
-        assert lineitem.get_score_maximum() == 60
+        [lineitem] = message.get_ags().get_lineitems()
+        assert lineitem["scoreMaximum"] == 60
+
+
+def test_a_resource_link_launch_keeps_no_copy_of_its_claims(live_sandbox):
+    """Its claims are recorded as rows; only a deep-linking launch is kept whole."""
+    from lti_tool.lti.models import LaunchData
+
+    activity_id = add_activity(live_sandbox)
+    launch_as(live_sandbox, LEARNER, activity_id)
+    with live_sandbox.app.app_context():
+        kept = [row.value for row in db.session.scalars(sa.select(LaunchData))
+                if isinstance(row.value, dict) and "sub" in row.value]
+        assert [claims["sub"] for claims in kept] == [INSTRUCTOR]  # the deep-linking launch
 
 
 def registration_start(server) -> str:

@@ -222,7 +222,12 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self
 
     def save_launch_data(self):
-        self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
+        """Only a deep-linking launch is kept whole: its answer (lti/deep_linking.py) is made
+        from its claims on a later request. A resource-link launch is recorded as rows
+        (courses/services.py) and its claims are not kept: a statement fewer per launch, and
+        no day-long copy of each launcher's name and e-mail."""
+        if self.is_deep_link_launch():
+            self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
         return self
 
 

@@ -21,14 +21,14 @@ from tests.support.platform import LTI, landed_at, new_rsa_key, public_jwk, star
 from tests.support.racing import race
 from tests.support.statements import StatementLog
 
-# Upper bounds of the launch request's own statements: the launch state (read, mark used,
-# keep the claims), the course and the person (two reads), what is new (a new learner: the
-# person, the enrolment, when they launched the link), the intake answered or not (a
-# returning learner). A launch of someone yet to answer the intake answers with the intake,
-# whose page reads INTAKE_PAGE more (is the person a program's mentor, the program's own
-# questions). The session's own statements (web/sessions.py) come on top, at most:
-NEW_LEARNER_LAUNCH = 8
-RETURNING_LAUNCH = 6
+# Upper bounds of the launch request's own statements: the launch state (read, mark used;
+# a resource-link launch's claims are not kept), the course and the person (two reads), what
+# is new (a new learner: the person, the enrolment, when they launched the link), the intake
+# answered or not (a returning learner). A launch of someone yet to answer the intake answers
+# with the intake, whose page reads INTAKE_PAGE more (is the person a program's mentor, the
+# program's own questions). The session's own statements (web/sessions.py) come on top:
+NEW_LEARNER_LAUNCH = 7
+RETURNING_LAUNCH = 5
 INTAKE_PAGE = 2
 SESSION_STATEMENTS = 3
 LTI_TABLES = ("lti_platform", "lti_deployment", "lti_tool_key")
