@@ -2,6 +2,7 @@
 `localhost`, the tool on `127.0.0.1` (another site), so the browser applies its third-party
 cookie rules to every request the tool's frame makes."""
 
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -75,14 +76,25 @@ def test_a_reload_after_a_launch_asks_for_the_page_not_the_launch(live_sandbox, 
     frame = page.frame_locator("iframe[name=tool-frame]")
     press(page.get_by_role("button", name="Launch as Lena Learner").first)
     frame.get_by_role("heading", name="Tell us about yourself").wait_for()
-    tool = page.frame("tool-frame")
-    assert urlsplit(tool.url).path == "/intake" and "pw=" in tool.url
+    # The address changes when the page's deferred script runs, after the page is drawn.
+    tool = _frame_at(page, "tool-frame", "/intake")
+    assert "pw=" in tool.url
 
     tool.evaluate("location.reload()")
     frame.get_by_role("heading", name="Tell us about yourself").wait_for()
-    tool = page.frame("tool-frame")
-    assert urlsplit(tool.url).path == "/intake"
+    tool = _frame_at(page, "tool-frame", "/intake")
     assert "could not open" not in tool.content()
     # The form posts to the intake, whatever address the frame shows.
     action = frame.locator("form.stack").first.get_attribute("action")
     assert urlsplit(action).path == "/intake"
+
+
+def _frame_at(page, name: str, path: str, seconds: float = 10.0):
+    """The frame `name` once its address is at `path` (a script may change it after the page
+    shows); fails if it is not there within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while urlsplit(page.frame(name).url).path != path and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    frame = page.frame(name)
+    assert urlsplit(frame.url).path == path, frame.url
+    return frame
