@@ -87,6 +87,9 @@
       if (event.target.tagName === "TD") { boxIn(event.target).click(); }
     }, true);
     table.addEventListener("change", showTotal);
+    table.addEventListener("keyup", function (event) {
+      if (event.key === " " && boxIn(event.target)) { event.preventDefault(); }  // see keydown
+    });
 
     var steps = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
     table.addEventListener("keydown", function (event) {
@@ -99,8 +102,14 @@
                c: Math.max(0, Math.min(rows[0].length - 1, at.c + sideways)) };
       } else if (event.key === "Home" || event.key === "End") {
         to = { r: at.r, c: event.key === "Home" ? 0 : rows[0].length - 1 };
+      } else if (event.key === " ") {
+        // Toggled here, as the key goes down, not by the browser when it comes up: a key
+        // pressed before then (Shift+Arrow, extending) must see the hour already ticked.
+        event.preventDefault();
+        if (!event.repeat) { box.click(); }
+        return;
       } else {
-        return;  // Space toggles the checkbox itself
+        return;
       }
       event.preventDefault();
       var next = rows[to.r][to.c];
