@@ -68,19 +68,24 @@
       paint(drag.from);
       moveTo(box);
     });
-    document.addEventListener("pointermove", function (event) {
-      if (!drag) { return; }
-      var box = boxIn(document.elementFromPoint(event.clientX, event.clientY));
-      if (box) { paint(place(box)); }
-    });
-    document.addEventListener("pointerup", function () {
+    function endDrag() {
       if (!drag) { return; }
       drag = null;
       showTotal();
       // The click that follows a press and release on one checkbox would toggle it again.
       swallowClick = true;
       setTimeout(function () { swallowClick = false; }, 0);
+    }
+    document.addEventListener("pointermove", function (event) {
+      if (!drag) { return; }
+      // Released where this frame could not hear it (outside the LMS's iframe): the drag is
+      // over, or the next move (even the browser's own, after a scroll) would paint again.
+      if (!(event.buttons & 1)) { endDrag(); return; }
+      var box = boxIn(document.elementFromPoint(event.clientX, event.clientY));
+      if (box) { paint(place(box)); }
     });
+    document.addEventListener("pointerup", endDrag);
+    document.addEventListener("pointercancel", endDrag);
     table.addEventListener("click", function (event) {
       if (swallowClick) { event.preventDefault(); return; }
       // A tap beside the checkbox, in its cell, ticks it too (a bigger target on a phone).
