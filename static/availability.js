@@ -69,12 +69,10 @@
       moveTo(box);
     });
     function endDrag() {
-      if (!drag) { return; }
+      if (!drag) { return false; }
       drag = null;
       showTotal();
-      // The click that follows a press and release on one checkbox would toggle it again.
-      swallowClick = true;
-      setTimeout(function () { swallowClick = false; }, 0);
+      return true;
     }
     document.addEventListener("pointermove", function (event) {
       if (!drag) { return; }
@@ -84,7 +82,13 @@
       var box = boxIn(document.elementFromPoint(event.clientX, event.clientY));
       if (box) { paint(place(box)); }
     });
-    document.addEventListener("pointerup", endDrag);
+    document.addEventListener("pointerup", function () {
+      if (!endDrag()) { return; }
+      // The click that follows a press and release on one checkbox would toggle it again
+      // (only a release heard here is followed by one).
+      swallowClick = true;
+      setTimeout(function () { swallowClick = false; }, 0);
+    });
     document.addEventListener("pointercancel", endDrag);
     table.addEventListener("click", function (event) {
       if (swallowClick) { event.preventDefault(); return; }
@@ -92,9 +96,6 @@
       if (event.target.tagName === "TD") { boxIn(event.target).click(); }
     }, true);
     table.addEventListener("change", showTotal);
-    table.addEventListener("keyup", function (event) {
-      if (event.key === " " && boxIn(event.target)) { event.preventDefault(); }  // see keydown
-    });
 
     var steps = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
     table.addEventListener("keydown", function (event) {
@@ -107,14 +108,8 @@
                c: Math.max(0, Math.min(rows[0].length - 1, at.c + sideways)) };
       } else if (event.key === "Home" || event.key === "End") {
         to = { r: at.r, c: event.key === "Home" ? 0 : rows[0].length - 1 };
-      } else if (event.key === " ") {
-        // Toggled here, as the key goes down, not by the browser when it comes up: a key
-        // pressed before then (Shift+Arrow, extending) must see the hour already ticked.
-        event.preventDefault();
-        if (!event.repeat) { box.click(); }
-        return;
       } else {
-        return;
+        return;  // Space toggles the checkbox itself
       }
       event.preventDefault();
       var next = rows[to.r][to.c];
