@@ -44,12 +44,10 @@ from urllib.parse import parse_qs, urlsplit
 import gevent
 
 from bench import servers
-from tests.support.platform import LTI, PlatformDouble
+from tests.support.platform import LTI, PAGE_URL, PlatformDouble
 
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 KINDS = ("learner", "staff", "launch")
-# The address a launch's own page gives (templates/base.html), with its session token.
-PAGE_ADDRESS = re.compile(r'<body data-page-url="([^"]+)"')
 # Claims naming the fixture's platform services: a launch would store their URLs.
 SERVICE_CLAIMS = ("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint",
                   "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice",
@@ -89,7 +87,7 @@ class Participant(HttpUser):
                               data={"id_token": token, "state": query["state"][0]},
                               catch_response=True) as launched:
             if launched.status_code == 200:  # the person's first page itself
-                found = PAGE_ADDRESS.search(launched.text)
+                found = PAGE_URL.search(launched.text)
                 location = html_module.unescape(found[1]) if found else ""
             elif launched.status_code == 303:
                 location = launched.headers["Location"]

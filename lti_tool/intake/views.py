@@ -61,7 +61,7 @@ def first_page(program) -> Callable[[], str]:
 
 def _page(program, profile, form=None) -> str:
     """The intake page: `form` as sent back for another look, or a new one."""
-    return _render(program, profile, form or _new_form(program, profile))
+    return _render(program, profile, form if form is not None else _new_form(program, profile))
 
 
 def _new_form(program, profile):

@@ -24,7 +24,8 @@ from tests.support.servers import ThreadedServer
 # Copied from shared/moodle/: decoded id_tokens a real Moodle 5.1 signed.
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "moodle"
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-_PAGE_URL = re.compile(r'<body[^>]* data-page-url="([^"]+)"')
+# The address a page a launch answered with gives itself (templates/base.html).
+PAGE_URL = re.compile(r'<body[^>]* data-page-url="([^"]+)"')
 
 
 def moodle_fixture(name: str) -> dict:
@@ -173,21 +174,12 @@ def launch(client, platform: PlatformDouble, fixture="resource-link-launch", **c
     return client.post("/lti/launch", data={"id_token": token, "state": state})
 
 
-def opened(client, response):
-    """The page a launch showed the person: the page it answered with (a new participant's
-    intake), or the one its redirects lead to."""
-    if response.status_code == 200:
-        return response
-    assert response.status_code == 303, response.status_code
-    return client.get(response.headers["Location"], follow_redirects=True)
-
-
 def landed_at(response) -> str:
     """The address a launch left the person at: its redirect's, or that of the page it
     answered with (a new participant's intake: templates/base.html `data-page-url`)."""
     if response.status_code in (302, 303):
         return response.headers["Location"]
-    found = _PAGE_URL.search(response.get_data(as_text=True))
+    found = PAGE_URL.search(response.get_data(as_text=True))
     assert found, f"{response.status_code}: neither a redirect nor a page's address"
     return html.unescape(found.group(1))
 
