@@ -77,8 +77,11 @@ class Hall:
             for tool in self.tools:
                 warmed = measure(tool, self.platform, WARM_UP, min(4, WARM_UP))
                 if warmed["errors"]:
+                    self._stack.close()  # the servers stop: their logs are read
                     raise RuntimeError(f"{tool.name} failed its warm-up launches: "
-                                       f"{warmed['first_error']}")
+                                       f"{warmed['first_error']}\n" + "\n".join(
+                                           line for served in self._served
+                                           for line in served.log.splitlines()[-40:]))
         except BaseException:
             self._stack.close()
             raise
