@@ -230,10 +230,17 @@ def _origin(url: str) -> tuple[str, str, int] | None:
 
 # --- At launch ---------------------------------------------------------------------------------
 
-def note_launch(person: Person, link: ResourceLink, now: datetime | None = None) -> None:
-    """`person` launched `link` (the activity their e-mails' links go back to)."""
-    upsert(LaunchedLink, ["person_id", "resource_link_id"], {
-        "person_id": person.id, "resource_link_id": link.id, "launched_at": now or utcnow()})
+def note_launch(person: Person, link: ResourceLink, now: datetime | None = None,
+                new: bool = False) -> None:
+    """`person` launched `link` (the activity their e-mails' links go back to). A person
+    `new` in this transaction has no row another launch could be writing: theirs is added
+    to the launch's flush, not upserted now."""
+    values = {"person_id": person.id, "resource_link_id": link.id,
+              "launched_at": now or utcnow()}
+    if new:
+        db.session.add(LaunchedLink(**values))
+    else:
+        upsert(LaunchedLink, ["person_id", "resource_link_id"], values)
 
 
 _UNREAD = object()

@@ -50,7 +50,7 @@ class RecordedLaunch:
 
 
 @dataclass
-class _Found:
+class ExistingRecords:
     """What the database already holds for this launch."""
 
     course: Course | None = None
@@ -61,15 +61,20 @@ class _Found:
     launched: LaunchedLink | None = None
 
 
-def record_launch(ctx: LaunchContext, platform: Registered | None = None) -> RecordedLaunch:
+
+def existing_records(ctx: LaunchContext, platform: Registered | None) -> ExistingRecords:
+    """What the database already holds for this launch, read before the launch writes
+    (launches/views.py); `platform` is the registration the launch was validated against."""
+    return _existing(_in_course(platform, ctx), ctx)
+
+
+def record_launch(ctx: LaunchContext, platform: Registered | None = None,
+                  found: ExistingRecords | None = None) -> RecordedLaunch:
     """Record the launch; `platform` is the registration the launch was validated against
-    (looked up again when not given)."""
-    platform = platform or registration(ctx.issuer, ctx.client_id)
-    if platform is None or not ctx.context_id:
-        raise LaunchRejected(400, "no_context", "Pairwise opens from inside a course.",
-                             "Add the tool as an activity in a course, not at site level.")
+    (looked up again when not given), `found` what `existing_records` read for it."""
+    platform = _in_course(platform or registration(ctx.issuer, ctx.client_id), ctx)
+    found = found or _existing(platform, ctx)
     _note_platform(platform, ctx)
-    found = _existing(platform, ctx)
     now = utcnow()
     course = _update_course(found.course or _new(Course(platform_id=platform.id,
                                                         context_id=ctx.context_id)), ctx)
@@ -86,8 +91,15 @@ def record_launch(ctx: LaunchContext, platform: Registered | None = None) -> Rec
     db.session.flush()
     if link is not None and _stale(found.launched.launched_at if found.launched else None,
                                    now):
-        landing.note_launch(person, link, now)
+        landing.note_launch(person, link, now, new=found.person is None)
     return RecordedLaunch(enrolment, link, found.pending, new_person=found.person is None)
+
+
+def _in_course(platform: Registered | None, ctx: LaunchContext) -> Registered:
+    if platform is None or not ctx.context_id:
+        raise LaunchRejected(400, "no_context", "Pairwise opens from inside a course.",
+                             "Add the tool as an activity in a course, not at site level.")
+    return platform
 
 
 def _new(row):
@@ -95,8 +107,8 @@ def _new(row):
     return row
 
 
-def _existing(platform: Registered, ctx: LaunchContext) -> _Found:
-    found = _Found()
+def _existing(platform: Registered, ctx: LaunchContext) -> ExistingRecords:
+    found = ExistingRecords()
     found.course, found.link = _existing_course(platform, ctx)
     row = db.session.execute(
         sa.select(Person, Enrolment, PendingLanding, LaunchedLink)

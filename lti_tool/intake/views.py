@@ -18,10 +18,11 @@ blueprint = Blueprint("intake", __name__)
 blueprint.add_app_template_global(profiles.mentor_profile, "mentor_profile")
 
 
-def _person_roles(program):
-    """(is_mentor, is_mentee) for the signed-in person in this program."""
+def _person_roles(program, new_person: bool = False):
+    """(is_mentor, is_mentee) for the signed-in person in this program; a person `new` in
+    this transaction is no program's mentor yet (nothing to read)."""
     enrolment = g.enrolment
-    mentor = services.mentor_row(program, enrolment.person)
+    mentor = None if new_person else services.mentor_row(program, enrolment.person)
     is_mentor = enrolment.role == Role.MENTOR or (mentor is not None)
     return is_mentor, enrolment.role == Role.LEARNER
 
@@ -48,15 +49,16 @@ def intake():
     return _page(program, profile, form), 400
 
 
-def first_page(program) -> Callable[[], str]:
+def first_page(program, new_person: bool = False) -> Callable[[], str]:
     """A new participant's intake as the answer to their launch (launches/views.py): what
-    the page shows is read now, in the launch's transaction; the page is rendered by the
-    callable returned, once the launch has committed (no second transaction for its reads).
-    The page gives the intake's own address for the browser to show and reload
-    (templates/base.html `page_url`)."""
-    form = _new_form(program, None)
+    the page shows is read now, in the launch's transaction; the form is built and the page
+    rendered by the callable returned, once the launch has committed (no second transaction
+    for its reads, and SQLite's one writer is not kept waiting on them). The page gives the
+    intake's own address for the browser to show and reload (templates/base.html
+    `page_url`)."""
+    known = _known(program, new_person)
     g.page_url = url_for("intake.intake")
-    return lambda: _render(program, None, form)
+    return lambda: _render(program, None, _blank_form(program, *known))
 
 
 def _page(program, profile, form=None) -> str:
@@ -67,20 +69,41 @@ def _page(program, profile, form=None) -> str:
 def _new_form(program, profile):
     """The intake's form with what is known: the saved answers, the LMS profile's time zone,
     the mentor's capacity."""
-    person = g.enrolment.person
-    is_mentor, is_mentee = _person_roles(program)
-    questions = services.questions_for(program)
-    # formdata=None: a launch's POST (first_page) is not this form's sending.
-    form = build_intake_form(program, is_mentor, is_mentee, questions, obj=profile,
-                             formdata=None)
-    if is_mentor:
-        form.capacity.data = services.pool_capacity(person)
-    if profile is None and person.timezone:
-        form.timezone.data = person.timezone  # the LMS profile's zone beats the browser's
-    for question in questions if profile is not None else ():
+    known = _known(program)
+    if profile is None:
+        return _blank_form(program, *known)
+    form = _form(program, *known, obj=profile)
+    for question in known[1]:
         answer = profile.answers.get(str(question.id), [])
         getattr(form, f"q_{question.id}").data = answer if question.multiple else (
             answer[0] if answer else None)
+    return form
+
+
+def _known(program, new_person: bool = False):
+    """What the form needs from the database: (is_mentor, is_mentee), the program's
+    questions, the mentor's capacity across courses."""
+    roles = _person_roles(program, new_person)
+    read_capacity = roles[0] and not new_person
+    capacity = services.pool_capacity(g.enrolment.person) if read_capacity else \
+        services.DEFAULT_POOL_CAPACITY
+    return roles, services.questions_for(program), capacity
+
+
+def _blank_form(program, roles, questions, capacity):
+    """A first intake's form: the LMS profile's time zone beats the browser's."""
+    form = _form(program, roles, questions, capacity)
+    if g.enrolment.person.timezone:
+        form.timezone.data = g.enrolment.person.timezone
+    return form
+
+
+def _form(program, roles, questions, capacity, **data):
+    is_mentor, is_mentee = roles
+    # formdata=None: a launch's POST (first_page) is not this form's sending.
+    form = build_intake_form(program, is_mentor, is_mentee, questions, formdata=None, **data)
+    if is_mentor:
+        form.capacity.data = capacity
     return form
 
 

@@ -7,11 +7,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pylti1p3.contrib.flask import FlaskRequest
+from sqlalchemy.exc import IntegrityError
 
 from lti_tool.courses import landing
 from lti_tool.courses.access import sign_in
 from lti_tool.courses.models import Role
-from lti_tool.courses.services import RecordedLaunch, record_launch
+from lti_tool.courses.services import RecordedLaunch, existing_records, record_launch
 from lti_tool.extensions import csrf, db
 from lti_tool.intake import services as intake
 from lti_tool.intake import views as intake_views
@@ -20,7 +21,7 @@ from lti_tool.lti import dynamic_registration as registering
 from lti_tool.lti import keys, rejections
 from lti_tool.lti.context import LaunchContext
 from lti_tool.lti.protocol import ToolMessageLaunch, ToolOIDCLogin
-from lti_tool.lti.registrations import base_url, tool_urls
+from lti_tool.lti.registrations import Registered, base_url, tool_urls
 from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.security import audit, ratelimit
 from lti_tool.web.sessions import commit_with_session
@@ -48,9 +49,12 @@ def login():
 @csrf.exempt  # the id_token is the proof; it is validated below
 def launch():
     """Validate the id_token, record the launch and sign the person in, then answer with the
-    page they need, or send them to it (no detour through the home page's redirects). The
-    launch's writes and the new session are committed together, once, when the session is
-    saved (web/sessions.py): a launch whose session cannot be saved leaves nothing behind."""
+    page they need, or send them to it (no detour through the home page's redirects).
+
+    What the launch reads is read before its first write, and its writes (the state's used
+    mark, the records, the new session) are committed together, once, before its page is
+    rendered: SQLite lets one writer at a time, and a lecture hall's launches queue for it.
+    A launch whose session cannot be saved leaves nothing behind (web/sessions.py)."""
     conf = DatabaseToolConf()
     message = ToolMessageLaunch(FlaskRequest(), conf)
     try:
@@ -58,19 +62,12 @@ def launch():
         ctx = LaunchContext.from_claims(claims)
     except Exception as exc:
         raise rejections.classify(exc) from exc
-    try:
-        ratelimit.limit_launcher(ctx.issuer, ctx.subject)  # one account in a loop, not a hall
-    except ratelimit.RateLimited:
-        # The id_token is spent all the same: its state's used mark (and the count) are kept,
-        # or it could be posted again once the person's window has passed.
-        db.session.commit()
-        raise
     if ctx.role is None:
         raise rejections.LaunchRejected(
             403, "no_role", _("Pairwise is for the course's staff, mentors and learners."),
             _("Your role in this course (for example Observer) has no place in a mentoring "
               "program. Ask your instructor if you think this is wrong."))
-    recorded = record_launch(ctx, conf.registered(ctx.issuer, ctx.client_id))
+    recorded = _record(message, ctx, conf.registered(ctx.issuer, ctx.client_id))
     sign_in(recorded.enrolment, message.get_launch_id(), recorded.resource_link,
             deep_linking=ctx.is_deep_linking, embedded=ctx.embedded, locale=ctx.locale)
     # The page an e-mail's link asked for a few minutes ago (courses/landing.py), used once.
@@ -89,6 +86,33 @@ def launch():
     return _first_page(recorded)
 
 
+def _record(message: ToolMessageLaunch, ctx: LaunchContext, platform: Registered | None
+            ) -> RecordedLaunch:
+    """Two first launches of one course, activity or person at the same moment both find it
+    missing and create it: the one whose insert then collides starts again, once, and
+    brings the other's rows up to date."""
+    try:
+        return _read_then_write(message, ctx, platform)
+    except IntegrityError:
+        db.session.rollback()
+        log.info("lti launch: records created by another launch at the same moment; again")
+        return _read_then_write(message, ctx, platform)
+
+
+def _read_then_write(message: ToolMessageLaunch, ctx: LaunchContext,
+                     platform: Registered | None) -> RecordedLaunch:
+    found = existing_records(ctx, platform)
+    message.spend()  # writes start here: the id_token is accepted once
+    try:
+        ratelimit.limit_launcher(ctx.issuer, ctx.subject)  # one account in a loop, not a hall
+    except ratelimit.RateLimited:
+        # The id_token is spent all the same: its state's used mark (and the count) are kept,
+        # or it could be posted again once the person's window has passed.
+        db.session.commit()
+        raise
+    return record_launch(ctx, platform, found)
+
+
 def _first_page(recorded: RecordedLaunch):
     """Where the home page (homes/views.py `home`) would send this person: a learner or
     mentor of a program without an intake answers it first, in this launch's own answer (a
@@ -97,7 +121,7 @@ def _first_page(recorded: RecordedLaunch):
     program = link.program if link else None
     if enrolment.role != Role.STAFF and program is not None and \
             (recorded.new_person or intake.profile_for(program, enrolment.person) is None):
-        page = intake_views.first_page(program)  # its reads, in this transaction
+        page = intake_views.first_page(program, new_person=recorded.new_person)
         commit_with_session()  # not held while the page renders: SQLite has one writer
         return page()
     return redirect(url_for("homes.home"), code=303)

@@ -13,9 +13,12 @@ OIDC third-party initiated login (LTI 1.3 core §5.1.1, Security Framework §5.1
    nonce and a valid signature of its own); the signature against the platform's JWKS
    (refetched if the kid is unknown, at most once per interval: keys rotate), exp/iat with
    a small leeway; the audience (and azp); the deployment; the message's required claims; and
-   only then the nonce, which must equal the state's; the state is then marked used (a row
-   only one launch can insert): an id_token is accepted exactly once (pylti1p3 alone never
-   consumes nonces).
+   only then the nonce, which must equal the state's.
+5. `ToolMessageLaunch.spend` marks the state used (a row only one launch can insert): an
+   id_token is accepted exactly once (pylti1p3 alone never consumes nonces). The launch
+   (launches/views.py) spends it after its reads and before its first write, so that its
+   writes come together (SQLite lets one writer at a time); a transaction that would commit
+   a validated launch not yet spent fails instead (`_refuse_unspent`).
 
 The registration comes from the process's cache (lti/caches.py) and the platform's keys from
 its cached JWKS (lti/platform_keys.py): a warm launch reads no registration or key row and
@@ -30,11 +33,14 @@ import hmac
 import logging
 
 import jwt
+import sqlalchemy as sa
 from flask import current_app
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin
 from pylti1p3.contrib.flask.session import FlaskSessionService
 from pylti1p3.exception import LtiKeyException, LtiMessageValidationException
+from sqlalchemy.orm import Session
 
+from lti_tool.extensions import db
 from lti_tool.lti import platform_keys, rejections
 from lti_tool.lti.connector import ToolServiceConnector, http_session
 from lti_tool.lti.storage import DatabaseLaunchDataStorage
@@ -119,6 +125,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 .validate_message()
                 .validate_nonce()
                 .save_launch_data()
+                ._owe_spending()
             )
         except Exception:
             self._validated = False
@@ -214,12 +221,22 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LtiMessageValidationException('The "nonce" field is empty.')
         if not hmac.compare_digest(nonce, self._bound_state["nonce"]):
             raise rejections.nonce_mismatch()
-        # The state is used once: its used-marker is inserted by exactly one launch, even
-        # when two race (the other finds the key taken and is refused as a replay).
+        return self
+
+    def _owe_spending(self):
+        db.session.info[_UNSPENT] = self
+        return self
+
+    def spend(self) -> None:
+        """Mark the validated launch's state used, in the caller's transaction: its
+        used-marker is inserted by exactly one launch, even when two race (the other finds
+        the key taken, once the first commits, and is refused as a replay)."""
+        if not self._validated:
+            raise LtiMessageValidationException("Only a validated launch can be spent.")
         lifetime = current_app.config["LTI_STATE_LIFETIME_SECONDS"]
         if not self._storage.claim(_used_key(self._bound_state["state"]), exp=lifetime):
             raise rejections.replayed()
-        return self
+        db.session.info.pop(_UNSPENT, None)
 
     def save_launch_data(self):
         """Only a deep-linking launch is kept whole: its answer (lti/deep_linking.py) is made
@@ -238,3 +255,19 @@ MAX_SUBJECT = 255  # LTI 1.3 core: sub is at most 255 ASCII characters
 def _used_key(state: str) -> str:
     """Marks a consumed state, so a replay is told apart from an unknown or stale state."""
     return "used-" + state
+
+
+_UNSPENT = "pairwise.unspent_launch"
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _refuse_unspent(session: Session) -> None:
+    """A launch's writes are never committed while its id_token could be posted again."""
+    if session.info.pop(_UNSPENT, None) is not None:
+        raise RuntimeError("A validated launch must be spent (ToolMessageLaunch.spend) before "
+                           "its transaction commits.")
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_unspent(session: Session) -> None:
+    session.info.pop(_UNSPENT, None)  # what the launch wrote is gone with it

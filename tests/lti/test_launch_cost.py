@@ -2,17 +2,22 @@
 a returning person, and the per-process caches of registrations, tool keys and platforms'
 JWKS, with their bounds and their invalidation. Counts, never times."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from pylti1p3.contrib.flask import FlaskRequest
 
 from lti_tool.courses.models import Enrolment, Person, Program
 from lti_tool.extensions import db
 from lti_tool.intake.models import Profile
+from lti_tool.launches import views
 from lti_tool.lti import caches, platform_keys
 from lti_tool.lti.models import Platform
+from lti_tool.lti.protocol import ToolMessageLaunch
 from lti_tool.lti.storage import DatabaseLaunchDataStorage
+from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.timeutil import as_utc, utcnow
 from tests.support.admin import sign_in_admin
 from tests.support.clients import csrf_token
@@ -26,10 +31,12 @@ from tests.support.statements import StatementLog
 # is new (a new learner: the person, the enrolment, when they launched the link), the intake
 # answered or not (a returning learner). A launch of someone yet to answer the intake answers
 # with the intake, whose page reads INTAKE_PAGE more (is the person a program's mentor, the
-# program's own questions). The session's own statements (web/sessions.py) come on top:
+# program's own questions; a new person is no one's mentor yet: NEW_PERSONS_INTAKE_PAGE).
+# The session's own statements (web/sessions.py) come on top:
 NEW_LEARNER_LAUNCH = 7
 RETURNING_LAUNCH = 5
 INTAKE_PAGE = 2
+NEW_PERSONS_INTAKE_PAGE = 1
 SESSION_STATEMENTS = 3
 LTI_TABLES = ("lti_platform", "lti_deployment", "lti_tool_key")
 
@@ -58,15 +65,76 @@ def test_a_new_learners_launch_is_bounded_and_commits_once(client, platform):
     # The intake is the launch's own answer (no redirect to follow), at the intake's address.
     assert steps.response.status_code == 200
     assert landed_at(steps.response).startswith("/intake?")
-    assert len(_own(steps.launch)) <= NEW_LEARNER_LAUNCH + INTAKE_PAGE, steps.launch.statements
-    assert len(steps.launch.statements) <= \
-        NEW_LEARNER_LAUNCH + INTAKE_PAGE + SESSION_STATEMENTS
+    page = NEW_PERSONS_INTAKE_PAGE
+    assert len(_own(steps.launch)) <= NEW_LEARNER_LAUNCH + page, steps.launch.statements
+    assert len(steps.launch.statements) <= NEW_LEARNER_LAUNCH + page + SESSION_STATEMENTS
     assert steps.launch.commits == 1
     for table in LTI_TABLES:  # the registration, deployments and keys come from the cache
         assert steps.launch.touching(table) == []
         assert steps.login.touching(table) == []
     # The login stores its state (nonce inside), nothing else of its own.
     assert len(steps.login.touching("lti_launch_data")) == 1
+
+
+def test_a_launch_reads_before_it_writes(client, platform):
+    """SQLite lets one writer at a time: from a launch's first write to its commit, others
+    wait. What it reads comes first; only the intake's questions are read after (the page
+    is known once the records are)."""
+    _warm(client, platform)
+    statements = signed_launch(client, platform, sub="order-1").launch.statements
+    first_write = next(n for n, s in enumerate(statements) if not s.startswith("SELECT"))
+
+    assert first_write >= 3  # the state, the course with its activity, the person
+    assert statements[first_write].startswith("INSERT INTO lti_launch_data")  # spent first
+    reads_after = [s for s in statements[first_write:] if s.startswith("SELECT")]
+    assert [s.split(" FROM ")[1].split()[0] for s in reads_after] == ["intake_question"]
+
+
+def test_a_launch_whose_person_another_launch_created_meanwhile_lands(app, client, platform,
+                                                                      monkeypatch):
+    """The same person's two first launches at once (a double click, two tabs): both read
+    that the person is new; the second to insert collides, reads again and lands too."""
+    _warm(client, platform)
+    read = views.existing_records
+
+    def read_then_lose_the_race(ctx, registered):
+        found = read(ctx, registered)
+        if found.person is None and not results:  # the other launch reads as it should
+            results.append(0)
+            other = threading.Thread(target=lambda: results.append(
+                signed_launch(app.test_client(use_cookies=False), platform,
+                              sub="twice-1").response.status_code))
+            other.start()
+            other.join(timeout=30)
+        return found
+
+    results: list[int] = []
+    monkeypatch.setattr(views, "existing_records", read_then_lose_the_race)
+    steps = signed_launch(client, platform, sub="twice-1")
+
+    assert results == [0, 200]  # the other launch landed first
+    assert steps.response.status_code == 200
+    assert landed_at(steps.response).startswith("/intake?")
+    with app.app_context():
+        person = db.session.scalars(sa.select(Person).filter_by(subject="twice-1")).one()
+        assert db.session.scalars(sa.select(Enrolment).filter_by(person_id=person.id)).one()
+
+
+def test_a_validated_launch_cannot_commit_before_it_is_spent(app, platform):
+    """The state's used mark is written after the launch's reads (`spend`): a transaction
+    that would commit the launch without it fails, and its token stays unused."""
+    client = app.test_client(use_cookies=False)
+    _, state, nonce = start_login(client, platform)
+    token = platform.sign(platform.claims(nonce))
+    with app.test_request_context("/lti/launch", method="POST",
+                                  data={"id_token": token, "state": state}):
+        message = ToolMessageLaunch(FlaskRequest(), DatabaseToolConf())
+        message.get_launch_data()
+        with pytest.raises(RuntimeError, match="spent"):
+            db.session.commit()
+        db.session.rollback()
+    response = client.post("/lti/launch", data={"id_token": token, "state": state})
+    assert response.status_code == 200
 
 
 def test_a_returning_learner_with_the_same_claims_writes_nothing_new(app, client, platform):
