@@ -33,13 +33,14 @@ blueprint = Blueprint("lti", __name__, url_prefix="/lti")
 @blueprint.route("/login", methods=["GET", "POST"])
 @csrf.exempt  # the platform's cross-site POST carries no CSRF token (it is the OIDC request)
 def login():
+    """OIDC login initiation: a redirect to the platform with a signed state (it stores
+    nothing: lti/protocol.py)."""
     _check_target_link_uri(request.values.get("target_link_uri", ""))
     oidc = ToolOIDCLogin(FlaskRequest(), DatabaseToolConf())
     try:
         response = oidc.redirect(tool_urls()["launch_url"])
     except Exception as exc:  # pylti1p3 raises several unrelated classes
         raise rejections.classify(exc) from exc
-    db.session.commit()
     log.info("lti login: iss=%s client_id=%s", request.values.get("iss"),
              request.values.get("client_id"))
     return response

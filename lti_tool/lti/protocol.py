@@ -3,18 +3,19 @@
 OIDC third-party initiated login (LTI 1.3 core §5.1.1, Security Framework §5.1.1):
 1. The platform sends `iss`, `login_hint`, `target_link_uri` (and `client_id`,
    `lti_deployment_id`, `lti_message_hint`) by GET or, Moodle, a cross-site POST.
-2. `ToolOIDCLogin` finds the registration, makes a `state` and a `nonce`, stores the nonce
-   and the registration's issuer and client id *bound to that state* in the database and
-   redirects to the platform's auth endpoint.
+2. `ToolOIDCLogin` finds the registration, makes a `nonce` and a `state` that carries the
+   nonce and the registration's issuer and client id, signed with the app's secret and
+   timestamped, and redirects to the platform's auth endpoint. The login stores nothing: a
+   lecture hall's logins cost no write, and a flood of them fills no table.
 3. The platform posts back `id_token` and `state` to the launch URL.
-4. `ToolMessageLaunch.validate` checks, in this order: the state is one we issued and is
-   still fresh; the token's format; the registration (iss + client_id), which must be the one
-   the login was for (another registered platform's token is refused even with this login's
-   nonce and a valid signature of its own); the signature against the platform's JWKS
-   (refetched if the kid is unknown, at most once per interval: keys rotate), exp/iat with
-   a small leeway; the audience (and azp); the deployment; the message's required claims; and
-   only then the nonce, which must equal the state's.
-5. `ToolMessageLaunch.spend` marks the state used (a row only one launch can insert): an
+4. `ToolMessageLaunch.validate` checks, in this order: the state is one we signed and is
+   still fresh (LTI_STATE_LIFETIME_SECONDS); the token's format; the registration (iss +
+   client_id), which must be the one the login was for (another registered platform's token
+   is refused even with this login's nonce and a valid signature of its own); the signature
+   against the platform's JWKS (refetched if the kid is unknown, at most once per interval:
+   keys rotate), exp/iat with a small leeway; the audience (and azp); the deployment; the
+   message's required claims; and only then the nonce, which must equal the state's.
+5. `ToolMessageLaunch.spend` marks the nonce used (a row only one launch can insert): an
    id_token is accepted exactly once (pylti1p3 alone never consumes nonces). The launch
    (launches/views.py) spends it after its reads and before its first write, so that its
    writes come together (SQLite lets one writer at a time); a transaction that would commit
@@ -25,16 +26,19 @@ its cached JWKS (lti/platform_keys.py): a warm launch reads no registration or k
 fetches nothing.
 
 pylti1p3's state cookie (`lti1p3-state-...`, 5 minutes) is not set: in an iframe with
-third-party cookies blocked it never arrives, the server-side state plus single-use nonce
-stand in for it, and a new one per login piled up in a browser that relaunched often.
+third-party cookies blocked it never arrives, the signed state plus single-use nonce stand in
+for it, and a new one per login piled up in a browser that relaunched often.
 """
 
 import hmac
 import logging
+import secrets
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jwt
 import sqlalchemy as sa
 from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin
 from pylti1p3.contrib.flask.session import FlaskSessionService
 from pylti1p3.exception import LtiKeyException, LtiMessageValidationException
@@ -49,11 +53,14 @@ log = logging.getLogger(__name__)
 
 
 class StateBoundSessionService(FlaskSessionService):
-    """The nonce is stored inside the state's parameters (`ToolOIDCLogin._generate_nonce`),
-    where `validate_nonce` reads it: pylti1p3's separate nonce row is never read, so it is
-    not written."""
+    """The nonce and the login's registration travel inside the signed state
+    (`ToolOIDCLogin`), where the launch reads them: pylti1p3's nonce and state rows are
+    never read, so they are not written."""
 
     def save_nonce(self, nonce: str) -> None:
+        return None
+
+    def save_state_params(self, state: str, params: dict) -> None:
         return None
 
 
@@ -66,25 +73,25 @@ class NoStateCookie(FlaskCookieService):
 
 class ToolOIDCLogin(FlaskOIDCLogin):
     def __init__(self, request, tool_conf):
-        storage = DatabaseLaunchDataStorage()
-        super().__init__(request, tool_conf, launch_data_storage=storage,
-                         session_service=StateBoundSessionService(request),
+        super().__init__(request, tool_conf, session_service=StateBoundSessionService(request),
                          cookie_service=NoStateCookie(request))
-        self.set_launch_data_storage(storage)
-        self.set_launch_data_lifetime(current_app.config["LTI_STATE_LIFETIME_SECONDS"])
-        self.pass_params_to_launch(
-            {"target_link_uri": self._get_request_param("target_link_uri") or ""}
-        )
+        self._state_params = {}  # this login's own (pylti1p3's default is shared by all)
 
     def _generate_nonce(self) -> str:
-        # pylti1p3 saves the state params right after making the nonce: bind the two, and the
-        # registration the login was found for (the client id is the one the auth request
-        # names, whether or not the platform's login sent it).
-        nonce = super()._generate_nonce()
-        self._state_params["nonce"] = nonce
-        self._state_params["iss"] = self._registration.get_issuer()
-        self._state_params["client_id"] = self._registration.get_client_id()
+        # pylti1p3 makes the nonce once it knows the registration: bind the two (the client
+        # id is the one the auth request names, whether or not the platform's login sent it).
+        nonce = secrets.token_urlsafe(32)
+        self._state_params.update(nonce=nonce, iss=self._registration.get_issuer(),
+                                  client_id=self._registration.get_client_id())
         return nonce
+
+    def _prepare_redirect_url(self, launch_url: str) -> str:
+        """pylti1p3's auth request, its random state replaced by the signed one."""
+        url = urlsplit(super()._prepare_redirect_url(launch_url))
+        signed = _states().dumps(self._state_params)
+        query = [(name, signed if name == "state" else value)
+                 for name, value in parse_qsl(url.query, keep_blank_values=True)]
+        return urlunsplit(url._replace(query=urlencode(query)))
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
@@ -135,16 +142,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         if not state:
             raise LtiMessageValidationException("Missing state param")
-        # The state's parameters and its used-marker in one read.
-        state_key = self._session_service._get_key(state)
-        found = self._storage.get_values([state_key, _used_key(state)])
-        if _used_key(state) in found:
-            raise rejections.replayed()
-        params = found.get(state_key)
-        # A state without a bound issuer predates the binding (at most LTI_STATE_LIFETIME_SECONDS).
+        try:
+            params = _states().loads(state, max_age=current_app.config[
+                "LTI_STATE_LIFETIME_SECONDS"])
+        except BadData:  # not ours, altered, or too old
+            raise rejections.state_not_found() from None
         if not isinstance(params, dict) or not {"nonce", "iss", "client_id"} <= params.keys():
             raise rejections.state_not_found()
-        self._bound_state = {"state": state, **params}
+        self._bound_state = params
         return self
 
     def validate_login_binding(self):
@@ -224,7 +229,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self
 
     def _owe_spending(self):
-        db.session.info[_UNSPENT] = self
+        # Owed by this transaction: a rollback ends it, and what it wrote with it.
+        session = db.session()
+        session.info[_UNSPENT] = session.get_transaction() or session.begin()
         return self
 
     def spend(self) -> None:
@@ -234,7 +241,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not self._validated:
             raise LtiMessageValidationException("Only a validated launch can be spent.")
         lifetime = current_app.config["LTI_STATE_LIFETIME_SECONDS"]
-        if not self._storage.claim(_used_key(self._bound_state["state"]), exp=lifetime):
+        if not self._storage.claim(_used_key(self._bound_state["nonce"]), exp=lifetime):
             raise rejections.replayed()
         db.session.info.pop(_UNSPENT, None)
 
@@ -252,9 +259,14 @@ LTI_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 MAX_SUBJECT = 255  # LTI 1.3 core: sub is at most 255 ASCII characters
 
 
-def _used_key(state: str) -> str:
-    """Marks a consumed state, so a replay is told apart from an unknown or stale state."""
-    return "used-" + state
+def _states() -> URLSafeTimedSerializer:
+    """Signs and checks login states: only this app's secret makes one."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="pairwise.lti-state")
+
+
+def _used_key(nonce: str) -> str:
+    """Marks a spent login (its nonce, which its state carries)."""
+    return "used-" + nonce
 
 
 _UNSPENT = "pairwise.unspent_launch"
@@ -263,11 +275,7 @@ _UNSPENT = "pairwise.unspent_launch"
 @sa.event.listens_for(Session, "before_commit")
 def _refuse_unspent(session: Session) -> None:
     """A launch's writes are never committed while its id_token could be posted again."""
-    if session.info.pop(_UNSPENT, None) is not None:
+    owed = session.info.pop(_UNSPENT, None)
+    if owed is not None and owed is session.get_transaction():
         raise RuntimeError("A validated launch must be spent (ToolMessageLaunch.spend) before "
                            "its transaction commits.")
-
-
-@sa.event.listens_for(Session, "after_rollback")
-def _forget_unspent(session: Session) -> None:
-    session.info.pop(_UNSPENT, None)  # what the launch wrote is gone with it

@@ -26,15 +26,16 @@ from tests.support.platform import LTI, landed_at, new_rsa_key, public_jwk, star
 from tests.support.racing import race
 from tests.support.statements import StatementLog
 
-# Upper bounds of the launch request's own statements: the launch state (read, mark used;
-# a resource-link launch's claims are not kept), the course and the person (two reads), what
+# Upper bounds of the launch request's own statements: the id_token's single use (its nonce
+# marked used; the state is signed, not stored, and a resource-link launch's claims are not
+# kept), the course and the person (two reads), what
 # is new (a new learner: the person, the enrolment, when they launched the link), the intake
 # answered or not (a returning learner). A launch of someone yet to answer the intake answers
 # with the intake, whose page reads INTAKE_PAGE more (is the person a program's mentor, the
 # program's own questions; a new person is no one's mentor yet: NEW_PERSONS_INTAKE_PAGE).
 # The session's own statements (web/sessions.py) come on top:
-NEW_LEARNER_LAUNCH = 7
-RETURNING_LAUNCH = 5
+NEW_LEARNER_LAUNCH = 6
+RETURNING_LAUNCH = 4
 INTAKE_PAGE = 2
 NEW_PERSONS_INTAKE_PAGE = 1
 SESSION_STATEMENTS = 3
@@ -72,8 +73,9 @@ def test_a_new_learners_launch_is_bounded_and_commits_once(client, platform):
     for table in LTI_TABLES:  # the registration, deployments and keys come from the cache
         assert steps.launch.touching(table) == []
         assert steps.login.touching(table) == []
-    # The login stores its state (nonce inside), nothing else of its own.
-    assert len(steps.login.touching("lti_launch_data")) == 1
+    # The login stores nothing: its state carries the nonce, signed.
+    assert steps.login.statements == []
+    assert steps.login.commits == 0
 
 
 def test_a_launch_reads_before_it_writes(client, platform):
@@ -84,7 +86,7 @@ def test_a_launch_reads_before_it_writes(client, platform):
     statements = signed_launch(client, platform, sub="order-1").launch.statements
     first_write = next(n for n, s in enumerate(statements) if not s.startswith("SELECT"))
 
-    assert first_write >= 3  # the state, the course with its activity, the person
+    assert first_write >= 2  # the course with its activity, the person
     assert statements[first_write].startswith("INSERT INTO lti_launch_data")  # spent first
     reads_after = [s for s in statements[first_write:] if s.startswith("SELECT")]
     assert [s.split(" FROM ")[1].split()[0] for s in reads_after] == ["intake_question"]

@@ -6,6 +6,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from itsdangerous import URLSafeTimedSerializer
 
 from lti_tool.extensions import db
 from tests.support.platform import LTI, new_rsa_key, start_login, unsigned_token
@@ -121,10 +122,37 @@ def test_state_not_issued_by_us_is_refused(app, client, platform, state):
     assert table_counts(app) == before
 
 
-def test_stale_state_is_refused(app, client, platform):
-    app.config["LTI_STATE_LIFETIME_SECONDS"] = 1
+def _signed(secret: str, salt: str, params: dict) -> str:
+    return URLSafeTimedSerializer(secret, salt=salt).dumps(params)
+
+
+@pytest.mark.parametrize("forge", [
+    lambda app, p: _signed("another deployment's secret", "pairwise.lti-state", p),
+    lambda app, p: _signed(app.secret_key, "another use of the secret", p),
+    lambda app, p: _signed(app.secret_key, "pairwise.lti-state", p)[:-2] + "xx",
+], ids=["another secret", "another salt", "altered signature"])
+def test_a_state_the_tool_did_not_sign_is_refused(app, client, platform, forge):
+    """The state carries the login's nonce and registration, signed: one made or changed
+    by anyone else is refused, even with the right nonce inside."""
     _, state, nonce = start_login(client, platform)
-    time.sleep(1.2)
+    params = {"nonce": nonce, "iss": platform.issuer, "client_id": platform.client_id}
+    token = platform.sign(platform.claims(nonce))
+    before = table_counts(app)
+
+    response = client.post("/lti/launch", data={"id_token": token, "state": forge(app, params)})
+
+    assert response.status_code == 400
+    assert b"state_not_found" in response.data
+    assert table_counts(app) == before
+    # The login's own state still launches: the refusals spent nothing.
+    assert client.post("/lti/launch", data={"id_token": token, "state": state}).status_code \
+        == 200
+
+
+def test_stale_state_is_refused(app, client, platform):
+    app.config["LTI_STATE_LIFETIME_SECONDS"] = 0  # states carry whole seconds: any age is too old
+    _, state, nonce = start_login(client, platform)
+    time.sleep(1.1)
     token = platform.sign(platform.claims(nonce))
     response = client.post("/lti/launch", data={"id_token": token, "state": state})
     assert response.status_code == 400
