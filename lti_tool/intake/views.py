@@ -2,17 +2,22 @@
 do staff whom the program's staff designated as mentors (a teaching assistant, say)."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from lti_tool.courses.access import current_program, role_required
 from lti_tool.courses.models import Role
 from lti_tool.extensions import db
-from lti_tool.intake import profiles, services
+from lti_tool.intake import profiles, services, zones
 from lti_tool.intake.forms import DAYS, GRID_HOURS, build_intake_form, check_role_fields, slot_value
+from lti_tool.web.fragments import SharedFragments
 
 blueprint = Blueprint("intake", __name__)
+BLANK_FIELDS = SharedFragments()
 # Any page may show a mentor profile ({% include "intake/_mentor_profile.html" %}), e.g. the
 # cards of mentee choice, without its view having to look it up.
 blueprint.add_app_template_global(profiles.mentor_profile, "mentor_profile")
@@ -58,12 +63,14 @@ def first_page(program, new_person: bool = False) -> Callable[[], str]:
     `page_url`)."""
     known = _known(program, new_person)
     g.page_url = url_for("intake.intake")
-    return lambda: _render(program, None, _blank_form(program, *known))
+    return lambda: _render(program, None, _blank_form(program, *known), blank=True)
 
 
 def _page(program, profile, form=None) -> str:
     """The intake page: `form` as sent back for another look, or a new one."""
-    return _render(program, profile, form if form is not None else _new_form(program, profile))
+    if form is not None:
+        return _render(program, profile, form)
+    return _render(program, profile, _new_form(program, profile), blank=profile is None)
 
 
 def _new_form(program, profile):
@@ -107,10 +114,27 @@ def _form(program, roles, questions, capacity, **data):
     return form
 
 
-def _render(program, profile, form) -> str:
+def _render(program, profile, form, blank: bool = False) -> str:
+    """The intake page; a `blank` form (nothing saved, nothing sent) shares its fields."""
     lms_timezone = profile is None and bool(g.enrolment.person.timezone)
-    return render_template("intake/form.html", form=form, program=program, days=DAYS,
-                           hours=GRID_HOURS, slot_value=slot_value,
-                           is_new=profile is None, browser_timezone=not lms_timezone,
-                           allow_volunteer=form.is_mentee and "volunteer" in program.mentor_sources)
+    shown = {"days": DAYS, "hours": GRID_HOURS, "slot_value": slot_value,
+             "is_new": profile is None, "browser_timezone": not lms_timezone,
+             "allow_volunteer": form.is_mentee and "volunteer" in program.mentor_sources}
+    fields = _fields(program, form, shown) if blank else \
+        Markup(render_template("intake/_fields.html", form=form, **shown))  # noqa: S704
+    return render_template("intake/form.html", form=form, program=program, fields=fields,
+                           **shown)
 
+
+def _fields(program, form, shown: dict) -> Markup:
+    """A blank form's fields, rendered once a minute (its local time) for everyone whose
+    form is made of the same: the language, the program's topics and questions, mentor or
+    mentee, the zone and capacity it starts with (a third of a launch's work otherwise)."""
+    key = (str(get_locale()), zones.current_hour(),  # the zones' offsets
+           datetime.now(UTC).replace(second=0, microsecond=0),  # the local time shown
+           form.is_mentor, form.is_mentee, tuple(program.topics),
+           tuple((q.id, q.prompt, q.multiple, tuple(q.options)) for q in form.questions),
+           form.capacity.data, form.timezone.data,
+           *(shown[name] for name in ("is_new", "browser_timezone", "allow_volunteer")))
+    return BLANK_FIELDS.get(key, lambda: render_template("intake/_fields.html", form=form,
+                                                         **shown))

@@ -7,7 +7,7 @@ import re
 import sqlalchemy as sa
 
 from lti_tool.extensions import db
-from lti_tool.intake import forms, zones
+from lti_tool.intake import forms, views, zones
 from lti_tool.intake.models import Profile
 from tests.support.clients import Participant
 from tests.support.introductions import describe, send_intake
@@ -121,12 +121,13 @@ def test_the_zone_options_and_the_grid_are_rendered_once_per_locale(app, platfor
     lena = _lena(app, platform)
     forms._zone_options.cache_clear()
     forms._grid_pieces.cache_clear()
+    views.BLANK_FIELDS.clear()
     first = lena.get("/intake").data.decode()
     assert send_intake(lena, topics=["Leadership"], availability=["2-05"]).status_code == 303
     second = lena.get("/intake").data.decode()
     for cached in (forms._zone_options, forms._grid_pieces):
         info = cached.cache_info()
-        assert (info.misses, info.hits) == (1, 2), cached  # the POST's page counts too
+        assert (info.misses, info.hits) == (1, 1), cached  # the blank page, then the saved one
     assert _zone_select(first) != _zone_select(second)  # Berlin is chosen now
     assert re.search(r'id="slot-2-05"[^>]*checked', second)
     assert not re.search(r'id="slot-2-05"[^>]*checked', first)
