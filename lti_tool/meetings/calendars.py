@@ -101,10 +101,14 @@ def _event_entry(event: ProgramEvent) -> ics.MeetingEvent:
 
 # --- Private feeds -------------------------------------------------------------------------
 
+def existing_feed(person: Person) -> CalendarFeed | None:
+    return db.session.scalars(sa.select(CalendarFeed).filter_by(person_id=person.id)).first()
+
+
 def feed_of(person: Person, reset: bool = False) -> CalendarFeed:
     """The person's feed, created on first use; `reset` gives it a new URL (the old one stops
     working at once). The caller commits."""
-    feed = db.session.scalars(sa.select(CalendarFeed).filter_by(person_id=person.id)).first()
+    feed = existing_feed(person)
     if feed is None:
         feed = CalendarFeed(person=person, token=secrets.token_urlsafe(32))
         db.session.add(feed)

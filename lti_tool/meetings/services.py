@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import gettext
 
 from lti_tool.courses.models import Person, Program
+from lti_tool.dbutil import read_once
 from lti_tool.extensions import db
 from lti_tool.i18n import N_
 from lti_tool.intake.services import profile_for, zone_of
@@ -109,14 +110,17 @@ def upcoming_and_past(meetings: list[Meeting]) -> tuple[list, list]:
 
 
 def meetings_of(person: Person, statuses=("scheduled",)) -> list[Meeting]:
-    """The person's meetings in every pair they belong to (any course of their platform)."""
-    return list(db.session.scalars(
+    """The person's meetings in every pair they belong to (any course of their platform);
+    read once per request (dbutil.read_once): a meetings page asks for both members' twice,
+    for the times they share and the times still open."""
+    statuses = tuple(statuses)
+    return list(read_once(("meetings of", person.id, statuses), lambda: list(db.session.scalars(
         sa.select(Meeting).join(Pair, Meeting.pair_id == Pair.id)
         .where(sa.or_(Pair.mentee_id == person.id, Pair.mentor_id == person.id),
                Meeting.status.in_(statuses))
         .options(sa.orm.contains_eager(Meeting.pair).joinedload(Pair.mentee),
                  sa.orm.contains_eager(Meeting.pair).joinedload(Pair.mentor))
-        .order_by(Meeting.start_at)))
+        .order_by(Meeting.start_at)))))
 
 
 def busy_of(person: Person, exclude: Meeting | None = None) -> list[overlap.Interval]:

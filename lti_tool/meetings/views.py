@@ -128,9 +128,12 @@ def _week_grid(pair: Pair, viewer, zone: str) -> dict[tuple[int, int], str]:
 
 
 def _feed_url(person) -> str:
-    """The viewer's feed address, made on their first visit so that the page can show it."""
-    feed = calendars.feed_of(person)
-    db.session.commit()
+    """The viewer's feed address, made (and committed) on their first visit so that the page
+    can show it; later visits commit nothing, and what the request loaded stays loaded."""
+    feed = calendars.existing_feed(person)
+    if feed is None:
+        feed = calendars.feed_of(person)
+        db.session.commit()
     return base_url() + url_for("meetings.feed", token=feed.token)
 
 
