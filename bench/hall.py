@@ -15,6 +15,7 @@ each, the same for both tools).
 import json
 import logging
 import os
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -118,6 +119,32 @@ class Hall:
 
 def measure(tool: Tool, platform: PlatformDouble, launches: int, concurrency: int) -> dict:
     """`launches` new people launching `tool`, `concurrency` at a time."""
+    people, seconds = _launch_all(tool, platform, launches, concurrency)
+    return _figures(people, _rate(people, seconds))
+
+
+def alternate(tools: list[Tool], platform: PlatformDouble, launches: int, concurrency: int,
+              rounds: int) -> dict[str, dict]:
+    """Each tool's `launches` in `rounds` turns, the tools taking turns and the first of a
+    round alternating: a slow stretch of the machine (other work on it, a gunicorn worker
+    that accepted most connections) falls on both tools, not on one. A tool's launches per
+    second is the median of its rounds' (each round's in `rounds_per_second`), its times
+    those of all its launches."""
+    people: dict[str, list[Person]] = {tool.name: [] for tool in tools}
+    rates: dict[str, list[float]] = {tool.name: [] for tool in tools}
+    for turn in range(rounds):
+        share = launches // rounds + (1 if turn < launches % rounds else 0)
+        for tool in tools if turn % 2 == 0 else tools[::-1]:
+            done, seconds = _launch_all(tool, platform, share, concurrency)
+            people[tool.name] += done
+            rates[tool.name].append(_rate(done, seconds))
+    return {name: {**_figures(people[name], round(statistics.median(rates[name]), 1)),
+                   "rounds_per_second": rates[name]} for name in people}
+
+
+def _launch_all(tool: Tool, platform: PlatformDouble, launches: int, concurrency: int
+                ) -> tuple[list[Person], float]:
+    """Everyone's launch, and the timed seconds they took."""
     sessions = [requests.Session() for _ in range(concurrency)]
     people: list[Person] = []
     seconds = 0.0
@@ -133,14 +160,20 @@ def measure(tool: Tool, platform: PlatformDouble, launches: int, concurrency: in
     finally:
         for session in sessions:
             session.close()
-    return _figures(people, seconds)
+    return people, seconds
 
 
-def _figures(people: list[Person], seconds: float) -> dict:
+def _rate(people: list[Person], seconds: float) -> float:
+    """Launches done per timed second."""
+    done = sum(1 for person in people if not person.error)
+    return round(done / seconds, 1) if seconds else 0.0
+
+
+def _figures(people: list[Person], launches_per_second: float) -> dict:
     done = sorted(p.seconds for p in people if not p.error)
     errors = [p.error for p in people if p.error]
     figures: dict[str, object] = {
-        "launches_per_second": round(len(done) / seconds, 1) if seconds else 0.0,
+        "launches_per_second": launches_per_second,
         "p50_ms": round(servers.percentile(done, 0.5) * 1000, 1),
         "p95_ms": round(servers.percentile(done, 0.95) * 1000, 1),
         "errors": len(errors)}

@@ -4,8 +4,8 @@ the intake; any redirect is followed), with the platform's JWKS fetched (then ca
 HTTP on loopback.
 
     python -m bench.launch [--launches N]
-    python -m bench.launch --compare [--levels 1 4 16] [--launches N] [--workers 2]
-                           [--threads 4] [--postgres | --database-url URL]
+    python -m bench.launch --compare [--levels 1 4 16] [--launches N] [--rounds 3]
+                           [--workers 2] [--threads 4] [--postgres | --database-url URL]
 
 In-process (the default): the WSGI app on SQLite, one launch after another. Prints one JSON
 object: median/p95 milliseconds per launch, launches per second, and SQL statements per launch
@@ -13,7 +13,9 @@ and per request (login, launch, each page the redirects lead to).
 
 `--compare`: Pairwise (production settings) and the minimal pylti1p3 tool (bench/minimal_tool.py)
 each under gunicorn with the same settings, the same platform double, the same id_token claims
-and the same load (bench/hall.py): `--launches` new people launching at each concurrency, every
+and the same load (bench/hall.py): `--launches` new people launching at each concurrency, in
+`--rounds` (3) turns that alternate between the tools (a slow stretch of the machine falls on
+both; a tool's rate is the median of its rounds', listed in `rounds_per_second`), every
 launch login -> redirect -> id_token POST -> first page, each virtual user with its own cookies,
 each client thread reusing its connection where the server allows. Prints one JSON line per
 concurrency: {"concurrency", "pairwise": {...}, "minimal": {...}, "ratio"} with
@@ -91,8 +93,9 @@ def _launch_counted(client, platform: PlatformDouble, n: int, counter: QueryCoun
 
 
 def compare(database_url: str | None, levels: list[int], launches: int, workers: int,
-            threads: int):
-    """Yield one result per concurrency level, both tools measured at each."""
+            threads: int, rounds: int = 3):
+    """Yield one result per concurrency level, both tools measured at each, in `rounds`
+    alternating turns (bench/hall.py `alternate`)."""
     from bench import hall
     from bench.servers import Gunicorn
 
@@ -100,9 +103,8 @@ def compare(database_url: str | None, levels: list[int], launches: int, workers:
         database = database_url or f"sqlite:///{folder}/pairwise.db"
         with hall.Hall(database, folder, Gunicorn(workers, threads)) as place:
             for concurrency in levels:
-                measured = {tool.name: hall.measure(tool, place.platform, launches,
-                                                    concurrency)
-                            for tool in place.tools}
+                measured = hall.alternate(place.tools, place.platform, launches, concurrency,
+                                          min(rounds, launches))
                 minimal = measured["minimal"]["launches_per_second"]
                 yield {"concurrency": concurrency, **measured,
                        "ratio": round(measured["pairwise"]["launches_per_second"] / minimal, 3)
@@ -121,12 +123,16 @@ def main() -> None:
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating turns of the two tools per concurrency")
     parser.add_argument("--postgres", action="store_true",
                         help="a throwaway PostgreSQL cluster (.ci/with-postgres)")
     parser.add_argument("--database-url", help="Pairwise's database (default: SQLite)")
     args = parser.parse_args()
-    if not 1 <= args.launches <= 10_000 or not all(1 <= level <= 256 for level in args.levels):
-        parser.error("keep it bounded: 1-10,000 launches, 1-256 concurrent clients")
+    if not 1 <= args.launches <= 10_000 or not all(1 <= level <= 256 for level in args.levels) \
+            or not 1 <= args.rounds <= 20:
+        parser.error("keep it bounded: 1-10,000 launches, 1-256 concurrent clients, "
+                     "1-20 rounds")
     if not args.compare:
         print(json.dumps(run(args.launches)))
         return
@@ -137,7 +143,8 @@ def main() -> None:
             from bench.servers import run_in_postgres
 
             run_in_postgres("bench.launch", sys.argv[1:])
-    for line in compare(database_url, args.levels, args.launches, args.workers, args.threads):
+    for line in compare(database_url, args.levels, args.launches, args.workers, args.threads,
+                        args.rounds):
         print(json.dumps(line), flush=True)
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from tests.support.benches import require, run_bench
 
-FIGURES = {"launches_per_second", "p50_ms", "p95_ms", "errors"}
+FIGURES = {"launches_per_second", "p50_ms", "p95_ms", "errors", "rounds_per_second"}
 
 
 def test_in_process_launches_count_statements_per_request():
@@ -19,13 +19,15 @@ def test_in_process_launches_count_statements_per_request():
 
 def test_compare_prints_both_tools_per_concurrency_without_errors():
     require("gunicorn", "requests")
-    lines = run_bench("bench.launch", "--compare", "--launches", "5", "--levels", "1", "2")
+    lines = run_bench("bench.launch", "--compare", "--launches", "5", "--levels", "1", "2",
+                      "--rounds", "2")
     assert [line["concurrency"] for line in lines] == [1, 2]
     for line in lines:
         for tool in ("pairwise", "minimal"):
             assert line[tool].keys() == FIGURES, line
             assert line[tool]["errors"] == 0, line
             assert line[tool]["launches_per_second"] > 0
+            assert len(line[tool]["rounds_per_second"]) == 2
             assert 0 < line[tool]["p50_ms"] <= line[tool]["p95_ms"]
         assert line["ratio"] == round(line["pairwise"]["launches_per_second"]
                                       / line["minimal"]["launches_per_second"], 3)
