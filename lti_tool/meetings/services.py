@@ -428,19 +428,26 @@ def attendance_by_occurrence(meeting: Meeting) -> dict[datetime, dict[int, str]]
 
 
 def disagreements(program: Program) -> list[tuple[Meeting, datetime, dict[int, str]]]:
-    """Occurrences the two members described differently, for staff: only the meetings
-    with one (`_differing`), their attendance, pair and people loaded in three queries
-    whatever the size of the program."""
-    meetings = db.session.scalars(
-        sa.select(Meeting).where(Meeting.id.in_(
-            sa.select(_differing(program).subquery().c.meeting_id)))
-        .options(sa.orm.selectinload(Meeting.attendance),
-                 sa.orm.joinedload(Meeting.pair).joinedload(Pair.mentee),
-                 sa.orm.joinedload(Meeting.pair).joinedload(Pair.mentor))
-        .order_by(Meeting.id)).unique()
-    return [(meeting, start, answers) for meeting in meetings
-            for start, answers in sorted(attendance_by_occurrence(meeting).items())
-            if len(set(answers.values())) > 1]
+    """Occurrences the two members described differently, for staff: only those
+    occurrences' answers (`_differing`), then their meetings with pair and people, in two
+    queries whatever the size of the program or the length of a weekly series."""
+    differing = _differing(program).subquery()
+    rows = db.session.execute(
+        sa.select(Attendance.meeting_id, Attendance.occurrence_start, Attendance.person_id,
+                  Attendance.outcome)
+        .join(differing, sa.and_(Attendance.meeting_id == differing.c.meeting_id,
+                                 Attendance.occurrence_start == differing.c.occurrence_start)))
+    answers: dict[tuple[int, datetime], dict[int, str]] = {}
+    for meeting_id, start, person_id, outcome in rows:
+        answers.setdefault((meeting_id, as_utc(start)), {})[person_id] = outcome
+    if not answers:
+        return []
+    meetings = {meeting.id: meeting for meeting in db.session.scalars(
+        sa.select(Meeting).where(Meeting.id.in_({meeting_id for meeting_id, _ in answers}))
+        .options(sa.orm.joinedload(Meeting.pair).joinedload(Pair.mentee),
+                 sa.orm.joinedload(Meeting.pair).joinedload(Pair.mentor)))}
+    return [(meetings[meeting_id], start, dict(sorted(said.items())))
+            for (meeting_id, start), said in sorted(answers.items())]
 
 
 def _differing(program: Program) -> sa.Select:

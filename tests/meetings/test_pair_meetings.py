@@ -12,7 +12,7 @@ from icalendar import Calendar
 
 from lti_tool.extensions import db
 from lti_tool.meetings import services
-from lti_tool.meetings.models import Meeting, ProgramEvent
+from lti_tool.meetings.models import Attendance, Meeting, ProgramEvent
 from lti_tool.notify.models import Notification
 from tests.support.clients import Participant
 from tests.support.meetings import candidate_values, page_of, propose, scheduled
@@ -205,10 +205,17 @@ def test_attendance_after_the_meeting_and_disagreement_for_staff(app, pair, monk
                                      page=f"/pairs/{pair_id}/meetings"))
     with app.app_context():
         from lti_tool.courses.models import Program
-        [(meeting, when, answers)] = services.disagreements(
-            db.session.scalars(sa.select(Program)).one())
+        program = db.session.scalars(sa.select(Program)).one()
+        [(meeting, when, answers)] = services.disagreements(program)
         assert meeting.id == meeting_id and when == start
         assert sorted(answers.values()) == ["held", "missed"]
+        # Another occurrence both describe alike is not a disagreement.
+        db.session.add_all(Attendance(meeting_id=meeting_id, person_id=person_id,
+                                      occurrence_start=start + timedelta(days=7),
+                                      outcome="held") for person_id in answers)
+        db.session.commit()
+        assert [(m.id, w) for m, w, _ in services.disagreements(program)] == \
+            [(meeting_id, start)]
     assert b"staff can see that you disagree" in page_of(lena, pair_id)
     staff_home = pair[0].get("/").data
     assert b"Meetings the pair describe differently" in staff_home
