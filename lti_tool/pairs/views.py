@@ -305,11 +305,12 @@ def mentors():
     program = current_program()
     intake.refresh_mentors(program)
     db.session.commit()
-    everyone = _course_people(program)  # kept: rows below find their person without a query
+    # Everyone with their person, kept until the page is made: the rows below find theirs
+    # without a query.
+    roster = course_roster(program.course)
     rows = intake.mentors_of(program)
     mentor_ids = {m.person_id for m in rows}
-    candidates = [e for e in course_roster(program.course) if e.active
-                  and e.person_id not in mentor_ids]
+    candidates = [e for e in roster if e.active and e.person_id not in mentor_ids]
     search = request.args.get("q", "").strip()[:100]
     shown = [m for m in rows if search.casefold() in m.person.display_name.casefold()]
     health = listing.health_status(request.args.get("health"))
@@ -327,7 +328,7 @@ def mentors():
                            page=page, pages=pages, token=session_token(),
                            candidates=candidates, places=places,
                            places_left=sum(places[m.id].left_here for m in rows if m.approved),
-                           form=PersonForm(), course_people=everyone,
+                           form=PersonForm(),
                            confirm=ConfirmForm(), capacity_form=CapacityForm())
 
 
