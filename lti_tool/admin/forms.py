@@ -3,12 +3,12 @@ registration, and a platform's LMS role mapping."""
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
 from lti_tool.lti.roles import MAPPABLE_ROLES, MappingError, parse_mapping
 from lti_tool.web.choices import choices
-from lti_tool.web.forms import FlaskForm, required
+from lti_tool.web.forms import FlaskForm, SelectField, required
 
 
 class AdminSignInForm(FlaskForm):

@@ -1,11 +1,11 @@
 """Forms of the guide pages."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
 from lti_tool.guides.services import LIMITS, MAX_WEEK
-from lti_tool.web.forms import FlaskForm
+from lti_tool.web.forms import FlaskForm, SelectField
 
 
 class GuideForm(FlaskForm):

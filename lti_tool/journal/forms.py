@@ -1,14 +1,14 @@
 """Forms of the journal pages."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from lti_tool.i18n import translated
 from lti_tool.journal.models import ACTION_STATUSES
 from lti_tool.journal.services import LIMITS
 from lti_tool.web.choices import choices
-from lti_tool.web.forms import FlaskForm
+from lti_tool.web.forms import FlaskForm, SelectField
 
 
 class RecapForm(FlaskForm):

@@ -10,7 +10,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SelectField,
     StringField,
     TextAreaField,
     TimeField,
@@ -22,7 +21,7 @@ from lti_tool.intake.forms import MultiCheckboxField
 from lti_tool.meetings.models import MODALITY_LABELS, OUTCOMES
 from lti_tool.meetings.recurrence import Recurrence, RecurrenceError
 from lti_tool.web.choices import choices
-from lti_tool.web.forms import FlaskForm
+from lti_tool.web.forms import FlaskForm, SelectField
 
 REPEATS = {"": _l("Just once"), "weekly": _l("Every week"), "biweekly": _l("Every two weeks"),
            "monthly": _l("Every month")}

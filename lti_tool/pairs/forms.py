@@ -7,7 +7,6 @@ from wtforms import (
     DateField,
     DecimalField,
     IntegerField,
-    SelectField,
     StringField,
     TextAreaField,
 )
@@ -15,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from lti_tool.intake.forms import MultiCheckboxField
 from lti_tool.web.choices import choices
-from lti_tool.web.forms import FlaskForm, required
+from lti_tool.web.forms import FlaskForm, SelectField, required
 
 
 class ProposeForm(FlaskForm):

@@ -2,12 +2,12 @@
 its fields and a first, friendly word on what is missing."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from lti_tool.i18n import translated
 from lti_tool.web.choices import choices
-from lti_tool.web.forms import FlaskForm
+from lti_tool.web.forms import FlaskForm, SelectField
 from lti_tool.workspace.models import CHANNELS, FREQUENCIES, GOAL_STATUSES, RESPONSE_TIMES
 from lti_tool.workspace.services import (
     LIMITS,
