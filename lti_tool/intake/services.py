@@ -27,10 +27,12 @@ def zone_of(person: Person, program: Program) -> str:
     return (profile.timezone if profile else "") or person.timezone or "UTC"
 
 
+_QUESTIONS = (sa.select(Question).where(Question.program_id == sa.bindparam("program_id"))
+              .order_by(Question.position, Question.id))  # built once: every intake asks
+
+
 def questions_for(program: Program) -> list[Question]:
-    return list(db.session.scalars(
-        sa.select(Question).filter_by(program_id=program.id).order_by(Question.position,
-                                                                      Question.id)))
+    return list(db.session.scalars(_QUESTIONS, {"program_id": program.id}))
 
 
 def save_intake(program: Program, person: Person, form) -> Profile:

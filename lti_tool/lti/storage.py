@@ -1,8 +1,9 @@
 """pylti1p3's LaunchDataStorage backed by the database, so that the OIDC login, the launch
 and later requests can be served by different worker processes and machines."""
 
+import functools
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
@@ -51,13 +52,9 @@ class DatabaseLaunchDataStorage(LaunchDataStorage[Any]):
     def claim(self, key: str, exp: int) -> bool:
         """Store `key` (True) unless it is already stored: True for exactly one caller, even
         when two race for it (the second waits on the first's unique key, then finds it)."""
-        dialect = db.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        # RETURNING, not the rowcount: an ORM-enabled INSERT's rowcount is not the driver's.
-        inserted = db.session.execute(
-            insert(LaunchData).values(key=self._prepare_key(key), value=True,
-                                      expires_at=utcnow() + timedelta(seconds=exp))
-            .on_conflict_do_nothing(index_elements=["key"]).returning(LaunchData.key))
+        inserted = db.session.execute(_claim_statement(db.session.get_bind().dialect.name), {
+            "key": self._prepare_key(key), "value": True,
+            "expires_at": utcnow() + timedelta(seconds=exp)})
         return inserted.first() is not None
 
     def check_value(self, key: str) -> bool:
@@ -70,6 +67,17 @@ class DatabaseLaunchDataStorage(LaunchDataStorage[Any]):
             sa.delete(LaunchData).where(LaunchData.key == key, LaunchData.expires_at > utcnow())
         )
         return rowcount(result) == 1
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> sa.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING key, built once per dialect (every launch
+    runs it). RETURNING, not the rowcount: the inserted row, or none, tells."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(sa.Table, LaunchData.__table__)
+    return (insert(table).values(key=sa.bindparam("key"), value=sa.bindparam("value"),
+                                 expires_at=sa.bindparam("expires_at"))
+            .on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key))
 
 
 def _expired(row: LaunchData) -> bool:

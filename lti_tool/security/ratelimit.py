@@ -233,20 +233,27 @@ def hit(bucket: str, limit: Limit, now: float | None = None, amount: int = 1,
     now = int(clock() if now is None else now)
     start = now - now % limit.seconds
     end = start + limit.seconds
-    table = RateLimitWindow.__table__
-    insert = _INSERTS[db.engine.dialect.name]
-    statement = (
-        insert(table)
-        .values(bucket=bucket[:200], window_start=start, count=amount, expires_at=end)
-        .on_conflict_do_update(index_elements=[table.c.bucket, table.c.window_start],
-                               set_={"count": table.c.count + amount})
-        .returning(table.c.count)
-    )
+    statement = _hit_statement(db.engine.dialect.name)
+    values = {"bucket": bucket[:200], "window_start": start, "amount": amount,
+              "expires_at": end}
     if connection is not None:
-        return connection.execute(statement).scalar_one(), max(1, end - now)
+        return connection.execute(statement, values).scalar_one(), max(1, end - now)
     with db.engine.begin() as own:
-        count = own.execute(statement).scalar_one()
+        count = own.execute(statement, values).scalar_one()
     return count, max(1, end - now)
+
+
+@functools.cache
+def _hit_statement(dialect: str) -> sa.Insert:
+    """The count's upsert, built once per dialect (a launch runs it)."""
+    table = RateLimitWindow.__table__
+    amount = sa.bindparam("amount", type_=sa.Integer)
+    return (_INSERTS[dialect](table)
+            .values(bucket=sa.bindparam("bucket"), window_start=sa.bindparam("window_start"),
+                    count=amount, expires_at=sa.bindparam("expires_at"))
+            .on_conflict_do_update(index_elements=[table.c.bucket, table.c.window_start],
+                                   set_={"count": table.c.count + amount})
+            .returning(table.c.count))
 
 
 def too_many_requests(error: RateLimited):

@@ -66,6 +66,9 @@ class WebSession(Model):
     scope: Mapped[str] = mapped_column(sa.String(16), default=LTI, server_default=LTI)
 
 
+_INSERT = sa.insert(cast(sa.Table, WebSession.__table__))  # a session's first write: built once
+
+
 class ServerSession(CallbackDict, SessionMixin):
     def __init__(self, initial=None, sid=None, *, scope=LTI, expires_at=None, started_at=None,
                  unavailable=False):
@@ -274,8 +277,8 @@ class DatabaseSessionInterface(SessionInterface):
             db.session.execute(
                 sa.update(WebSession).where(WebSession.id == session.sid).values(**values))
         else:
-            db.session.execute(
-                sa.insert(WebSession).values(id=session.sid, scope=session.scope, **values))
+            db.session.execute(_INSERT, {"id": session.sid, "scope": session.scope,
+                                         "data": {}, **values})
         db.session.commit()
         session.started_at, session.expires_at = started, expires
         session.stored, session.stored_data = True, copy.deepcopy(dict(session))
