@@ -66,7 +66,10 @@ class WebSession(Model):
     scope: Mapped[str] = mapped_column(sa.String(16), default=LTI, server_default=LTI)
 
 
-_INSERT = sa.insert(cast(sa.Table, WebSession.__table__))  # a session's first write: built once
+# Built once: every request reads its session, every launch inserts one.
+_READ = sa.select(WebSession.data, WebSession.expires_at, WebSession.started_at).where(
+    WebSession.id == sa.bindparam("sid"), WebSession.scope == sa.bindparam("scope"))
+_INSERT = sa.insert(cast(sa.Table, WebSession.__table__))
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -202,9 +205,7 @@ class DatabaseSessionInterface(SessionInterface):
     @staticmethod
     def _read(sid: str, scope: str):
         """The row's columns in one query (no ORM object: nothing to track or flush)."""
-        return db.session.execute(
-            sa.select(WebSession.data, WebSession.expires_at, WebSession.started_at)
-            .where(WebSession.id == sid, WebSession.scope == scope)).first()
+        return db.session.execute(_READ, {"sid": sid, "scope": scope}).first()
 
     @staticmethod
     def _requested_sid(app, request, scope: str) -> str | None:
