@@ -6,6 +6,7 @@ from flask import Blueprint, g, redirect, render_template, url_for
 from lti_tool.courses.access import current_link, login_required
 from lti_tool.courses.forms import ConfirmForm
 from lti_tool.courses.models import Enrolment, Role
+from lti_tool.dbutil import commits_keep_loaded
 from lti_tool.extensions import db
 from lti_tool.homes import setup
 from lti_tool.homes.needs import participant_needs, staff_needs
@@ -54,8 +55,8 @@ def home():
 def _staff_home(program):
     needs = staff_needs(program)
     state = setup.setup_state(program) if program else None
-    db.session.commit()  # the pairs' health assessed on the way is kept for the dashboard
-    # What the page shows is loaded after the commit, which expires every row loaded before.
+    with commits_keep_loaded():  # what was read stays loaded: the page shows it next
+        db.session.commit()  # the pairs' health assessed on the way is kept for the dashboard
     person = g.enrolment.person
     mentoring = program is not None and intake.mentor_row(program, person) is not None
     return render_template("homes/staff.html", program=program,
