@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lti_tool.courses.models import Enrolment, Person, Program
+from lti_tool.dbutil import read_once
 from lti_tool.extensions import db
 from lti_tool.intake import services as intake
 from lti_tool.intake.models import Mentor, MentorPool, Profile
@@ -86,12 +87,27 @@ class Waiting:
         return len(self.ready) + len(self.learners_without_intake)
 
 
+def paired_mentee_ids(program: Program) -> set[int]:
+    """The program's mentees in an active pair (read once per request: the matching page's
+    figures and its cohort both ask). Not to be changed by the caller."""
+    return read_once(("paired mentees", program.id), lambda: set(db.session.scalars(
+        sa.select(Pair.mentee_id).where(Pair.program_id == program.id,
+                                        Pair.status == "active"))))
+
+
+def course_groups(program: Program) -> dict[int, list[str] | None]:
+    """Each person's LMS groups in the program's course, None when the platform never said
+    (read once per request; not to be changed by the caller)."""
+    return read_once(("course groups", program.course_id), lambda: dict(db.session.execute(
+        sa.select(Enrolment.person_id, Enrolment.groups)
+        .where(Enrolment.course_id == program.course_id)).all()))
+
+
 def waiting(program: Program) -> Waiting:
     """Who waits for what in the program, in five queries."""
     expertise = dict(db.session.execute(sa.select(Profile.person_id, Profile.expertise).where(
         Profile.program_id == program.id)).all())
-    paired = set(db.session.scalars(sa.select(Pair.mentee_id).where(
-        Pair.program_id == program.id, Pair.status == "active")))
+    paired = paired_mentee_ids(program)
     result = Waiting()
     for enrolment in _learners(program):
         person = enrolment.person

@@ -11,9 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from lti_tool.courses.models import Enrolment, Person, Program
+from lti_tool.courses.models import Person, Program
 from lti_tool.extensions import db
-from lti_tool.pairs import health_source
+from lti_tool.pairs import figures, health_source
 from lti_tool.pairs.models import AvoidedPair, MatchRun, Pair, Proposal
 
 PAGE_SIZE = 25
@@ -124,9 +124,7 @@ class Context:
         self.avoid = set(db.session.execute(sa.select(AvoidedPair.mentee_id,
                                                       AvoidedPair.mentor_id).where(
             AvoidedPair.program_id == program.id)).all())
-        self.groups = dict(db.session.execute(sa.select(Enrolment.person_id, Enrolment.groups)
-                                              .where(Enrolment.course_id == program.course_id))
-                           .all())
+        self.groups = figures.course_groups(program)
         self.group_rule = (program.constraints or {}).get("group_rule", "any")
         self.health_source = health_source.current()
         self.health = self.health_source.of_program(program) if self.health_source else {}

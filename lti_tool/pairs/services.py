@@ -91,10 +91,8 @@ def gather(program: Program, mentee_ids: Collection[int] | None = None) -> Cohor
     recommendations, loads no one else's intake."""
     intake.refresh_mentors(program)
     profiles_by_person, with_intake = _intakes(program, mentee_ids)
-    paired = set(db.session.scalars(sa.select(Pair.mentee_id).where(
-        Pair.program_id == program.id, Pair.status == "active")))
-    groups = dict(db.session.execute(sa.select(Enrolment.person_id, Enrolment.groups)
-                                      .filter_by(course_id=program.course_id)).all())
+    paired = figures.paired_mentee_ids(program)
+    groups = figures.course_groups(program)
     cohort = Cohort(already_paired=len(paired))
 
     def add(people: list, person: Person, profile: Profile, as_mentor: bool, capacity=1):
