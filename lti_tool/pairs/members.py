@@ -2,17 +2,21 @@
 of their program's pairs: what a pair writes is theirs (staff see dates, counts and statuses
 on pages of their own). The one definition of the rule, for the services that refuse a
 non-member with their own words (`checker`) and for the pages that answer one with a 403
-(`member_pair`, `member_row`: the scoped loader of lti_tool/courses/scoped.py, then this
-rule)."""
+(`member_pair`: the launched program's pair with both members; `member_row`: the scoped
+loader of lti_tool/courses/scoped.py; then this rule)."""
 
 from collections.abc import Callable
 from typing import TypeVar
 
+import sqlalchemy as sa
 from flask import abort, g
 from flask_babel import gettext
+from sqlalchemy.orm import joinedload
 
+from lti_tool.courses.access import current_program
 from lti_tool.courses.models import Person
 from lti_tool.courses.scoped import in_program, owner
+from lti_tool.extensions import db
 from lti_tool.pairs.models import Pair
 
 Row = TypeVar("Row")
@@ -43,10 +47,22 @@ def checker(refusal: type[Exception], not_member: str,
     return check_member
 
 
+# A pair of the launched program with both its members (every pair page names the other):
+# one query, built once.
+_PAIR_WITH_MEMBERS = (
+    sa.select(Pair)
+    .where(Pair.id == sa.bindparam("pair_id"), Pair.program_id == sa.bindparam("program_id"))
+    .options(joinedload(Pair.mentee), joinedload(Pair.mentor)))
+
+
 def member_pair(pair_id: int) -> Pair:
     """A pair of the launched program whose member the viewer is: 404 for a pair elsewhere,
     403 for anyone else (staff included: what a pair writes is theirs)."""
-    return members_only(in_program(Pair, pair_id))
+    pair = db.session.scalars(_PAIR_WITH_MEMBERS, {"pair_id": pair_id,
+                                                   "program_id": current_program().id}).first()
+    if pair is None:
+        abort(404)
+    return members_only(pair)
 
 
 def member_row(model: type[Row], row_id: int) -> Row:

@@ -351,10 +351,18 @@ def _check_capacity(program: Program, loads: dict[int, int]) -> None:
                 "have taken some).", name=mentor.person.display_name, load=load))
 
 
+# A person's active pairs with both members (the pages name the other one), built once: a
+# participant's home and pages ask on every request.
+_PAIRS_OF = (sa.select(Pair).where(
+    Pair.program_id == sa.bindparam("program_id"), Pair.status == "active",
+    sa.or_(Pair.mentee_id == sa.bindparam("person_id"),
+           Pair.mentor_id == sa.bindparam("person_id")))
+    .options(sa.orm.joinedload(Pair.mentee), sa.orm.joinedload(Pair.mentor)))
+
+
 def pairs_of(person: Person, program: Program) -> list[Pair]:
-    return list(db.session.scalars(sa.select(Pair).where(
-        Pair.program_id == program.id, Pair.status == "active",
-        sa.or_(Pair.mentee_id == person.id, Pair.mentor_id == person.id))))
+    return list(db.session.scalars(_PAIRS_OF, {"program_id": program.id,
+                                               "person_id": person.id}))
 
 
 WEIGHT_FIELDS = ("topics", "languages", "availability", "modality", "questions")
