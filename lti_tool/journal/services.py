@@ -256,11 +256,12 @@ def mark_read(pair: Pair, person: Person) -> None:
 
 
 def unread_count(pair: Pair, person: Person) -> int:
-    state = db.session.scalars(sa.select(ThreadState).filter_by(
-        pair_id=pair.id, person_id=person.id)).first()
-    seen = state.last_read_id if state else 0
+    """The other member's messages after the last one `person` read, in one query."""
+    seen = sa.select(ThreadState.last_read_id).where(
+        ThreadState.pair_id == pair.id, ThreadState.person_id == person.id).scalar_subquery()
     return db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
-        Message.pair_id == pair.id, Message.id > seen, Message.author_id != person.id)) or 0
+        Message.pair_id == pair.id, Message.id > sa.func.coalesce(seen, 0),
+        Message.author_id != person.id)) or 0
 
 
 def set_email(pair: Pair, person: Person, email: bool) -> None:
