@@ -107,7 +107,7 @@ def _read_then_write(message: ToolMessageLaunch, ctx: LaunchContext,
     try:
         ratelimit.limit_launcher(ctx.issuer, ctx.subject)  # one account in a loop, not a hall
     except ratelimit.RateLimited:
-        # The id_token is spent all the same: its state's used mark (and the count) are kept,
+        # The id_token is spent all the same: its nonce's used mark (and the count) are kept,
         # or it could be posted again once the person's window has passed.
         db.session.commit()
         raise

@@ -235,7 +235,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self
 
     def spend(self) -> None:
-        """Mark the validated launch's state used, in the caller's transaction: its
+        """Mark the validated launch's nonce used, in the caller's transaction: its
         used-marker is inserted by exactly one launch, even when two race (the other finds
         the key taken, once the first commits, and is refused as a replay)."""
         if not self._validated:

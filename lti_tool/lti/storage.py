@@ -43,12 +43,6 @@ class DatabaseLaunchDataStorage(LaunchDataStorage[Any]):
         if cached is not None:
             db.session.expire(cached)  # the row changed under the ORM
 
-    def get_values(self, keys: list[str]) -> dict[str, Any]:
-        """{key: value} of those `keys` that are stored and fresh, in one query."""
-        prepared = {self._prepare_key(key): key for key in keys}
-        rows = db.session.scalars(sa.select(LaunchData).where(LaunchData.key.in_(prepared)))
-        return {prepared[row.key]: row.value for row in rows if not _expired(row)}
-
     def claim(self, key: str, exp: int) -> bool:
         """Store `key` (True) unless it is already stored: True for exactly one caller, even
         when two race for it (the second waits on the first's unique key, then finds it)."""
