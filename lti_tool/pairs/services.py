@@ -322,7 +322,7 @@ def publish(run: MatchRun) -> list[Pair]:
         raise MatchingError(gettext("This proposal was already published or replaced."))
     if not run.proposals:
         raise MatchingError(gettext("There is no pair to publish."))
-    paired = {p.mentee_id for p in active_pairs(run.program)}
+    paired = figures.paired_mentee_ids(run.program)
     loads: dict[int, int] = {}
     for proposal in run.proposals:
         loads[proposal.mentor_id] = loads.get(proposal.mentor_id, 0) + 1
@@ -522,5 +522,5 @@ def history(program: Program) -> list[Pair]:
 
 def unmatched_learners(program: Program) -> list[Enrolment]:
     """The course's active learners without an active pair in the program, in two queries."""
-    paired = {p.mentee_id for p in active_pairs(program)}
+    paired = figures.paired_mentee_ids(program)
     return [e for e in intake.mentees_of(program) if e.person_id not in paired]
