@@ -61,7 +61,6 @@ class ExistingRecords:
     launched: LaunchedLink | None = None
 
 
-
 def existing_records(ctx: LaunchContext, platform: Registered | None) -> ExistingRecords:
     """What the database already holds for this launch, read before the launch writes
     (launches/views.py); `platform` is the registration the launch was validated against."""

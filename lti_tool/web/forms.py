@@ -59,7 +59,7 @@ def _wtforms_messages(locale: str) -> support.NullTranslations:
 class QuickSelect(widgets.Select):
     """WTForms' <select>, each plain option written directly: html_params for each of a
     staff page's long lists of people (a few hundred options) was a sixth of its time.
-    Tested against WTForms' own output (tests/web/test_forms.py)."""
+    Tested against WTForms' own output (tests/web/test_quick_select.py)."""
 
     @classmethod
     def render_option(cls, choice, **kwargs):
