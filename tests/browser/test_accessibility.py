@@ -231,7 +231,7 @@ def test_every_page_has_no_serious_accessibility_violation(live_sandbox, page):
 
     # Deep linking: the instructor adds an activity.
     page.goto(server.sandbox_url + "/")
-    page.get_by_role("button", name="Add activity (deep linking) as Iris Instructor").click()
+    press(page.get_by_role("button", name="Add activity (deep linking) as Iris Instructor"))
     page.frame_locator("iframe[name=tool-frame]").get_by_label("Program title").wait_for()
     sweep.check("deep linking")
 
@@ -272,7 +272,7 @@ def _mentee_choice_pages(page, server, sweep):
     _launch_in_frame(page, "Luis Learner", "Welcome, Luis")
     sweep.check("learner choosing a mentor")
     frame = page.frame_locator("iframe[name=tool-frame]")
-    frame.get_by_role("button", name="Ask Mona Mentor to be my mentor").click()
+    press(frame.get_by_role("button", name="Ask Mona Mentor to be my mentor"))
     frame.locator("p.flash").wait_for()
     sweep.check("learner who asked a mentor")
     _launch_in_frame(page, "Mona Mentor", "Welcome, Mona")
@@ -284,11 +284,11 @@ def _admin_pages(page, server, sweep):
     page.goto(server.tool_url + "/admin/sign-in")
     sweep.check("admin sign-in", page.main_frame)
     page.get_by_label(re.compile("token", re.I)).fill("not the token")
-    page.get_by_role("button", name="Sign in").click()
+    press(page.get_by_role("button", name="Sign in"))
     page.wait_for_load_state()
     sweep.check("admin sign-in refused", page.main_frame)
     page.get_by_label(re.compile("token", re.I)).fill(ADMIN_TOKEN)
-    page.get_by_role("button", name="Sign in").click()
+    press(page.get_by_role("button", name="Sign in"))
     page.wait_for_url(re.compile(r"/admin/(\?|$)"))
     sweep.check("admin platforms", page.main_frame)
     page.goto(server.tool_url + "/admin/tool-config")
@@ -309,11 +309,11 @@ def _admin_pages(page, server, sweep):
 def _registration_pages(page, server, sweep):
     """Dynamic registration in the sandbox's frame: the confirmation and the done page."""
     page.goto(server.sandbox_url + "/register-tool")
-    page.get_by_role("button", name="Start registration").click()
+    press(page.get_by_role("button", name="Start registration"))
     registration = page.frame_locator("iframe[name=registration-frame]")
     registration.get_by_role("button", name="Register").wait_for()
     sweep.check("dynamic registration", page.frame(name="registration-frame"))
-    registration.get_by_role("button", name="Register").click()
+    press(registration.get_by_role("button", name="Register"))
     registration.get_by_text("is registered").wait_for()
     sweep.check("dynamic registration done", page.frame(name="registration-frame"))
 

@@ -121,9 +121,9 @@ def test_a_learner_drags_types_and_copies_their_week(live_sandbox, page):
         screenshot(page, "availability-typed")
 
     # Copy Monday to the weekdays: Tuesday's cleared hours come back, Friday gets them too.
-    frame.get_by_role("button", name="Copy Monday to weekdays").click()
+    press(frame.get_by_role("button", name="Copy Monday to weekdays"))
     assert tool.evaluate(_CHECKED) == _ticks(range(5), (7, 8, 9))
-    frame.get_by_role("button", name="Clear").click()
+    press(frame.get_by_role("button", name="Clear"))
     assert tool.evaluate(_CHECKED) == []
     # Late hours now exist: Sunday 22:00 to 24:00, and Monday from midnight.
     _drag(page, _cell(frame, 6, 22), _cell(frame, 6, 23))

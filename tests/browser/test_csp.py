@@ -43,9 +43,9 @@ def test_the_tool_works_in_the_lms_frame_without_violations(live_sandbox, page):
     page.goto(live_sandbox.sandbox_url + "/")
     frame = page.frame_locator("iframe[name=tool-frame]")
     # Deep linking: the tool's page auto-posts the signed response to the LMS (form-action).
-    page.get_by_role("button", name="Add activity (deep linking) as Iris Instructor").click()
+    press(page.get_by_role("button", name="Add activity (deep linking) as Iris Instructor"))
     frame.get_by_label("Program title").fill("Policy check")
-    frame.get_by_role("button", name="Add to the course").click()
+    press(frame.get_by_role("button", name="Add to the course"))
     frame.get_by_text("Activity added").wait_for()
     page.goto(live_sandbox.sandbox_url + "/")
     # A learner's launch: the intake, whose time zone the tool's script fills in.
@@ -55,11 +55,11 @@ def test_the_tool_works_in_the_lms_frame_without_violations(live_sandbox, page):
     assert zone.count() == 1 and zone.input_value()
     # Dynamic registration in the LMS's frame, before the LMS is registered through it.
     page.goto(live_sandbox.sandbox_url + "/register-tool")
-    page.get_by_role("button", name="Start registration").click()
+    press(page.get_by_role("button", name="Start registration"))
     registration = page.frame_locator("iframe[name=registration-frame]")
-    registration.get_by_role("button", name="Register").click()
+    press(registration.get_by_role("button", name="Register"))
     registration.get_by_text("is registered").wait_for()
-    registration.get_by_role("button", name="Finish and return to the platform").click()
+    press(registration.get_by_role("button", name="Finish and return to the platform"))
     page.get_by_role("status").get_by_text("Registration complete").wait_for()
     assert violations(page) == []
 

@@ -20,10 +20,10 @@ def test_deep_linking_and_launches_inside_the_iframe(live_sandbox, browser_page)
     frame = page.frame_locator("iframe[name=tool-frame]")
 
     # Staff add the activity through deep linking, inside the iframe.
-    page.get_by_role("button", name="Add activity (deep linking) as Iris Instructor").click()
+    press(page.get_by_role("button", name="Add activity (deep linking) as Iris Instructor"))
     frame.get_by_label("Program title").fill("Autumn mentoring")
     frame.get_by_label("Maximum participation grade").fill("50")
-    frame.get_by_role("button", name="Add to the course").click()
+    press(frame.get_by_role("button", name="Add to the course"))
     frame.get_by_text("Activity added").wait_for()
     page.goto(live_sandbox.sandbox_url + "/")
     page.get_by_role("heading", name="Autumn mentoring").wait_for()
@@ -32,8 +32,8 @@ def test_deep_linking_and_launches_inside_the_iframe(live_sandbox, browser_page)
     # with a CSRF token, inside the frame).
     press(page.get_by_role("button", name="Launch as Iris Instructor").first)
     frame.get_by_role("heading", name="Autumn mentoring").wait_for()
-    frame.get_by_role("link", name="See the roster").click()
-    frame.get_by_role("button", name="Read the roster from the platform").click()
+    press(frame.get_by_role("link", name="See the roster"))
+    press(frame.get_by_role("button", name="Read the roster from the platform"))
     frame.get_by_text("Roster updated").wait_for()
     assert frame.get_by_role("cell", name="Mona Mentor").count() == 1
     screenshot(page, "roster-in-iframe")
@@ -58,7 +58,7 @@ def test_deep_linking_and_launches_inside_the_iframe(live_sandbox, browser_page)
     # Signing out inside the frame (a POST carried by the token alone when cookies are
     # blocked) ends the session: the page it was on no longer opens.
     welcome_url = next(f.url for f in page.frames if "Welcome, Lena" in f.content())
-    frame.get_by_role("button", name="Sign out").click()
+    press(frame.get_by_role("button", name="Sign out"))
     frame.get_by_role("heading", name="You are signed out").wait_for()
     assert page.context.request.get(welcome_url).status == 401
 

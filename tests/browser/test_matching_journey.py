@@ -32,6 +32,7 @@ from tests.support.journeys import (
     intake_over_http,
     launch_in_frame,
     open_course_page,
+    press,
     query,
     save_intake_in_frame,
 )
@@ -134,14 +135,14 @@ def _learner_intake_in_the_browser(page, frame, server):
 def _set_capacities(frame):
     """Staff give each mentor a third place here: the program's default is 2 per mentor, the
     intake's answer only the limit across courses."""
-    frame.get_by_role("link", name="Mentors", exact=True).click()
+    press(frame.get_by_role("link", name="Mentors", exact=True))
     frame.get_by_role("heading", name=f"Mentors in {PROGRAM}").wait_for()
     for name in MENTORS:
         row = frame.get_by_role("row").filter(
             has=frame.get_by_role("cell", name=name, exact=True))
         expect(row).to_contain_text(f"{CAPACITY} of {CAPACITY} left across courses")
         row.get_by_label(f"Capacity of {name}").fill(str(CAPACITY))
-        row.get_by_role("button", name="Set").click()
+        press(row.get_by_role("button", name="Set"))
         expect(frame.get_by_text(f"Capacity of {name} set to {CAPACITY}.")).to_be_visible()
     expect(frame.get_by_role("row").filter(has_text="Mona Mentor")).to_contain_text(
         f"{CAPACITY} (0 pairs here; {CAPACITY} of {CAPACITY} left across courses)")
@@ -149,10 +150,10 @@ def _set_capacities(frame):
 
 def _propose_and_review(page, frame, server):
     """Propose matches; the review table shows what the draft run holds. Returns its rows."""
-    frame.get_by_role("link", name="Matching", exact=True).click()
+    press(frame.get_by_role("link", name="Matching", exact=True))
     frame.get_by_role("heading", name=f"Matching for {PROGRAM}").wait_for()
     expect(frame.get_by_text("4 learners ready to be matched · 2 mentors")).to_be_visible()
-    frame.get_by_role("button", name="Propose matches").click()
+    press(frame.get_by_role("button", name="Propose matches"))
     expect(frame.get_by_text("Proposed 4 pairs. Review them, then publish.")).to_be_visible()
     rows = frame.get_by_role("table", name="Proposed pairs").locator("tbody tr")
     expect(rows).to_have_count(4)
@@ -176,7 +177,7 @@ def _lock_assign_and_rerun(page, frame, server, rows):
     around both. Returns the new draft."""
     run_id, draft = _draft(server)
     lena_mentor = draft["Lena Learner"][0]
-    _row(frame, rows, "Lena Learner").get_by_role("button", name="Lock").click()
+    press(_row(frame, rows, "Lena Learner").get_by_role("button", name="Lock"))
     expect(frame.get_by_text("Pair locked.")).to_be_visible()
     expect(_row(frame, rows, "Lena Learner").get_by_role("button", name="Unlock")
            ).to_have_attribute("aria-pressed", "true")
@@ -188,16 +189,16 @@ def _lock_assign_and_rerun(page, frame, server, rows):
                          for other in set(MENTORS) - {draft[mentee][0]}
                          if loads[other] < CAPACITY)
     row = _row(frame, rows, moved)
-    row.get_by_text("Change", exact=True).click()  # the row's menu
+    press(row.get_by_text("Change", exact=True))  # the row's menu
     row.get_by_label(f"Another mentor for {moved}").select_option(label=target)
-    row.get_by_role("button", name="Assign").click()
+    press(row.get_by_role("button", name="Assign"))
     expect(frame.get_by_text("Pair assigned and locked.")).to_be_visible()
     expect(_row(frame, rows, moved).get_by_role("cell").nth(1)).to_have_text(
         f"{target} (by staff)")
     rows.last.scroll_into_view_if_needed()
     screenshot(page, "journey-5-locked-and-assigned")
 
-    frame.get_by_role("button", name="Propose again around locked pairs").click()
+    press(frame.get_by_role("button", name="Propose again around locked pairs"))
     expect(frame.get_by_text("Proposed again around the locked pairs: 4 pairs.")).to_be_visible()
     new_run_id, draft = _draft(server)
     assert new_run_id != run_id
@@ -214,9 +215,9 @@ def _lock_assign_and_rerun(page, frame, server, rows):
 
 def _publish(page, frame, server, draft):
     """Publish the draft; returns the active pairs {mentee: (mentor, explanation, slot)}."""
-    frame.get_by_role("button", name="Publish 4 pairs").click()
+    press(frame.get_by_role("button", name="Publish 4 pairs"))
     expect(frame.get_by_text("Publish 4 pairs:")).to_be_visible()  # the confirmation step
-    frame.get_by_role("button", name="Publish 4 pairs").click()
+    press(frame.get_by_role("button", name="Publish 4 pairs"))
     expect(frame.get_by_text("Published 4 pairs: mentors and mentees now see their match.")
            ).to_be_visible()
     published = frame.get_by_role("table", name="Published pairs").locator("tbody tr")

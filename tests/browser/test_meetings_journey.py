@@ -31,6 +31,7 @@ from tests.support.journeys import (
     launch_in_frame,
     open_course_page,
     pair_mona_with_lena,
+    press,
     query,
     weekly_hours,
 )
@@ -99,7 +100,7 @@ def test_a_pair_proposes_and_accepts_a_meeting_in_the_iframe(live_sandbox, brows
 
     launch_in_frame(page, "Lena Learner")
     frame.get_by_role("heading", name="Welcome, Lena").wait_for()
-    frame.get_by_role("link", name="Meetings", exact=True).click()
+    press(frame.get_by_role("link", name="Meetings", exact=True))
     frame.get_by_role("heading", name="Meetings with Mona Mentor").wait_for()
     expect(frame.get_by_role("heading", name="Waiting for an answer")).to_have_count(0)
     _coming_up(page, frame, meeting, "learner")
@@ -114,7 +115,7 @@ def _learner_proposes(page, frame, pair_id) -> list[datetime]:
     expect(frame.get_by_role("heading", name="Your mentor: Mona Mentor")).to_be_visible()
     meetings = frame.get_by_role("link", name="Meetings", exact=True)
     assert f"/pairs/{pair_id}/meetings" in meetings.get_attribute("href")
-    meetings.click()
+    press(meetings)
     frame.get_by_role("heading", name="Meetings with Mona Mentor").wait_for()
     expect(frame.get_by_text("Times are in your time zone (America/New_York), with Mona's "
                              "local time (Europe/Berlin) beside them.")).to_be_visible()
@@ -135,7 +136,7 @@ def _learner_proposes(page, frame, pair_id) -> list[datetime]:
     # The frame scrolls, not the course page: bring the ticked times to its top.
     frame.get_by_role("heading", name="Propose a meeting").evaluate("h => h.scrollIntoView()")
     screenshot(page, "meetings-1-learner-proposes")
-    frame.get_by_role("button", name="Send the proposal").click()
+    press(frame.get_by_role("button", name="Send the proposal"))
 
     expect(frame.get_by_text("Your proposal was sent; you will see the answer here.")
            ).to_be_visible()
@@ -156,7 +157,7 @@ def _mentor_accepts(page, frame, offered) -> datetime:
     launch_in_frame(page, "Mona Mentor")
     frame.get_by_role("heading", name="Welcome, Mona").wait_for()
     expect(frame.get_by_role("heading", name="Your mentee: Lena Learner")).to_be_visible()
-    frame.get_by_role("link", name="Meetings", exact=True).click()
+    press(frame.get_by_role("link", name="Meetings", exact=True))
     frame.get_by_role("heading", name="Meetings with Lena Learner").wait_for()
     waiting = frame.locator("section").filter(
         has=frame.get_by_role("heading", name="Waiting for an answer"))
@@ -170,7 +171,7 @@ def _mentor_accepts(page, frame, offered) -> datetime:
     expect(frame.get_by_text("No meeting planned yet.")).to_be_visible()
     choices.get_by_label(labels[1], exact=True).check()
     screenshot(page, "meetings-3-mentor-answers")
-    waiting.get_by_role("button", name="Answer").click()
+    press(waiting.get_by_role("button", name="Answer"))
     expect(frame.get_by_text("Accepted: the meeting is scheduled.")).to_be_visible()
     expect(frame.get_by_role("heading", name="Waiting for an answer")).to_have_count(0)
     return offered[1]
@@ -195,7 +196,7 @@ def _coming_up(page, frame, meeting, who):
 
     ics = item.get_by_role("link", name="Add to my calendar (.ics)")
     with page.expect_download() as download_info:
-        ics.click()
+        press(ics)
     download = download_info.value
     assert download.suggested_filename.endswith(".ics")
     with open(download.path(), "rb") as downloaded:

@@ -4,6 +4,8 @@ posts `org.imsglobal.lti.close`."""
 
 import pytest
 
+from tests.support.journeys import press
+
 pytestmark = pytest.mark.browser
 CLOSE = "window.postMessage({subject: 'org.imsglobal.lti.close'}, '*')"
 
@@ -11,11 +13,11 @@ CLOSE = "window.postMessage({subject: 'org.imsglobal.lti.close'}, '*')"
 def test_dynamic_registration_in_the_iframe(live_sandbox, browser_page):
     page = browser_page
     page.goto(live_sandbox.sandbox_url + "/register-tool")
-    page.get_by_role("button", name="Start registration").click()
+    press(page.get_by_role("button", name="Start registration"))
     frame = page.frame_locator("iframe[name=registration-frame]")
-    frame.get_by_role("button", name="Register").click()  # a CSRF-protected POST in the frame
+    press(frame.get_by_role("button", name="Register"))  # a CSRF-protected POST in the frame
     frame.get_by_text("is registered").wait_for()
-    frame.get_by_role("button", name="Finish and return to the platform").click()
+    press(frame.get_by_role("button", name="Finish and return to the platform"))
     page.get_by_role("status").get_by_text("Registration complete").wait_for()
 
 
@@ -32,7 +34,7 @@ def test_a_close_message_from_another_origin_than_the_tool_is_ignored(live_sandb
                                                                       browser_page):
     page = browser_page
     page.goto(live_sandbox.sandbox_url + "/register-tool")
-    page.get_by_role("button", name="Start registration").click()  # the tool's origin now
+    press(page.get_by_role("button", name="Start registration"))  # the tool's origin now
     page.frame_locator("iframe[name=registration-frame]").get_by_role(
         "button", name="Register").wait_for()
     page.evaluate(CLOSE)  # posted by the sandbox page itself, not by the tool

@@ -34,6 +34,7 @@ from tests.support.journeys import (
     launch_in_frame,
     open_course_page,
     pair_mona_with_lena,
+    press,
     query,
 )
 
@@ -90,7 +91,7 @@ def test_staff_see_the_dashboard_nudge_and_export_in_the_iframe(live_sandbox, br
     frame.get_by_role("heading", name=PROGRAM, exact=True).wait_for()
     dashboard = frame.get_by_role("link", name="Dashboard", exact=True)
     assert "/dashboard" in dashboard.get_attribute("href")
-    dashboard.click()
+    press(dashboard)
     frame.get_by_role("heading", name=f"{PROGRAM}: how the program is doing").wait_for()
 
     _overview(page, frame)
@@ -137,7 +138,7 @@ def _pair_to_look_at_and_nudge(page, frame, server):
     screenshot(page, "dashboard-2-pairs-to-look-at")
     assert _nudges(server) == []
 
-    row.get_by_role("button", name="Nudge").click()
+    press(row.get_by_role("button", name="Nudge"))
     expect(frame.get_by_text("Lena Learner and Mona Mentor have been nudged.")).to_be_visible()
     frame.get_by_role("heading", name=f"{PROGRAM}: how the program is doing").wait_for()
     assert _nudges(server) == ["Lena Learner", "Mona Mentor"]
@@ -166,8 +167,8 @@ def _participation_csv(page, frame, pair_id, matched_on):
 
 
 def _grades(page, frame):
-    frame.get_by_role("link", name="Program", exact=True).click()
-    frame.get_by_role("link", name="Participation grades", exact=True).click()
+    press(frame.get_by_role("link", name="Program", exact=True))
+    press(frame.get_by_role("link", name="Participation grades", exact=True))
     frame.get_by_role("heading", name="Participation grades", exact=True).wait_for()
     # Publishing graded the pair's members already (lti_tool/grades/hooks.py).
     people = frame.locator("section").filter(has=frame.get_by_role("heading", name="People"))
@@ -176,7 +177,7 @@ def _grades(page, frame):
     expect(lena).to_have_count(1)
     expect(lena.locator("td").nth(1)).to_have_text("0 / 100")  # no meeting held yet
     expect(lena.locator("td").nth(2)).to_have_text("Not yet")
-    frame.get_by_role("button", name="Recompute now").click()  # staff may still force it
+    press(frame.get_by_role("button", name="Recompute now"))  # staff may still force it
     expect(frame.get_by_text(re.compile(r"^Scores recomputed: 0 changed and queued for the "
                                         r"LMS\.$"))).to_be_visible()
     people.evaluate("s => s.scrollIntoView()")

@@ -43,6 +43,7 @@ from tests.support.journeys import (
     fill_intake_in_frame,
     launch_in_frame,
     open_course_page,
+    press,
     query,
     save_intake_in_frame,
 )
@@ -97,21 +98,21 @@ def test_a_program_from_deep_linking_to_the_gradebook(live_sandbox, browser_page
 
 def _staff_add_the_activity(page, frame, server):
     """Iris adds the activity from the course page: the tool's page in the frame, then back."""
-    page.get_by_role("button", name="Add activity (deep linking) as Iris Instructor").click()
+    press(page.get_by_role("button", name="Add activity (deep linking) as Iris Instructor"))
     frame.get_by_role("heading", name="Add a mentoring program").wait_for()
     frame.get_by_label("Program title").fill(PROGRAM)
     frame.get_by_label("What the program is for").fill(DESCRIPTION)
     frame.get_by_label("Maximum participation grade").fill(str(SCORE_MAXIMUM))
     frame.get_by_label("Usual meeting length (minutes)").fill(str(MEETING_MINUTES))
     screenshot(page, "story-01-deep-link-settings")
-    frame.get_by_role("button", name="Add to the course").click()
+    press(frame.get_by_role("button", name="Add to the course"))
 
     # The tool posts its signed answer back to the sandbox, inside the frame.
     frame.get_by_role("heading", name="Activity added").wait_for()
     expect(frame.get_by_role("listitem").filter(has_text=PROGRAM)).to_have_text(
         f"{PROGRAM} (graded out of {float(SCORE_MAXIMUM)})")
     screenshot(page, "story-02-activity-added")
-    frame.get_by_role("link", name="Reload the course page").click()  # the whole page
+    press(frame.get_by_role("link", name="Reload the course page"))  # the whole page
     activity = page.get_by_role("article", name=PROGRAM)
     expect(activity).to_contain_text(f"Graded out of {float(SCORE_MAXIMUM)}")
     expect(activity.get_by_role("button", name="Launch as Lena Learner")).to_be_visible()
@@ -156,19 +157,19 @@ def _staff_match_and_publish(page, frame, server) -> int:
     """Iris proposes and publishes the match, then sets completion to one meeting held."""
     launch_in_frame(page, "Iris Instructor")
     frame.get_by_role("heading", name=PROGRAM, exact=True).wait_for()
-    frame.get_by_role("link", name="Matching", exact=True).click()
+    press(frame.get_by_role("link", name="Matching", exact=True))
     frame.get_by_role("heading", name=f"Matching for {PROGRAM}").wait_for()
     expect(frame.get_by_text("1 learner ready to be matched · 1 mentor")).to_be_visible()
-    frame.get_by_role("button", name="Propose matches").click()
+    press(frame.get_by_role("button", name="Propose matches"))
     expect(frame.get_by_text("Proposed 1 pair. Review it, then publish.")).to_be_visible()
     proposed = frame.get_by_role("table", name="Proposed pairs").locator("tbody tr")
     expect(proposed).to_have_count(1)
     expect(proposed.get_by_role("cell").nth(0)).to_have_text("Lena Learner")
     expect(proposed.get_by_role("cell").nth(1)).to_have_text("Mona Mentor")
     screenshot(page, "story-05-proposed")
-    frame.get_by_role("button", name="Publish 1 pair").click()
+    press(frame.get_by_role("button", name="Publish 1 pair"))
     expect(frame.get_by_text("Publish 1 pair: 2 people will be told.")).to_be_visible()
-    frame.get_by_role("button", name="Publish 1 pair").click()  # the confirmation step
+    press(frame.get_by_role("button", name="Publish 1 pair"))  # the confirmation step
     expect(frame.get_by_text("Published 1 pair: the mentor and mentee now see their match.")
            ).to_be_visible()
     expect(frame.get_by_role("table", name="Published pairs").locator("tbody tr")
@@ -182,17 +183,17 @@ def _staff_match_and_publish(page, frame, server) -> int:
     assert pair == ["active", LENA, MONA]
 
     # The rubric: one meeting held completes the program; the grade to pass is 40 of 80.
-    frame.get_by_role("link", name="Program", exact=True).click()
-    frame.get_by_role("link", name="Participation grades", exact=True).click()
+    press(frame.get_by_role("link", name="Program", exact=True))
+    press(frame.get_by_role("link", name="Participation grades", exact=True))
     frame.get_by_role("heading", name="Participation grades", exact=True).wait_for()
-    frame.get_by_role("link", name="Edit the rubric").click()
+    press(frame.get_by_role("link", name="Edit the rubric"))
     frame.get_by_role("heading", name="Participation rubric").wait_for()
     expect(frame.get_by_label("Maximum grade (the grade item's maximum in the LMS)")
            ).to_have_value(str(SCORE_MAXIMUM))
     frame.get_by_label("Completed: at least this many meetings held", exact=True).fill("1")
     frame.get_by_label("Completed: the agreement is signed").uncheck()
     frame.get_by_label("Grade to pass (set the same in the LMS)").fill(str(PASS_SCORE))
-    frame.get_by_role("button", name="Save the rubric").click()
+    press(frame.get_by_role("button", name="Save the rubric"))
     _flash(frame, "Rubric saved;")
     how = frame.locator("section").filter(
         has=frame.get_by_role("heading", name=re.compile(r"^How grades reach ")))
@@ -218,7 +219,7 @@ def _pair_books_a_meeting(page, frame, server, pair_id):
     launch_in_frame(page, "Lena Learner")
     frame.get_by_role("heading", name="Welcome, Lena").wait_for()
     expect(frame.get_by_role("heading", name="Your mentor: Mona Mentor")).to_be_visible()
-    frame.get_by_role("link", name="Meetings", exact=True).click()
+    press(frame.get_by_role("link", name="Meetings", exact=True))
     frame.get_by_role("heading", name="Meetings with Mona Mentor").wait_for()
     times = frame.get_by_role("group", name="Times you are both free (choose up to three)")
     times.get_by_role("checkbox").first.check()
@@ -226,7 +227,7 @@ def _pair_books_a_meeting(page, frame, server, pair_id):
     frame.get_by_label("Agenda (optional)").fill(AGENDA)
     frame.get_by_role("heading", name="Propose a meeting").evaluate("h => h.scrollIntoView()")
     screenshot(page, "story-08-learner-proposes")
-    frame.get_by_role("button", name="Send the proposal").click()
+    press(frame.get_by_role("button", name="Send the proposal"))
     expect(frame.get_by_text("Your proposal was sent; you will see the answer here.")
            ).to_be_visible()
     waiting = _section(frame, "Waiting for an answer")
@@ -235,13 +236,13 @@ def _pair_books_a_meeting(page, frame, server, pair_id):
 
     launch_in_frame(page, "Mona Mentor")
     frame.get_by_role("heading", name="Welcome, Mona").wait_for()
-    frame.get_by_role("link", name="Meetings", exact=True).click()
+    press(frame.get_by_role("link", name="Meetings", exact=True))
     frame.get_by_role("heading", name="Meetings with Lena Learner").wait_for()
     choices = _section(frame, "Waiting for an answer").get_by_role(
         "group", name="Lena Learner proposed these times")
     choices.get_by_role("radio").first.check()
     screenshot(page, "story-09-mentor-accepts")
-    _section(frame, "Waiting for an answer").get_by_role("button", name="Answer").click()
+    press(_section(frame, "Waiting for an answer").get_by_role("button", name="Answer"))
     expect(frame.get_by_text("Accepted: the meeting is scheduled.")).to_be_visible()
     coming = _section(frame, "Coming up").get_by_role("article")
     expect(coming).to_have_count(1)
@@ -279,13 +280,13 @@ def _say_it_happened(page, frame, name, other):
     """`name` opens the pair's meetings and answers "It happened" for the past meeting."""
     launch_in_frame(page, name)
     frame.get_by_role("heading", name=f"Welcome, {name.split()[0]}").wait_for()
-    frame.get_by_role("link", name="Meetings", exact=True).click()
+    press(frame.get_by_role("link", name="Meetings", exact=True))
     frame.get_by_role("heading", name=f"Meetings with {other}").wait_for()
     expect(frame.get_by_text("No meeting planned yet.")).to_be_visible()  # none to come
     happened = _section(frame, "Did it happen?")
     expect(happened.get_by_role("listitem")).to_have_count(1)
     happened.get_by_label("Did it happen?").select_option(label="It happened")
-    happened.get_by_role("button", name="Save").click()
+    press(happened.get_by_role("button", name="Save"))
     _flash(frame, "Thank you: noted.")
     expect(_section(frame, "Did it happen?")).to_contain_text("you said “It happened”")
 
@@ -299,7 +300,7 @@ def _pair_confirms_and_writes_a_recap(page, frame, server, pair_id):
     held = query(server, lambda: held_meetings([pair_id]))
     assert held[pair_id][0] == 1, held
 
-    frame.get_by_role("link", name="Recaps and action items").click()
+    press(frame.get_by_role("link", name="Recaps and action items"))
     frame.get_by_role("heading", name="Recaps and action items with Mona Mentor").wait_for()
     write = _section(frame, "Write a recap")
     meeting = write.get_by_label("Which meeting")
@@ -307,7 +308,7 @@ def _pair_confirms_and_writes_a_recap(page, frame, server, pair_id):
     meeting.select_option(index=1)
     write.get_by_label("What you take away").fill(TAKEAWAYS)
     screenshot(page, "story-12-learner-writes-recap")
-    write.get_by_role("button", name="Save the recap").click()
+    press(write.get_by_role("button", name="Save the recap"))
     _flash(frame, "Recap saved.")
     recap = _section(frame, "Recaps").get_by_role("article")
     expect(recap).to_have_count(1)
@@ -326,7 +327,7 @@ def _pair_confirms_and_writes_a_recap(page, frame, server, pair_id):
 def _grades_reach_the_gradebook(page, frame, server):
     """Before the outbox runs the sandbox has no score; `flask grades sync` posts Lena's
     (AGS), and the Gradebook page shows it with her completion."""
-    page.get_by_role("link", name="Gradebook", exact=True).click()
+    press(page.get_by_role("link", name="Gradebook", exact=True))
     page.get_by_role("heading", name=re.compile(r"^Gradebook")).wait_for()
     lena = page.get_by_role("row").filter(has=page.get_by_role("rowheader",
                                                                name=re.compile("^Lena")))
@@ -359,10 +360,10 @@ def _grades_reach_the_gradebook(page, frame, server):
                                    "FullyGraded")
 
     # In the tool, Iris reads that the score went to the LMS.
-    page.get_by_role("link", name="Course", exact=True).click()
+    press(page.get_by_role("link", name="Course", exact=True))
     launch_in_frame(page, "Iris Instructor")
     frame.get_by_role("heading", name=PROGRAM, exact=True).wait_for()
-    frame.get_by_role("link", name="Participation grades", exact=True).click()
+    press(frame.get_by_role("link", name="Participation grades", exact=True))
     row = _grade_row(frame, "Lena Learner")
     expect(row.locator("td").nth(1)).to_have_text(f"{LENA_SCORE} / {SCORE_MAXIMUM}")
     expect(row.locator("td").nth(2)).to_have_text("Yes")

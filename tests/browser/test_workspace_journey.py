@@ -33,6 +33,7 @@ from tests.support.journeys import (
     launch_in_frame,
     open_course_page,
     pair_mona_with_lena,
+    press,
     query,
     weekly_hours,
 )
@@ -79,7 +80,7 @@ def _open_workspace(page, frame, name, other):
     """Launch as `name` and open the workspace from the home page."""
     launch_in_frame(page, name)
     frame.get_by_role("heading", name=f"Welcome, {name.split()[0]}").wait_for()
-    frame.get_by_role("link", name="Open your workspace").click()
+    press(frame.get_by_role("link", name="Open your workspace"))
     frame.get_by_role("heading", name=f"You and {other}", exact=True).wait_for()
 
 
@@ -209,7 +210,7 @@ def _learner_starts(page, frame):
     expect(_state(frame, "Agreement")).to_have_text("Not started yet")
     expect(_state(frame, "Getting started")).to_contain_text(f"You: 0 of {TOTAL_ITEMS} done")
 
-    frame.get_by_role("link", name="Getting started", exact=True).click()
+    press(frame.get_by_role("link", name="Getting started", exact=True))
     frame.get_by_role("heading", name="Getting started with Mona Mentor").wait_for()
     expect(frame.get_by_text(f"You: 0 of {TOTAL_ITEMS} done")).to_be_visible()
     tech = _section(frame, "Check your set-up before the first call")
@@ -218,7 +219,7 @@ def _learner_starts(page, frame):
     agreement = _section(frame, "Sign your mentoring agreement")
     expect(agreement).to_contain_text("Not yet: this one ticks itself.")
     expect(agreement.get_by_role("button")).to_have_count(0)  # nothing to tick by hand
-    tech.get_by_role("button", name="Done: tick it").click()
+    press(tech.get_by_role("button", name="Done: tick it"))
     _flash(frame, "Ticked.")
     expect(frame.get_by_text(f"You: 1 of {TOTAL_ITEMS} done")).to_be_visible()
     tech = _ticked(frame, "Check your set-up before the first call")
@@ -227,7 +228,7 @@ def _learner_starts(page, frame):
     expect(frame.get_by_role("progressbar", name="Your progress")).to_have_attribute("value", "1")
     screenshot(page, "workspace-1-learner-checklist")
 
-    frame.get_by_role("link", name="Agreement", exact=True).click()
+    press(frame.get_by_role("link", name="Agreement", exact=True))
     frame.get_by_role("heading", name="Your mentoring agreement with Mona Mentor").wait_for()
     # A writing page says who can read it.
     expect(frame.locator("p.privacy")).to_have_text(
@@ -244,7 +245,7 @@ def _learner_starts(page, frame):
     frame.get_by_label("What Lena Learner wants from the relationship").fill(LENA_HOPES)
     _show(frame, "Propose your agreement")
     screenshot(page, "workspace-2-learner-proposes-agreement")
-    frame.get_by_role("button", name="Propose it to Mona Mentor").click()
+    press(frame.get_by_role("button", name="Propose it to Mona Mentor"))
 
     _flash(frame, "Version 1 is proposed. Mona Mentor has been told")
     pending = _section(frame, "Version 1, proposed by you")
@@ -261,13 +262,13 @@ def _mentor_signs(page, frame):
     expect(_state(frame, "Getting started")).to_contain_text(
         f"You: 0 of {TOTAL_ITEMS} done · Lena: 1 of {TOTAL_ITEMS}")
 
-    frame.get_by_role("link", name="Agreement", exact=True).click()
+    press(frame.get_by_role("link", name="Agreement", exact=True))
     pending = _section(frame, "Version 1, proposed by Lena Learner")
     expect(pending).to_contain_text(BOUNDARIES)
     expect(pending).to_contain_text(LENA_HOPES)
     expect(pending).to_contain_text("Every week")
     screenshot(page, "workspace-3-mentor-agreement-waits")
-    pending.get_by_role("button", name="I accept version 1").click()
+    press(pending.get_by_role("button", name="I accept version 1"))
 
     _flash(frame, "Accepted: your agreement is signed.")
     signed = _section(frame, "Your agreement (version 1)")
@@ -278,7 +279,7 @@ def _mentor_signs(page, frame):
     expect(frame.get_by_role("button", name=re.compile("I accept"))).to_have_count(0)
     screenshot(page, "workspace-4-mentor-agreement-signed")
 
-    frame.get_by_role("link", name="Getting started", exact=True).click()
+    press(frame.get_by_role("link", name="Getting started", exact=True))
     agreement = _ticked(frame, "Sign your mentoring agreement")
     expect(agreement).to_contain_text("Done: this one ticks itself.")
     expect(frame.get_by_text(f"You: 1 of {TOTAL_ITEMS} done")).to_be_visible()
@@ -291,26 +292,26 @@ def _learner_plans(page, frame):
     _open_workspace(page, frame, "Lena Learner", "Mona Mentor")
     expect(_state(frame, "Agreement")).to_contain_text("Signed on ")
     expect(_state(frame, "Agreement")).to_contain_text("(version 1)")
-    frame.get_by_role("link", name="Getting started", exact=True).click()
+    press(frame.get_by_role("link", name="Getting started", exact=True))
     expect(_ticked(frame, "Sign your mentoring agreement")).to_contain_text(
         "Done: this one ticks itself.")
     expect(frame.get_by_text(f"You: 2 of {TOTAL_ITEMS} done")).to_be_visible()
 
     # A goal with two milestones, one of them done.
-    frame.get_by_role("link", name="Goals", exact=True).click()
+    press(frame.get_by_role("link", name="Goals", exact=True))
     frame.get_by_role("heading", name="Goals with Mona Mentor").wait_for()
     expect(frame.get_by_text("No goals yet.")).to_be_visible()
     frame.get_by_label("The goal").fill(GOAL)
     frame.get_by_label("How you will know you have reached it").fill(
         "The team delivers its first milestone on time.")
     frame.get_by_label("Milestones, one a line (optional)").fill("\n".join(MILESTONES))
-    frame.get_by_role("button", name="Add the goal").click()
+    press(frame.get_by_role("button", name="Add the goal"))
     _flash(frame, "Goal added.")
     goal = _section(frame, f"{GOAL} Active")
     progress = goal.get_by_role("progressbar", name=f"Progress of {GOAL}")
     expect(progress).to_have_attribute("value", "0")
     expect(goal).to_contain_text("(0 of 2 milestones)")
-    goal.get_by_role("button", name=_action("Mark done", MILESTONES[0])).click()
+    press(goal.get_by_role("button", name=_action("Mark done", MILESTONES[0])))
     _flash(frame, "Milestone done.")
     goal = _section(frame, f"{GOAL} Active")
     expect(goal.get_by_role("progressbar", name=f"Progress of {GOAL}")).to_have_attribute(
@@ -324,20 +325,20 @@ def _learner_plans(page, frame):
     screenshot(page, "workspace-5-learner-goal")
 
     # The first-meeting guide as the agenda, then read.
-    frame.get_by_role("link", name="Overview", exact=True).click()
-    frame.get_by_role("link", name="Guides", exact=True).click()
+    press(frame.get_by_role("link", name="Overview", exact=True))
+    press(frame.get_by_role("link", name="Guides", exact=True))
     frame.get_by_role("heading", name="Conversation guides with Mona Mentor").wait_for()
     agenda = _section(frame, "Your agenda")
     expect(agenda).to_contain_text("Nothing on your agenda yet")
     row = frame.get_by_role("row").filter(has=frame.get_by_role("link", name=GUIDE))
     expect(row).to_contain_text("Not chosen yet")
-    row.get_by_role("button", name="Choose", exact=True).click()
+    press(row.get_by_role("button", name="Choose", exact=True))
     _flash(frame, f"“{GUIDE}” is on your agenda.")
     agenda = _section(frame, "Your agenda")
     expect(agenda).to_contain_text("chosen by you")
     expect(frame.get_by_role("row").filter(has=frame.get_by_role("link", name=GUIDE))
            ).to_contain_text("On the agenda")
-    agenda.get_by_role("link", name=GUIDE).click()
+    press(agenda.get_by_role("link", name=GUIDE))
 
     guide = frame.locator("article.guide")
     expect(guide.get_by_role("heading", name=GUIDE, level=1)).to_be_visible()
@@ -356,8 +357,8 @@ def _learner_plans(page, frame):
     screenshot(page, "workspace-6-learner-reads-guide")
 
     # A recap with an action item for herself; the <script> comes out as text.
-    frame.get_by_role("link", name="Guides with Mona Mentor").click()
-    frame.get_by_role("link", name="Recaps and action items").click()
+    press(frame.get_by_role("link", name="Guides with Mona Mentor"))
+    press(frame.get_by_role("link", name="Recaps and action items"))
     frame.get_by_role("heading", name="Recaps and action items with Mona Mentor").wait_for()
     expect(frame.locator("p.privacy")).to_have_text(
         "Only you and Mona Mentor can read this. Program staff see only dates, counts and "
@@ -368,7 +369,7 @@ def _learner_plans(page, frame):
     write.get_by_label("New action item (optional)").fill(ACTION)
     write.get_by_label("Whose").select_option(label="Me")
     expect(write.get_by_label("Share this recap with the program staff")).not_to_be_checked()
-    write.get_by_role("button", name="Save the recap").click()
+    press(write.get_by_role("button", name="Save the recap"))
 
     _flash(frame, "Recap saved.")
     recap = frame.locator("article.recap")
@@ -384,13 +385,13 @@ def _learner_plans(page, frame):
     screenshot(page, "workspace-7-learner-recap")
 
     # A message for Mona.
-    frame.get_by_role("link", name="Messages", exact=True).click()
+    press(frame.get_by_role("link", name="Messages", exact=True))
     frame.get_by_role("heading", name="Messages with Mona Mentor").wait_for()
     expect(frame.locator("p.privacy")).to_have_text(
         "Only you and Mona Mentor can read this. Program staff see only dates, counts and "
         "statuses.")
     frame.get_by_label("Your message").fill(MESSAGE)
-    frame.get_by_role("button", name="Send", exact=True).click()
+    press(frame.get_by_role("button", name="Send", exact=True))
     mine = frame.locator("ol.thread li.mine")
     expect(mine).to_have_count(1)
     expect(mine.locator("p.meta")).to_contain_text("You · ")
@@ -404,7 +405,7 @@ def _mentor_reads(page, frame):
     new = frame.get_by_role("link", name="1 new message", exact=True)
     expect(new).to_be_visible()
     screenshot(page, "workspace-8-mentor-new-message")
-    new.click()
+    press(new)
 
     frame.get_by_role("heading", name="Messages with Lena Learner").wait_for()
     theirs = frame.locator("ol.thread li.theirs.unread")
@@ -414,7 +415,7 @@ def _mentor_reads(page, frame):
     expect(theirs.locator("div.text")).to_have_text(MESSAGE)
     screenshot(page, "workspace-9-mentor-reads-message")
 
-    frame.get_by_role("link", name="Recaps and action items").click()
+    press(frame.get_by_role("link", name="Recaps and action items"))
     frame.get_by_role("heading", name="Recaps and action items with Lena Learner").wait_for()
     recap = frame.locator("article.recap")
     expect(recap).to_have_count(1)
@@ -428,6 +429,6 @@ def _mentor_reads(page, frame):
     _show(frame, "Recaps")
     screenshot(page, "workspace-10-mentor-reads-recap")
 
-    frame.get_by_role("link", name="Back to your program").click()
+    press(frame.get_by_role("link", name="Back to your program"))
     frame.get_by_role("heading", name="Welcome, Mona").wait_for()
     expect(frame.get_by_role("link", name=re.compile(r"new message"))).to_have_count(0)

@@ -168,11 +168,12 @@ def save_intake_in_frame(frame: FrameLocator, first_name: str) -> None:
 
 
 def press(button: Locator) -> None:
-    """Activate a button from the keyboard (focus, then Enter), for the buttons that start a
-    launch or save a form. On a busy machine a mouse click on them, in the iframe or beside
-    it, was now and then lost (no request left the browser: the click landed while the
-    layout moved), and failed 15 s later as a missing heading. Enter on a focused button
-    does not depend on where it is drawn."""
+    """Activate a button or follow a link from the keyboard (focus, then Enter): the browser
+    tests use it instead of a mouse click. On a busy machine a mouse click, in the iframe or
+    beside it, was now and then lost (no request left the browser: the click landed while
+    the layout moved), and failed 15 s later as a missing heading; CI saw it on a link after
+    launch buttons and form buttons had moved to Enter. Enter on a focused element does not
+    depend on where it is drawn."""
     button.press("Enter")
 
 
