@@ -43,7 +43,12 @@ class FlaskForm(flask_wtf.FlaskForm):
         def render_field(self, field, render_kw):
             if field.type != "CSRFTokenField":
                 return super().render_field(field, render_kw)
-            token = super().render_field(field, {"id": False, **render_kw})
+            if render_kw:
+                token = super().render_field(field, {"id": False, **render_kw})
+            else:  # WTForms' own HTML, written directly: 26 of its 31 µs, a form on each row
+                token = Markup(  # noqa: S704 - the name and the token are escaped
+                    f'<input name="{escape(field.name)}" type="hidden" '
+                    f'value="{escape(field.current_token)}">')
             return token + submissions.key_input(keep=self.checked)
 
     def validate(self, extra_validators=None) -> bool:
