@@ -51,8 +51,11 @@ class Person(Model):
 
     @property
     def display_name(self) -> str:
-        full = " ".join(p for p in (self.given_name, self.family_name) if p)
-        return self.name or full or self.username or f"User {self.subject}"
+        if name := self.name:  # the usual case first: staff pages ask hundreds of times
+            return name
+        given, family = self.given_name, self.family_name
+        full = f"{given} {family}" if given and family else given or family
+        return full or self.username or f"User {self.subject}"
 
 
 class Enrolment(Model):
