@@ -48,6 +48,9 @@ from lti_tool.web.submissions import idempotent
 
 blueprint = Blueprint("meetings", __name__)
 LISTED_TIMES = 24
+# "Coming up" shows the next few (each with its move and cancel forms); a weekly series of a
+# term would otherwise list a dozen alike. The rest are one link away, and in the calendar.
+COMING_SHOWN = 5
 
 
 # --- Access and helpers ----------------------------------------------------------------------
@@ -94,6 +97,8 @@ def _page(pair: Pair, propose_form: ProposeForm, status: int = 200):
     meetings = [m for m in services.meetings_of(viewer, ("proposed", "scheduled"))
                 if m.pair_id == pair.id]
     upcoming, past = services.upcoming_and_past(meetings)
+    coming_hidden = 0 if request.args.get("coming") == "all" else \
+        max(0, len(upcoming) - COMING_SHOWN)
     answers = {m.id: services.attendance_by_occurrence(m) for m in meetings}
     candidates = services.common_times(pair, viewer, minutes)[:LISTED_TIMES]
     open_times = (services.open_times(pair, minutes)[:LISTED_TIMES]
@@ -101,7 +106,8 @@ def _page(pair: Pair, propose_form: ProposeForm, status: int = 200):
     return render_template(
         "meetings/pair.html", pair=pair, viewer=viewer, other=other, mine=mine, theirs=theirs,
         when=when, proposals=[m for m in meetings if m.status == "proposed"],
-        upcoming=upcoming, past=past[:20],
+        upcoming=upcoming[:len(upcoming) - coming_hidden], coming_hidden=coming_hidden,
+        past=past[:20],
         answers=answers, candidates=candidates, open_times=open_times,
         propose_form=propose_form, book_form=BookForm(minutes=minutes),
         respond_form=RespondForm(), reschedule_form=RescheduleForm(),

@@ -186,6 +186,29 @@ def test_a_weekly_series_with_one_meeting_cancelled(app, pair):
     assert "RECURRENCE-ID" in one.calendar and one.calendar_method == "CANCEL"
 
 
+def test_coming_up_shows_the_next_five_and_the_rest_on_asking(app, pair):
+    """A weekly series of eight: the page lists the next five, each with its forms, and
+    links to the other three; the link's page lists all eight."""
+    _, mona, lena, pair_id = pair
+    slot = candidate_values(page_of(lena, pair_id))[0]
+    followed(lena, propose(lena, pair_id, slots=[slot], repeat="weekly", repeat_count="8"))
+    with app.app_context():
+        meeting = db.session.scalars(sa.select(Meeting)).one()
+        meeting_id, option_id = meeting.id, meeting.options[0].id
+    followed(mona, mona.post(f"/meetings/{meeting_id}/respond", {"option": option_id},
+                             page=f"/pairs/{pair_id}/meetings"))
+
+    def coming(page: str) -> int:
+        return page.split('id="upcoming-h"')[1].split("</section>")[0].count('class="meeting"')
+
+    page = page_of(lena, pair_id).decode()
+    assert coming(page) == 5 and "Show 3 more coming meetings" in page
+    everything = lena.get(f"/pairs/{pair_id}/meetings?coming=all")
+    assert everything.status_code == 200
+    assert coming(everything.get_data(as_text=True)) == 8
+    assert "more coming meeting" not in everything.get_data(as_text=True)
+
+
 def test_attendance_after_the_meeting_and_disagreement_for_staff(app, pair, monkeypatch):
     _, mona, lena, pair_id = pair
     meeting_id = scheduled(app, mona, lena, pair_id)
