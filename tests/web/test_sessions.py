@@ -384,6 +384,12 @@ def test_the_filter_covers_arguments_mappings_and_tracebacks():
 
 def gunicorn_logger(**settings):
     """gunicorn's logger as deploy/gunicorn.conf.py makes it, loaded by gunicorn's own code."""
+    cfg = gunicorn_config(**settings)
+    return cfg.logger_class(cfg)
+
+
+def gunicorn_config(**settings):
+    """deploy/gunicorn.conf.py as gunicorn's own code reads it."""
     from gunicorn.app.base import Application
     from gunicorn.config import Config
 
@@ -401,7 +407,21 @@ def gunicorn_logger(**settings):
     loader.load_config_from_file(str(GUNICORN_CONF))
     for name, value in settings.items():
         loader.cfg.set(name, value)
-    return loader.cfg.logger_class(loader.cfg)
+    return loader.cfg
+
+
+def test_a_worker_freezes_what_loading_the_app_made():
+    """gunicorn calls the config's post_worker_init once the worker has loaded the app: the
+    objects that exist then are moved out of the garbage collector's walks."""
+    import gc
+
+    garbage = [[] for _ in range(1000)]  # objects a loaded app would hold
+    frozen_before = gc.get_freeze_count()
+    try:
+        gunicorn_config().post_worker_init(object())
+        assert gc.get_freeze_count() >= frozen_before + len(garbage)
+    finally:
+        gc.unfreeze()
 
 
 def test_the_gunicorn_config_redacts_error_and_access_lines():
