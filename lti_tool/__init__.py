@@ -95,10 +95,11 @@ def register_extensions(app: Flask) -> None:
     app.session_interface = DatabaseSessionInterface()
     _sqlite_pragmas(app)
     from lti_tool.courses import access
-    from lti_tool.web import tokens
+    from lti_tool.web import rows, tokens
 
     access.init_app(app)  # who is asking: the enrolment a launch signed in
     tokens.init_app(app)  # the session token in every link of a launched session
+    rows.init_app(app)  # the links of a table's rows, built once a table
 
 
 def _not_sandbox(obj, name, type_, reflected, compare_to) -> bool:
