@@ -233,7 +233,7 @@ def _origin(url: str) -> tuple[str, str, int] | None:
 # A new person's first launch of a link: a plain INSERT, built once. Not an ORM object: the
 # launch has flushed its records already, and a second flush for this one row cost a new
 # person's launch more than the INSERT itself.
-_FIRST_LAUNCH = sa.insert(LaunchedLink.__table__)
+_FIRST_LAUNCH = sa.insert(cast(sa.Table, LaunchedLink.__table__))
 
 
 def note_launch(person: Person, link: ResourceLink, now: datetime | None = None,

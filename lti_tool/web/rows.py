@@ -4,6 +4,7 @@ route, each a full `url_for` (the route's converters, the session token, quoting
 link is then that URL with its id put in."""
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, url_for
 
@@ -18,7 +19,8 @@ def init_app(app: Flask) -> None:
 def row_url(endpoint: str, key: str, **values) -> Callable[[int], str]:
     """`row_url("grades.person", "person_id")(7) == url_for("grades.person", person_id=7)`
     for an integer id that is part of the route's path."""
-    built = url_for(endpoint, **values, **{key: _PLACEHOLDER})
+    with_placeholder: dict[str, Any] = {**values, key: _PLACEHOLDER}
+    built = url_for(endpoint, **with_placeholder)
     path, question, query = built.partition("?")
     head, found, tail = path.partition(str(_PLACEHOLDER))
     if not found or str(_PLACEHOLDER) in tail + query:
