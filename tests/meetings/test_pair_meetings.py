@@ -160,13 +160,7 @@ def test_moving_and_cancelling_tell_the_other_and_update_their_calendar(app, pai
 
 def test_a_weekly_series_with_one_meeting_cancelled(app, pair):
     _, mona, lena, pair_id = pair
-    slot = candidate_values(page_of(lena, pair_id))[0]
-    followed(lena, propose(lena, pair_id, slots=[slot], repeat="weekly", repeat_count="4"))
-    with app.app_context():
-        meeting = db.session.scalars(sa.select(Meeting)).one()
-        meeting_id, option_id = meeting.id, meeting.options[0].id
-    followed(mona, mona.post(f"/meetings/{meeting_id}/respond", {"option": option_id},
-                             page=f"/pairs/{pair_id}/meetings"))
+    meeting_id = scheduled(app, mona, lena, pair_id, repeat="weekly", repeat_count="4")
     with app.app_context():
         occurrences = services.occurrences(db.session.get(Meeting, meeting_id))
     assert len(occurrences) == 4
@@ -190,13 +184,7 @@ def test_coming_up_shows_the_next_five_and_the_rest_on_asking(app, pair):
     """A weekly series of eight: the page lists the next five, each with its forms, and
     links to the other three; the link's page lists all eight."""
     _, mona, lena, pair_id = pair
-    slot = candidate_values(page_of(lena, pair_id))[0]
-    followed(lena, propose(lena, pair_id, slots=[slot], repeat="weekly", repeat_count="8"))
-    with app.app_context():
-        meeting = db.session.scalars(sa.select(Meeting)).one()
-        meeting_id, option_id = meeting.id, meeting.options[0].id
-    followed(mona, mona.post(f"/meetings/{meeting_id}/respond", {"option": option_id},
-                             page=f"/pairs/{pair_id}/meetings"))
+    scheduled(app, mona, lena, pair_id, repeat="weekly", repeat_count="8")
 
     def coming(page: str) -> int:
         return page.split('id="upcoming-h"')[1].split("</section>")[0].count('class="meeting"')

@@ -31,10 +31,12 @@ def propose(person, pair_id, **fields):
                        page=f"/pairs/{pair_id}/meetings")
 
 
-def scheduled(app, mona, lena, pair_id) -> int:
-    """Lena proposes the first common time; Mona accepts it. Returns the meeting id."""
+def scheduled(app, mona, lena, pair_id, **details) -> int:
+    """Lena proposes the first common time (with `details` such as repeat="weekly"); Mona
+    accepts it. Returns the meeting id."""
     slot = candidate_values(page_of(lena, pair_id))[0]
-    followed(lena, propose(lena, pair_id, slots=[slot], agenda="Getting to know each other"))
+    followed(lena, propose(lena, pair_id, slots=[slot], **{
+        "agenda": "Getting to know each other", **details}))
     with app.app_context():
         meeting = db.session.scalars(sa.select(Meeting)).one()
         meeting_id, option_id = meeting.id, meeting.options[0].id
