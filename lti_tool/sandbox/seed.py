@@ -341,8 +341,10 @@ def _semester(place: _Place, options: SeedOptions, rng: random.Random, pairs: li
         style, chance = _style(rng)
         _pair_history(rows, place, options, rng, pair, n, style, chance, started, now)
         if style == "faded" and rng.random() < 0.3:
-            pair.status, pair.ended_at = "ended", now - timedelta(days=rng.randint(3, 10))
+            ended_at = now - timedelta(days=rng.randint(3, 10))
+            pair.status, pair.ended_at = "ended", ended_at
             pair.end_reason = "The mentee left the course."
+            _series_ends(rows, pair, ended_at)
     _insert(rows)
     return {"meetings": len(rows.meetings), "attendance": len(rows.attendance),
             "recaps": len(rows.recaps), "action_items": len(rows.actions),
@@ -377,6 +379,15 @@ def _pair_history(rows: _Rows, place: _Place, options: SeedOptions, rng: random.
         if day > now or style == "silent" or (style == "faded" and week >= options.weeks / 2):
             continue
         _week_writing(rows, place, pair, day, week, rng)
+
+
+def _series_ends(rows: _Rows, pair: Pair, ended_at: datetime) -> None:
+    """An ended pair's series stops where the pair did, as ending a pair makes it
+    (meetings/services.py `end_with_pair`): nothing of it is still to come."""
+    for meeting in rows.meetings:
+        if meeting["pair_id"] == pair.id:
+            held = [o for o in occurrences(_as_meeting(meeting)) if o.start < ended_at]
+            meeting["recurrence"]["count"] = max(1, len(held))
 
 
 def _series(pair: Pair, n: int, options: SeedOptions, rng: random.Random, started: datetime,

@@ -105,6 +105,29 @@ def test_a_semester_of_activity_without_emails(cohort):
         assert count(Notification) == 0
 
 
+def test_ended_pairs_have_no_meeting_after_their_end(tmp_path, _platform_private_key,
+                                                   monkeypatch):
+    """As ending a pair leaves it (meetings/services.py `end_with_pair`): the seeded ended
+    pairs' series stop at their end, so that seeding tells no one anything."""
+    from lti_tool.meetings.services import occurrences
+    from lti_tool.timeutil import as_utc
+
+    monkeypatch.setattr(platform, "new_private_key", lambda: _platform_private_key)
+    app, result = seeded_app(tmp_path, SeedOptions(learners=20, mentors=6, zones=ZONES,
+                                                   weeks=4, seed=3, now=NOW))
+    try:
+        assert result.counts["ended"] == 2
+        with app.app_context():
+            ended = list(db.session.scalars(sa.select(Pair).filter_by(status="ended")))
+            for pair in ended:
+                meeting = db.session.scalars(sa.select(Meeting).filter_by(pair_id=pair.id)).one()
+                starts = [o.start for o in occurrences(meeting)]
+                assert starts and max(starts) < as_utc(pair.ended_at)
+            assert count(Notification) == 0
+    finally:
+        dispose(app)
+
+
 def test_the_same_seed_makes_the_same_cohort(cohort, tmp_path):
     app, _ = cohort
     again, _ = seeded_app(tmp_path / "again", SMALL)
