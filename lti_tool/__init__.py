@@ -178,11 +178,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
-    """Participation scores and stored pair health follow activity within its transaction
-    (lti_tool/pairs/touched.py)."""
+    """A pair's meetings end with it; participation scores and stored pair health follow
+    activity within its transaction (lti_tool/pairs/touched.py). Meetings first: the others
+    then see what ending the meetings wrote."""
     from lti_tool.grades import hooks as grades_hooks
+    from lti_tool.meetings import hooks as meetings_hooks
     from lti_tool.relationships import hooks as health_hooks
 
+    meetings_hooks.init_app(app)
     grades_hooks.init_app(app)
     health_hooks.init_app(app)
 

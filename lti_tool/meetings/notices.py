@@ -122,6 +122,23 @@ def cancelled(what: str, about: About, start: datetime, reason: str, *, own: boo
     return compose
 
 
+def pair_ended(about: About, start: datetime, *, attached: bool) -> Compose:
+    """The pair has ended: the meeting (or what was left of a series, from `start`) is
+    cancelled. Told with the calendar update, beside the pair's own end notice."""
+    def compose(r: Reader) -> Message:
+        return Message(
+            subject=r.gettext("Your coming meetings with %(name)s are cancelled",
+                              name=about.name),
+            lines=[r.gettext("Your mentoring relationship with %(name)s has ended, so the "
+                             "meetings still to come are cancelled.", name=about.name),
+                   r.gettext("The update attached takes them out of your calendar.")
+                   if attached else r.gettext("Take them out of your calendar if they are "
+                                              "there.")],
+            facts=[(r.gettext("From"), r.when(start))] + _repeats(r, about),
+            action=r.gettext("See your meetings"))
+    return compose
+
+
 def reminder(about: About, start: datetime, ahead: str) -> Compose:
     """`ahead`: "24h" or "1h"."""
     def compose(r: Reader) -> Message:

@@ -615,6 +615,46 @@ def _domain() -> str:
     return current_app.config.get("SERVER_NAME") or "pairwise"
 
 
+# --- When the pair ends -----------------------------------------------------------------------
+
+def end_with_pair(pair: Pair) -> None:
+    """The pair has ended (pairs/services.py `end_pair`, or the health sweep's auto-close):
+    its proposals are withdrawn and what was still to come of its meetings is cancelled, so
+    that no reminder, "did it happen?" question, calendar entry or busy time outlives it.
+    The occurrences over when it ended stay, and can still be confirmed. Safe to call
+    again: once cut, nothing is left after the end."""
+    ended = as_utc(pair.ended_at) if pair.ended_at else utcnow()
+    for meeting in db.session.scalars(sa.select(Meeting).where(
+            Meeting.pair_id == pair.id, Meeting.status.in_(("proposed", "scheduled")))):
+        if meeting.status == "proposed":
+            meeting.status = "cancelled"
+            notify.cancel(_unanswered_prefix(meeting))
+        elif planned := [o for o in occurrences(meeting) if o.end > ended]:
+            _cancel_what_is_ahead(meeting, planned)
+
+
+def _cancel_what_is_ahead(meeting: Meeting, planned: list[Occurrence]) -> None:
+    """A series that has begun keeps its past occurrences, and the members' calendars get
+    the series as it now ends (a REQUEST); anything else is cancelled (a CANCEL)."""
+    recurrence = recurrence_of(meeting)
+    begun = recurrence is not None and len(occurrences(meeting)) > len(planned)
+    meeting.sequence += 1
+    if recurrence is not None and begun:
+        for occurrence in planned:
+            recurrence = recurrence.cancel(occurrence.original_start)
+        meeting.recurrence = _stored(recurrence)
+        message, method = _itip(ics.invitation, _event(meeting)), "REQUEST"
+    else:
+        meeting.status = "cancelled"
+        message, method = _itip(ics.cancellation, _event(meeting, cancelled=True)), "CANCEL"
+    for person in (meeting.pair.mentee, meeting.pair.mentor):
+        _tell(meeting, person, "meeting_cancelled",
+              notices.pair_ended(_about(meeting, person), planned[0].start,
+                                 attached=bool(message)),
+              calendar=message, method=method if message else None)
+    _replan(meeting, planned)
+
+
 # --- What waits for a member or staff (homes: "What needs you"; read-only) --------------------
 
 CONFIRM_DAYS = 14  # a meeting that ended longer ago is no longer asked about on the home
