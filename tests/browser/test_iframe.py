@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support.browser import screenshot
-from tests.support.journeys import press
+from tests.support.journeys import follow, press
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +32,7 @@ def test_deep_linking_and_launches_inside_the_iframe(live_sandbox, browser_page)
     # with a CSRF token, inside the frame).
     press(page.get_by_role("button", name="Launch as Iris Instructor").first)
     frame.get_by_role("heading", name="Autumn mentoring").wait_for()
-    press(frame.get_by_role("link", name="See the roster"))
+    follow(frame.get_by_role("link", name="See the roster"))
     press(frame.get_by_role("button", name="Read the roster from the platform"))
     frame.get_by_text("Roster updated").wait_for()
     assert frame.get_by_role("cell", name="Mona Mentor").count() == 1

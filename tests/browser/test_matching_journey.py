@@ -29,6 +29,7 @@ from tests.support.journeys import (
     add_sandbox_activity,
     assert_no_tool_cookie_if_blocked,
     fill_intake_in_frame,
+    follow,
     intake_over_http,
     launch_in_frame,
     open_course_page,
@@ -135,7 +136,7 @@ def _learner_intake_in_the_browser(page, frame, server):
 def _set_capacities(frame):
     """Staff give each mentor a third place here: the program's default is 2 per mentor, the
     intake's answer only the limit across courses."""
-    press(frame.get_by_role("link", name="Mentors", exact=True))
+    follow(frame.get_by_role("link", name="Mentors", exact=True))
     frame.get_by_role("heading", name=f"Mentors in {PROGRAM}").wait_for()
     for name in MENTORS:
         row = frame.get_by_role("row").filter(
@@ -150,7 +151,7 @@ def _set_capacities(frame):
 
 def _propose_and_review(page, frame, server):
     """Propose matches; the review table shows what the draft run holds. Returns its rows."""
-    press(frame.get_by_role("link", name="Matching", exact=True))
+    follow(frame.get_by_role("link", name="Matching", exact=True))
     frame.get_by_role("heading", name=f"Matching for {PROGRAM}").wait_for()
     expect(frame.get_by_text("4 learners ready to be matched · 2 mentors")).to_be_visible()
     press(frame.get_by_role("button", name="Propose matches"))

@@ -28,6 +28,7 @@ from lti_tool.notify.models import Notification
 from tests.support.browser import screenshot
 from tests.support.journeys import (
     assert_no_tool_cookie_if_blocked,
+    follow,
     launch_in_frame,
     open_course_page,
     pair_mona_with_lena,
@@ -100,7 +101,7 @@ def test_a_pair_proposes_and_accepts_a_meeting_in_the_iframe(live_sandbox, brows
 
     launch_in_frame(page, "Lena Learner")
     frame.get_by_role("heading", name="Welcome, Lena").wait_for()
-    press(frame.get_by_role("link", name="Meetings", exact=True))
+    follow(frame.get_by_role("link", name="Meetings", exact=True))
     frame.get_by_role("heading", name="Meetings with Mona Mentor").wait_for()
     expect(frame.get_by_role("heading", name="Waiting for an answer")).to_have_count(0)
     _coming_up(page, frame, meeting, "learner")
@@ -115,7 +116,7 @@ def _learner_proposes(page, frame, pair_id) -> list[datetime]:
     expect(frame.get_by_role("heading", name="Your mentor: Mona Mentor")).to_be_visible()
     meetings = frame.get_by_role("link", name="Meetings", exact=True)
     assert f"/pairs/{pair_id}/meetings" in meetings.get_attribute("href")
-    press(meetings)
+    follow(meetings)
     frame.get_by_role("heading", name="Meetings with Mona Mentor").wait_for()
     expect(frame.get_by_text("Times are in your time zone (America/New_York), with Mona's "
                              "local time (Europe/Berlin) beside them.")).to_be_visible()
@@ -157,7 +158,7 @@ def _mentor_accepts(page, frame, offered) -> datetime:
     launch_in_frame(page, "Mona Mentor")
     frame.get_by_role("heading", name="Welcome, Mona").wait_for()
     expect(frame.get_by_role("heading", name="Your mentee: Lena Learner")).to_be_visible()
-    press(frame.get_by_role("link", name="Meetings", exact=True))
+    follow(frame.get_by_role("link", name="Meetings", exact=True))
     frame.get_by_role("heading", name="Meetings with Lena Learner").wait_for()
     waiting = frame.locator("section").filter(
         has=frame.get_by_role("heading", name="Waiting for an answer"))
@@ -196,7 +197,7 @@ def _coming_up(page, frame, meeting, who):
 
     ics = item.get_by_role("link", name="Add to my calendar (.ics)")
     with page.expect_download() as download_info:
-        press(ics)
+        follow(ics)
     download = download_info.value
     assert download.suggested_filename.endswith(".ics")
     with open(download.path(), "rb") as downloaded:

@@ -31,6 +31,7 @@ from lti_tool.timeutil import utcnow
 from tests.support.browser import screenshot
 from tests.support.journeys import (
     assert_no_tool_cookie_if_blocked,
+    follow,
     launch_in_frame,
     open_course_page,
     pair_mona_with_lena,
@@ -91,7 +92,7 @@ def test_staff_see_the_dashboard_nudge_and_export_in_the_iframe(live_sandbox, br
     frame.get_by_role("heading", name=PROGRAM, exact=True).wait_for()
     dashboard = frame.get_by_role("link", name="Dashboard", exact=True)
     assert "/dashboard" in dashboard.get_attribute("href")
-    press(dashboard)
+    follow(dashboard)
     frame.get_by_role("heading", name=f"{PROGRAM}: how the program is doing").wait_for()
 
     _overview(page, frame)
@@ -167,8 +168,8 @@ def _participation_csv(page, frame, pair_id, matched_on):
 
 
 def _grades(page, frame):
-    press(frame.get_by_role("link", name="Program", exact=True))
-    press(frame.get_by_role("link", name="Participation grades", exact=True))
+    follow(frame.get_by_role("link", name="Program", exact=True))
+    follow(frame.get_by_role("link", name="Participation grades", exact=True))
     frame.get_by_role("heading", name="Participation grades", exact=True).wait_for()
     # Publishing graded the pair's members already (lti_tool/grades/hooks.py).
     people = frame.locator("section").filter(has=frame.get_by_role("heading", name="People"))

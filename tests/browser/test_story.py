@@ -41,6 +41,7 @@ from tests.support.journeys import (
     MONA,
     assert_no_tool_cookie_if_blocked,
     fill_intake_in_frame,
+    follow,
     launch_in_frame,
     open_course_page,
     press,
@@ -112,7 +113,7 @@ def _staff_add_the_activity(page, frame, server):
     expect(frame.get_by_role("listitem").filter(has_text=PROGRAM)).to_have_text(
         f"{PROGRAM} (graded out of {float(SCORE_MAXIMUM)})")
     screenshot(page, "story-02-activity-added")
-    press(frame.get_by_role("link", name="Reload the course page"))  # the whole page
+    follow(frame.get_by_role("link", name="Reload the course page"))  # the whole page
     activity = page.get_by_role("article", name=PROGRAM)
     expect(activity).to_contain_text(f"Graded out of {float(SCORE_MAXIMUM)}")
     expect(activity.get_by_role("button", name="Launch as Lena Learner")).to_be_visible()
@@ -157,7 +158,7 @@ def _staff_match_and_publish(page, frame, server) -> int:
     """Iris proposes and publishes the match, then sets completion to one meeting held."""
     launch_in_frame(page, "Iris Instructor")
     frame.get_by_role("heading", name=PROGRAM, exact=True).wait_for()
-    press(frame.get_by_role("link", name="Matching", exact=True))
+    follow(frame.get_by_role("link", name="Matching", exact=True))
     frame.get_by_role("heading", name=f"Matching for {PROGRAM}").wait_for()
     expect(frame.get_by_text("1 learner ready to be matched · 1 mentor")).to_be_visible()
     press(frame.get_by_role("button", name="Propose matches"))
@@ -183,10 +184,10 @@ def _staff_match_and_publish(page, frame, server) -> int:
     assert pair == ["active", LENA, MONA]
 
     # The rubric: one meeting held completes the program; the grade to pass is 40 of 80.
-    press(frame.get_by_role("link", name="Program", exact=True))
-    press(frame.get_by_role("link", name="Participation grades", exact=True))
+    follow(frame.get_by_role("link", name="Program", exact=True))
+    follow(frame.get_by_role("link", name="Participation grades", exact=True))
     frame.get_by_role("heading", name="Participation grades", exact=True).wait_for()
-    press(frame.get_by_role("link", name="Edit the rubric"))
+    follow(frame.get_by_role("link", name="Edit the rubric"))
     frame.get_by_role("heading", name="Participation rubric").wait_for()
     expect(frame.get_by_label("Maximum grade (the grade item's maximum in the LMS)")
            ).to_have_value(str(SCORE_MAXIMUM))
@@ -219,7 +220,7 @@ def _pair_books_a_meeting(page, frame, server, pair_id):
     launch_in_frame(page, "Lena Learner")
     frame.get_by_role("heading", name="Welcome, Lena").wait_for()
     expect(frame.get_by_role("heading", name="Your mentor: Mona Mentor")).to_be_visible()
-    press(frame.get_by_role("link", name="Meetings", exact=True))
+    follow(frame.get_by_role("link", name="Meetings", exact=True))
     frame.get_by_role("heading", name="Meetings with Mona Mentor").wait_for()
     times = frame.get_by_role("group", name="Times you are both free (choose up to three)")
     times.get_by_role("checkbox").first.check()
@@ -236,7 +237,7 @@ def _pair_books_a_meeting(page, frame, server, pair_id):
 
     launch_in_frame(page, "Mona Mentor")
     frame.get_by_role("heading", name="Welcome, Mona").wait_for()
-    press(frame.get_by_role("link", name="Meetings", exact=True))
+    follow(frame.get_by_role("link", name="Meetings", exact=True))
     frame.get_by_role("heading", name="Meetings with Lena Learner").wait_for()
     choices = _section(frame, "Waiting for an answer").get_by_role(
         "group", name="Lena Learner proposed these times")
@@ -280,7 +281,7 @@ def _say_it_happened(page, frame, name, other):
     """`name` opens the pair's meetings and answers "It happened" for the past meeting."""
     launch_in_frame(page, name)
     frame.get_by_role("heading", name=f"Welcome, {name.split()[0]}").wait_for()
-    press(frame.get_by_role("link", name="Meetings", exact=True))
+    follow(frame.get_by_role("link", name="Meetings", exact=True))
     frame.get_by_role("heading", name=f"Meetings with {other}").wait_for()
     expect(frame.get_by_text("No meeting planned yet.")).to_be_visible()  # none to come
     happened = _section(frame, "Did it happen?")
@@ -300,7 +301,7 @@ def _pair_confirms_and_writes_a_recap(page, frame, server, pair_id):
     held = query(server, lambda: held_meetings([pair_id]))
     assert held[pair_id][0] == 1, held
 
-    press(frame.get_by_role("link", name="Recaps and action items"))
+    follow(frame.get_by_role("link", name="Recaps and action items"))
     frame.get_by_role("heading", name="Recaps and action items with Mona Mentor").wait_for()
     write = _section(frame, "Write a recap")
     meeting = write.get_by_label("Which meeting")
@@ -327,7 +328,7 @@ def _pair_confirms_and_writes_a_recap(page, frame, server, pair_id):
 def _grades_reach_the_gradebook(page, frame, server):
     """Before the outbox runs the sandbox has no score; `flask grades sync` posts Lena's
     (AGS), and the Gradebook page shows it with her completion."""
-    press(page.get_by_role("link", name="Gradebook", exact=True))
+    follow(page.get_by_role("link", name="Gradebook", exact=True))
     page.get_by_role("heading", name=re.compile(r"^Gradebook")).wait_for()
     lena = page.get_by_role("row").filter(has=page.get_by_role("rowheader",
                                                                name=re.compile("^Lena")))
@@ -360,10 +361,10 @@ def _grades_reach_the_gradebook(page, frame, server):
                                    "FullyGraded")
 
     # In the tool, Iris reads that the score went to the LMS.
-    press(page.get_by_role("link", name="Course", exact=True))
+    follow(page.get_by_role("link", name="Course", exact=True))
     launch_in_frame(page, "Iris Instructor")
     frame.get_by_role("heading", name=PROGRAM, exact=True).wait_for()
-    press(frame.get_by_role("link", name="Participation grades", exact=True))
+    follow(frame.get_by_role("link", name="Participation grades", exact=True))
     row = _grade_row(frame, "Lena Learner")
     expect(row.locator("td").nth(1)).to_have_text(f"{LENA_SCORE} / {SCORE_MAXIMUM}")
     expect(row.locator("td").nth(2)).to_have_text("Yes")

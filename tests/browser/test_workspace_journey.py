@@ -30,6 +30,7 @@ from lti_tool.workspace.models import AgreementVersion, ChecklistTick, Goal
 from tests.support.browser import screenshot
 from tests.support.journeys import (
     assert_no_tool_cookie_if_blocked,
+    follow,
     launch_in_frame,
     open_course_page,
     pair_mona_with_lena,
@@ -80,7 +81,7 @@ def _open_workspace(page, frame, name, other):
     """Launch as `name` and open the workspace from the home page."""
     launch_in_frame(page, name)
     frame.get_by_role("heading", name=f"Welcome, {name.split()[0]}").wait_for()
-    press(frame.get_by_role("link", name="Open your workspace"))
+    follow(frame.get_by_role("link", name="Open your workspace"))
     frame.get_by_role("heading", name=f"You and {other}", exact=True).wait_for()
 
 
@@ -210,7 +211,7 @@ def _learner_starts(page, frame):
     expect(_state(frame, "Agreement")).to_have_text("Not started yet")
     expect(_state(frame, "Getting started")).to_contain_text(f"You: 0 of {TOTAL_ITEMS} done")
 
-    press(frame.get_by_role("link", name="Getting started", exact=True))
+    follow(frame.get_by_role("link", name="Getting started", exact=True))
     frame.get_by_role("heading", name="Getting started with Mona Mentor").wait_for()
     expect(frame.get_by_text(f"You: 0 of {TOTAL_ITEMS} done")).to_be_visible()
     tech = _section(frame, "Check your set-up before the first call")
@@ -228,7 +229,7 @@ def _learner_starts(page, frame):
     expect(frame.get_by_role("progressbar", name="Your progress")).to_have_attribute("value", "1")
     screenshot(page, "workspace-1-learner-checklist")
 
-    press(frame.get_by_role("link", name="Agreement", exact=True))
+    follow(frame.get_by_role("link", name="Agreement", exact=True))
     frame.get_by_role("heading", name="Your mentoring agreement with Mona Mentor").wait_for()
     # A writing page says who can read it.
     expect(frame.locator("p.privacy")).to_have_text(
@@ -262,7 +263,7 @@ def _mentor_signs(page, frame):
     expect(_state(frame, "Getting started")).to_contain_text(
         f"You: 0 of {TOTAL_ITEMS} done · Lena: 1 of {TOTAL_ITEMS}")
 
-    press(frame.get_by_role("link", name="Agreement", exact=True))
+    follow(frame.get_by_role("link", name="Agreement", exact=True))
     pending = _section(frame, "Version 1, proposed by Lena Learner")
     expect(pending).to_contain_text(BOUNDARIES)
     expect(pending).to_contain_text(LENA_HOPES)
@@ -279,7 +280,7 @@ def _mentor_signs(page, frame):
     expect(frame.get_by_role("button", name=re.compile("I accept"))).to_have_count(0)
     screenshot(page, "workspace-4-mentor-agreement-signed")
 
-    press(frame.get_by_role("link", name="Getting started", exact=True))
+    follow(frame.get_by_role("link", name="Getting started", exact=True))
     agreement = _ticked(frame, "Sign your mentoring agreement")
     expect(agreement).to_contain_text("Done: this one ticks itself.")
     expect(frame.get_by_text(f"You: 1 of {TOTAL_ITEMS} done")).to_be_visible()
@@ -292,13 +293,13 @@ def _learner_plans(page, frame):
     _open_workspace(page, frame, "Lena Learner", "Mona Mentor")
     expect(_state(frame, "Agreement")).to_contain_text("Signed on ")
     expect(_state(frame, "Agreement")).to_contain_text("(version 1)")
-    press(frame.get_by_role("link", name="Getting started", exact=True))
+    follow(frame.get_by_role("link", name="Getting started", exact=True))
     expect(_ticked(frame, "Sign your mentoring agreement")).to_contain_text(
         "Done: this one ticks itself.")
     expect(frame.get_by_text(f"You: 2 of {TOTAL_ITEMS} done")).to_be_visible()
 
     # A goal with two milestones, one of them done.
-    press(frame.get_by_role("link", name="Goals", exact=True))
+    follow(frame.get_by_role("link", name="Goals", exact=True))
     frame.get_by_role("heading", name="Goals with Mona Mentor").wait_for()
     expect(frame.get_by_text("No goals yet.")).to_be_visible()
     frame.get_by_label("The goal").fill(GOAL)
@@ -325,8 +326,8 @@ def _learner_plans(page, frame):
     screenshot(page, "workspace-5-learner-goal")
 
     # The first-meeting guide as the agenda, then read.
-    press(frame.get_by_role("link", name="Overview", exact=True))
-    press(frame.get_by_role("link", name="Guides", exact=True))
+    follow(frame.get_by_role("link", name="Overview", exact=True))
+    follow(frame.get_by_role("link", name="Guides", exact=True))
     frame.get_by_role("heading", name="Conversation guides with Mona Mentor").wait_for()
     agenda = _section(frame, "Your agenda")
     expect(agenda).to_contain_text("Nothing on your agenda yet")
@@ -338,7 +339,7 @@ def _learner_plans(page, frame):
     expect(agenda).to_contain_text("chosen by you")
     expect(frame.get_by_role("row").filter(has=frame.get_by_role("link", name=GUIDE))
            ).to_contain_text("On the agenda")
-    press(agenda.get_by_role("link", name=GUIDE))
+    follow(agenda.get_by_role("link", name=GUIDE))
 
     guide = frame.locator("article.guide")
     expect(guide.get_by_role("heading", name=GUIDE, level=1)).to_be_visible()
@@ -357,8 +358,8 @@ def _learner_plans(page, frame):
     screenshot(page, "workspace-6-learner-reads-guide")
 
     # A recap with an action item for herself; the <script> comes out as text.
-    press(frame.get_by_role("link", name="Guides with Mona Mentor"))
-    press(frame.get_by_role("link", name="Recaps and action items"))
+    follow(frame.get_by_role("link", name="Guides with Mona Mentor"))
+    follow(frame.get_by_role("link", name="Recaps and action items"))
     frame.get_by_role("heading", name="Recaps and action items with Mona Mentor").wait_for()
     expect(frame.locator("p.privacy")).to_have_text(
         "Only you and Mona Mentor can read this. Program staff see only dates, counts and "
@@ -385,7 +386,7 @@ def _learner_plans(page, frame):
     screenshot(page, "workspace-7-learner-recap")
 
     # A message for Mona.
-    press(frame.get_by_role("link", name="Messages", exact=True))
+    follow(frame.get_by_role("link", name="Messages", exact=True))
     frame.get_by_role("heading", name="Messages with Mona Mentor").wait_for()
     expect(frame.locator("p.privacy")).to_have_text(
         "Only you and Mona Mentor can read this. Program staff see only dates, counts and "
@@ -405,7 +406,7 @@ def _mentor_reads(page, frame):
     new = frame.get_by_role("link", name="1 new message", exact=True)
     expect(new).to_be_visible()
     screenshot(page, "workspace-8-mentor-new-message")
-    press(new)
+    follow(new)
 
     frame.get_by_role("heading", name="Messages with Lena Learner").wait_for()
     theirs = frame.locator("ol.thread li.theirs.unread")
@@ -415,7 +416,7 @@ def _mentor_reads(page, frame):
     expect(theirs.locator("div.text")).to_have_text(MESSAGE)
     screenshot(page, "workspace-9-mentor-reads-message")
 
-    press(frame.get_by_role("link", name="Recaps and action items"))
+    follow(frame.get_by_role("link", name="Recaps and action items"))
     frame.get_by_role("heading", name="Recaps and action items with Lena Learner").wait_for()
     recap = frame.locator("article.recap")
     expect(recap).to_have_count(1)
@@ -429,6 +430,6 @@ def _mentor_reads(page, frame):
     _show(frame, "Recaps")
     screenshot(page, "workspace-10-mentor-reads-recap")
 
-    press(frame.get_by_role("link", name="Back to your program"))
+    follow(frame.get_by_role("link", name="Back to your program"))
     frame.get_by_role("heading", name="Welcome, Mona").wait_for()
     expect(frame.get_by_role("link", name=re.compile(r"new message"))).to_have_count(0)

@@ -168,13 +168,21 @@ def save_intake_in_frame(frame: FrameLocator, first_name: str) -> None:
 
 
 def press(button: Locator) -> None:
-    """Activate a button or follow a link from the keyboard (focus, then Enter): the browser
-    tests use it instead of a mouse click. On a busy machine a mouse click, in the iframe or
-    beside it, was now and then lost (no request left the browser: the click landed while
-    the layout moved), and failed 15 s later as a missing heading; CI saw it on a link after
-    launch buttons and form buttons had moved to Enter. Enter on a focused element does not
-    depend on where it is drawn."""
+    """Activate a button from the keyboard (focus, then Enter), for the buttons that start a
+    launch, save a form or act on the page. On a busy machine a mouse click on them, in the
+    iframe or beside it, was now and then lost (no request left the browser: the click
+    landed while the layout moved), and failed 15 s later as a missing heading. Enter on a
+    focused button does not depend on where it is drawn. Links: `follow`."""
     button.press("Enter")
+
+
+def follow(link: Locator) -> None:
+    """Follow a link as `element.click()` does: no pointer, no keys. A mouse click on a link
+    was lost now and then as on buttons (CI, 2026-12-07: the Meetings link), and Enter on a
+    link once hung for 15 s in Playwright's wait for the navigation it had started although
+    the page had loaded (CI, the same day). What the caller waits for next (a heading, a
+    flash, a section of the new page) says that the page came."""
+    link.evaluate("a => a.click()")
 
 
 def assert_no_tool_cookie_if_blocked(page: Page, server) -> None:
