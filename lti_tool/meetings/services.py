@@ -621,8 +621,8 @@ def end_with_pair(pair: Pair) -> None:
     """The pair has ended (pairs/services.py `end_pair`, or the health sweep's auto-close):
     its proposals are withdrawn and what was still to come of its meetings is cancelled, so
     that no reminder, "did it happen?" question, calendar entry or busy time outlives it.
-    The occurrences over when it ended stay, and can still be confirmed. Safe to call
-    again: once cut, nothing is left after the end."""
+    The occurrences over when it ended stay, as the pair's history (an ended pair's rows no
+    longer change). Safe to call again: once cut, nothing is left after the end."""
     ended = as_utc(pair.ended_at) if pair.ended_at else utcnow()
     for meeting in db.session.scalars(sa.select(Meeting).where(
             Meeting.pair_id == pair.id, Meeting.status.in_(("proposed", "scheduled")))):

@@ -113,7 +113,7 @@ def _page(pair: Pair, propose_form: ProposeForm, status: int = 200):
         respond_form=RespondForm(), reschedule_form=RescheduleForm(),
         cancel_form=CancelForm(), attendance_form=AttendanceForm(), confirm=ConfirmForm(),
         modalities=translated(MODALITY_LABELS), outcomes=translated(OUTCOMES),
-        feed_url=feed_url, agenda=agenda.for_pair(pair),
+        feed_url=feed_url, agenda=agenda.for_pair(pair), closed=pair.status != "active",
         grid=_week_grid(pair, viewer, mine)), status
 
 

@@ -1,7 +1,7 @@
 """A pair's meetings end with it (meetings/hooks.py, services.end_with_pair): when staff end
 the pair, its proposal is withdrawn and what was still to come is cancelled in the same
 commit: no reminder is left to send, both members' calendars get the update, and a series
-that has begun keeps its past meetings."""
+that has begun keeps its past meetings (as history: an ended pair's rows no longer change)."""
 
 from datetime import timedelta
 
@@ -79,9 +79,11 @@ def test_a_series_that_has_begun_keeps_its_past_meetings(app, pair):
     assert len(told) == 2 and {method for _, method, _ in told} == {"REQUEST"}
     event = Calendar.from_ical(told[0][2]).walk("VEVENT")[0]
     assert len(event["exdate"].dts) == 2  # the two still to come
-    page = page_of(lena, pair_id).decode()  # the link of the notice: nothing to come, and
-    assert "No meeting planned yet" in page  # the two past ones still asked about
-    assert page.split('id="past-h"')[1].count("Did it happen?") == 3  # heading + 2 forms
+    page = page_of(lena, pair_id).decode()  # the link of the notice: the past two listed,
+    assert "This pair has ended" in page and page.count("not answered.") == 2  # nothing to
+    coming = page.split('id="upcoming-h"')[1].split("Your calendar")[0]  # come, nothing to
+    assert 'class="meeting"' not in coming and "<form" not in coming  # fill in or propose
+    assert "A steady routine helps" not in page
 
 
 def test_a_pair_that_goes_on_keeps_its_meetings(app, pair):
