@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy import CursorResult, Result
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.extensions import db
@@ -41,13 +42,18 @@ def rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+# The databases the tool runs on; each has INSERT ... ON CONFLICT in its own dialect.
+DIALECTS = ("postgresql", "sqlite")
+
+
+def dialect_insert(dialect: str):
+    """The `insert` construct of the dialect named `dialect` (an engine's `dialect.name`):
+    the one with `on_conflict_do_nothing` and `on_conflict_do_update`."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def _insert(model):
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:  # the tool runs on SQLite and PostgreSQL
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+    return dialect_insert(db.engine.dialect.name)(model)
 
 
 def insert_unless_present(model, keys: list[str],

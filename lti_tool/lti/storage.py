@@ -7,10 +7,9 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.util import identity_key
 
-from lti_tool.dbutil import rowcount, upsert
+from lti_tool.dbutil import dialect_insert, rowcount, upsert
 from lti_tool.extensions import db
 from lti_tool.lti.models import LaunchData
 from lti_tool.timeutil import as_utc, utcnow
@@ -67,10 +66,10 @@ class DatabaseLaunchDataStorage(LaunchDataStorage[Any]):
 def _claim_statement(dialect: str) -> sa.Insert:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING key, built once per dialect (every launch
     runs it). RETURNING, not the rowcount: the inserted row, or none, tells."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(sa.Table, LaunchData.__table__)
-    return (insert(table).values(key=sa.bindparam("key"), value=sa.bindparam("value"),
-                                 expires_at=sa.bindparam("expires_at"))
+    return (dialect_insert(dialect)(table)
+            .values(key=sa.bindparam("key"), value=sa.bindparam("value"),
+                    expires_at=sa.bindparam("expires_at"))
             .on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key))
 
 

@@ -32,11 +32,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
 
-from lti_tool.dbutil import database_unavailable, rowcount
+from lti_tool.dbutil import DIALECTS, database_unavailable, dialect_insert, rowcount
 from lti_tool.extensions import db
 from lti_tool.security.models import RateLimitWindow
 from lti_tool.web.negotiation import wants_json
@@ -54,7 +53,6 @@ LIMITS: dict[str, tuple[str, frozenset[str] | None]] = {
 PERSON_LIMIT = "RATE_LIMIT_LAUNCH_PERSON"
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _SYNTAX = re.compile(r"\s*(\d+)\s*(?:/|per)\s*(\d*)\s*(second|minute|hour|day)s?\s*", re.I)
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 SLICE_DIVISOR, SLICE_MAX = 20, 50
 PRUNE_ABOVE = 4096  # buckets held in memory before ended windows are dropped
 EXTENSION = "pairwise.ratelimit"
@@ -176,7 +174,7 @@ def init_app(app: Flask) -> None:
     for setting in [setting for setting, _methods in LIMITS.values()] + [PERSON_LIMIT]:
         Limit.parse(app.config[setting])  # a typo in a limit stops the start, not a launch
     dialect = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0].split("+", 1)[0]
-    if app.config["RATE_LIMIT_ENABLED"] and dialect not in _INSERTS:
+    if app.config["RATE_LIMIT_ENABLED"] and dialect not in DIALECTS:
         raise RuntimeError(f"Rate limits need PostgreSQL or SQLite, not {dialect}.")
     app.extensions[EXTENSION] = Leases()
     # First of all: requests that other checks (CSRF) would refuse count too, and a refusal
@@ -248,7 +246,7 @@ def _hit_statement(dialect: str) -> sa.Insert:
     """The count's upsert, built once per dialect (a launch runs it)."""
     table = RateLimitWindow.__table__
     amount = sa.bindparam("amount", type_=sa.Integer)
-    return (_INSERTS[dialect](table)
+    return (dialect_insert(dialect)(table)
             .values(bucket=sa.bindparam("bucket"), window_start=sa.bindparam("window_start"),
                     count=amount, expires_at=sa.bindparam("expires_at"))
             .on_conflict_do_update(index_elements=[table.c.bucket, table.c.window_start],
