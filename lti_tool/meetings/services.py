@@ -629,15 +629,16 @@ def end_with_pair(pair: Pair) -> None:
         if meeting.status == "proposed":
             meeting.status = "cancelled"
             notify.cancel(_unanswered_prefix(meeting))
-        elif planned := [o for o in occurrences(meeting) if o.end > ended]:
-            _cancel_what_is_ahead(meeting, planned)
+        else:
+            every = occurrences(meeting)
+            if planned := [o for o in every if o.end > ended]:
+                _cancel_what_is_ahead(meeting, planned, begun=len(every) > len(planned))
 
 
-def _cancel_what_is_ahead(meeting: Meeting, planned: list[Occurrence]) -> None:
-    """A series that has begun keeps its past occurrences, and the members' calendars get
+def _cancel_what_is_ahead(meeting: Meeting, planned: list[Occurrence], begun: bool) -> None:
+    """A series that has `begun` keeps its past occurrences, and the members' calendars get
     the series as it now ends (a REQUEST); anything else is cancelled (a CANCEL)."""
     recurrence = recurrence_of(meeting)
-    begun = recurrence is not None and len(occurrences(meeting)) > len(planned)
     meeting.sequence += 1
     if recurrence is not None and begun:
         for occurrence in planned:
