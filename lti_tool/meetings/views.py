@@ -100,9 +100,10 @@ def _page(pair: Pair, propose_form: ProposeForm, status: int = 200):
     coming_hidden = 0 if request.args.get("coming") == "all" else \
         max(0, len(upcoming) - COMING_SHOWN)
     answers = {m.id: services.attendance_by_occurrence(m) for m in meetings}
-    candidates = services.common_times(pair, viewer, minutes)[:LISTED_TIMES]
+    closed = pair.status != "active"  # nothing to plan: the free times are not looked for
+    candidates = [] if closed else services.common_times(pair, viewer, minutes)[:LISTED_TIMES]
     open_times = (services.open_times(pair, minutes)[:LISTED_TIMES]
-                  if viewer.id == pair.mentee_id else [])
+                  if viewer.id == pair.mentee_id and not closed else [])
     return render_template(
         "meetings/pair.html", pair=pair, viewer=viewer, other=other, mine=mine, theirs=theirs,
         when=when, proposals=[m for m in meetings if m.status == "proposed"],
@@ -113,7 +114,7 @@ def _page(pair: Pair, propose_form: ProposeForm, status: int = 200):
         respond_form=RespondForm(), reschedule_form=RescheduleForm(),
         cancel_form=CancelForm(), attendance_form=AttendanceForm(), confirm=ConfirmForm(),
         modalities=translated(MODALITY_LABELS), outcomes=translated(OUTCOMES),
-        feed_url=feed_url, agenda=agenda.for_pair(pair), closed=pair.status != "active",
+        feed_url=feed_url, agenda=agenda.for_pair(pair), closed=closed,
         grid=_week_grid(pair, viewer, mine)), status
 
 
